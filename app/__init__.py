@@ -1,0 +1,55 @@
+"""DQM Playground: data certification as labelling, and competitions on the labels."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from config import Config
+
+
+def create_app(config: Config | type[Config] = Config, **overrides) -> Flask:
+    """Create the application: the one place that binds extensions and registers blueprints."""
+    app = Flask(__name__)
+    app.config.from_object(config() if isinstance(config, type) else config)
+    app.config.update(overrides)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from app import cli, errors, templating
+
+    errors.register(app)
+    templating.register(app)
+    cli.register(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (registers the models with the metadata)
+    from app.extensions import cache, csrf, db, limiter, login_manager, migrate
+    from app.services import queue, storage
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    cache.init_app(app)
+    queue.init_app(app)
+    app.extensions["storage"] = storage.storage_from_url(
+        app.config["STORAGE_URL"], endpoint_url=app.config.get("S3_ENDPOINT_URL")
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.admin import bp as admin_bp
+    from app.api import bp as api_bp
+    from app.auth import bp as auth_bp
+    from app.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -1,0 +1,7 @@
+"""Accounts on the web: register, log in and out, change password, API tokens."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from app.auth import routes  # noqa: E402,F401

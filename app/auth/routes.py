@@ -1,0 +1,135 @@
+"""Account views."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
+
+from app.auth import bp
+from app.auth.forms import ChangePasswordForm, EmptyForm, LoginForm, NewTokenForm, RegisterForm
+from app.extensions import db, limiter, login_manager
+from app.models import ApiToken, User
+from app.models.types import utcnow
+from app.services import accounts
+
+login_manager.login_view = "auth.login"
+login_manager.login_message_category = "info"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """The logged-in user of a session cookie."""
+    return db.session.get(User, int(user_id))
+
+
+def _safe_next(target: str | None) -> str:
+    """Where to go after logging in: only a path on this site, never another host."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("main.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def login():
+    """Log in with username and password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.find_user(form.username.data)
+        # One message for an unknown name and a wrong password: no hint which names exist.
+        if user is None or not user.check_password(form.password.data) or not user.active:
+            flash("Invalid username or password.", "danger")
+            return render_template("auth/login.html", form=form), 200
+        login_user(user, remember=form.remember.data)
+        user.last_login_at = utcnow()
+        db.session.commit()
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """Log out (a POST, so that no link or image can log someone out)."""
+    if EmptyForm().validate_on_submit():
+        logout_user()
+        flash("You are logged out.", "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def register():
+    """Create a researcher account."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(form.username.data, form.password.data, email=form.email.data)
+            db.session.commit()
+        except accounts.AccountError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error))
+            return render_template("auth/register.html", form=form), 400
+        except IntegrityError:
+            # Two registrations raced for the same name; the schema kept one.
+            db.session.rollback()
+            form.username.errors.append("This username or e-mail address is already taken.")
+            return render_template("auth/register.html", form=form), 400
+        login_user(user)
+        flash(f"Welcome, {user.username}! Your account is ready.", "success")
+        return redirect(url_for("main.index"))
+    return render_template("auth/register.html", form=form), (400 if form.is_submitted() else 200)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's own password."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current.data):
+            form.current.errors.append("This is not your current password.")
+        else:
+            current_user.set_password(form.password.data)
+            db.session.commit()
+            flash("Your password was changed.", "success")
+            return redirect(url_for("auth.tokens"))
+    return render_template("auth/change_password.html", form=form), (400 if form.is_submitted() else 200)
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    """List one's API tokens and create a new one, shown once."""
+    form = NewTokenForm()
+    secret = None
+    if form.validate_on_submit():
+        row, secret = ApiToken.issue(current_user, form.name.data.strip())
+        db.session.add(row)
+        db.session.commit()
+    rows = db.session.execute(
+        db.select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
+    ).scalars()
+    return render_template(
+        "auth/tokens.html", form=form, tokens=list(rows), secret=secret, revoke_form=EmptyForm()
+    )
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id: int):
+    """Revoke one of one's own API tokens."""
+    row = db.get_or_404(ApiToken, token_id)
+    if row.user_id != current_user.id:
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        row.revoke()
+        db.session.commit()
+        flash(f"Token {row.prefix}... revoked.", "info")
+    return redirect(url_for("auth.tokens"))

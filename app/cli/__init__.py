@@ -1,0 +1,14 @@
+"""Server commands, ``flask --app wsgi <group> <command>``, one module per group."""
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Add every command group to the app's CLI."""
+    from app.cli.demo import demo_command
+    from app.cli.users import users
+    from app.cli.worker import worker_command
+
+    app.cli.add_command(users)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(demo_command)

@@ -1,0 +1,21 @@
+"""``flask demo``: seed the demo data set."""
+
+import click
+from flask.cli import with_appcontext
+
+from app.services import demo
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Seed only when the database has no account yet.")
+@with_appcontext
+def demo_command(if_empty: bool) -> None:
+    """Seed the demo data (idempotent) and print the demo logins."""
+    if if_empty and not demo.database_is_empty():
+        click.echo("The database is not empty; the demo was not seeded again.")
+    else:
+        demo.seed()
+    click.echo("Demo logins (username / password: roles):")
+    for login in demo.DEMO_USERS:
+        roles = ", ".join(role.value for role in login.roles)
+        click.echo(f"  {login.username:6} / {login.password}: {roles}")

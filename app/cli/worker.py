@@ -1,0 +1,19 @@
+"""``flask worker``: run an RQ worker on REDIS_URL."""
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from workers.worker import run_worker
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Exit once the queues are empty.")
+@click.option("--queue", "queues", multiple=True, help="Queue to listen on (repeatable); default RQ_QUEUE.")
+@with_appcontext
+def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
+    """Run a background worker that scores submissions and runs other jobs."""
+    try:
+        run_worker(current_app._get_current_object(), burst=burst, queues=list(queues) or None)
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from None

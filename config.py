@@ -1,0 +1,68 @@
+"""Configuration from environment variables: the variables of CONTRACT.md, with their defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a configuration the platform can start with."""
+
+
+def _database_url(value: str | None) -> str:
+    if not value:
+        return f"sqlite:///{INSTANCE_DIR / 'playground.db'}"
+    # Hosting platforms still hand out `postgres://`, which SQLAlchemy dropped; and a bare
+    # `postgresql://` means psycopg 3 to SQLAlchemy 2.1, while we ship psycopg2.
+    for scheme in ("postgres://", "postgresql://"):
+        if value.startswith(scheme):
+            return "postgresql+psycopg2://" + value.removeprefix(scheme)
+    return value
+
+
+class Config:
+    """Settings read from an environment mapping (``os.environ`` by default) when instantiated."""
+
+    # Flask and extensions settings that do not vary between deployments.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    WTF_CSRF_TIME_LIMIT = None  # the session lifetime already bounds a token
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    RATELIMIT_HEADERS_ENABLED = True
+    RQ_QUEUE = "playground"
+    JOB_TIMEOUT = 600
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        self.APP_ENV = (env.get("APP_ENV") or env.get("FLASK_ENV") or "development").lower()
+        self.PRODUCTION = self.APP_ENV == "production"
+        secret = env.get("SECRET_KEY")
+        if not secret and self.PRODUCTION:
+            raise ConfigError(
+                "SECRET_KEY is not set. In production it must be: sessions, CSRF tokens and "
+                "password-reset links are signed with it, and a random key per start would log "
+                "everyone out at each restart and differ between web replicas. "
+                "Set SECRET_KEY to a long random string shared by all web processes."
+            )
+        self.SECRET_KEY = secret or secrets.token_hex(32)
+        self.SESSION_COOKIE_SECURE = self.PRODUCTION
+        self.SQLALCHEMY_DATABASE_URI = _database_url(env.get("DATABASE_URL"))
+        self.REDIS_URL = env.get("REDIS_URL") or None
+        self.STORAGE_URL = env.get("STORAGE_URL") or f"file://{INSTANCE_DIR / 'storage'}"
+        self.S3_ENDPOINT_URL = env.get("S3_ENDPOINT_URL") or None
+        self.MAX_UPLOAD_MB = int(env.get("MAX_UPLOAD_MB") or 200)
+        self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_MB * 1024 * 1024
+        self.RQ_QUEUE = env.get("RQ_QUEUE") or self.RQ_QUEUE
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        if self.REDIS_URL:
+            self.CACHE_TYPE = "RedisCache"
+            self.CACHE_REDIS_URL = self.REDIS_URL
+        else:
+            self.CACHE_TYPE = "SimpleCache"
+        self.CACHE_DEFAULT_TIMEOUT = 300

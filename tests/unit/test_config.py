@@ -1,0 +1,81 @@
+"""Configuration: the variables of CONTRACT.md, their defaults, and the production guard."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config import BASE_DIR, Config, ConfigError
+
+
+def test_defaults_need_no_service():
+    """With no variables set, everything is embedded: SQLite and files under instance/, no Redis."""
+    config = Config({})
+    assert config.SQLALCHEMY_DATABASE_URI == f"sqlite:///{BASE_DIR / 'instance' / 'playground.db'}"
+    assert config.STORAGE_URL == f"file://{BASE_DIR / 'instance' / 'storage'}"
+    assert config.REDIS_URL is None
+    assert config.S3_ENDPOINT_URL is None
+    assert config.MAX_UPLOAD_MB == 200
+    assert config.MAX_CONTENT_LENGTH == 200 * 1024 * 1024
+    assert config.CACHE_TYPE == "SimpleCache"
+    assert config.RATELIMIT_STORAGE_URI == "memory://"
+
+
+def test_variables_override_defaults():
+    """Each variable of CONTRACT.md is read, and Redis backs the cache and rate limits when set."""
+    config = Config(
+        {
+            "SECRET_KEY": "s3cret",
+            "DATABASE_URL": "postgresql://u@db/playground",
+            "REDIS_URL": "redis://cache:6379/0",
+            "STORAGE_URL": "s3://bucket/prefix",
+            "S3_ENDPOINT_URL": "http://minio:9000",
+            "MAX_UPLOAD_MB": "5",
+        }
+    )
+    assert config.SECRET_KEY == "s3cret"
+    assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg2://u@db/playground"
+    assert config.REDIS_URL == "redis://cache:6379/0"
+    assert config.CACHE_TYPE == "RedisCache"
+    assert config.RATELIMIT_STORAGE_URI == "redis://cache:6379/0"
+    assert config.STORAGE_URL == "s3://bucket/prefix"
+    assert config.S3_ENDPOINT_URL == "http://minio:9000"
+    assert config.MAX_CONTENT_LENGTH == 5 * 1024 * 1024
+
+
+@pytest.mark.parametrize("url", ["postgres://u@h/d", "postgresql://u@h/d", "postgresql+psycopg2://u@h/d"])
+def test_postgres_urls_use_the_shipped_driver(url):
+    """Plain and `postgres://` URLs, as hosting platforms hand them out, use psycopg2."""
+    assert Config({"DATABASE_URL": url}).SQLALCHEMY_DATABASE_URI == "postgresql+psycopg2://u@h/d"
+
+
+def test_development_secret_is_random_per_start():
+    """Without SECRET_KEY in development, each start signs sessions with a new random key."""
+    first, second = Config({}).SECRET_KEY, Config({}).SECRET_KEY
+    assert len(first) >= 32 and first != second
+
+
+@pytest.mark.parametrize("variable", ["APP_ENV", "FLASK_ENV"])
+def test_production_refuses_to_start_without_secret_key(variable):
+    """Production mode without SECRET_KEY is refused, and the message says why."""
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+        Config({variable: "production"})
+    assert Config({variable: "production", "SECRET_KEY": "x" * 40}).SESSION_COOKIE_SECURE
+
+
+def test_wsgi_exits_with_the_reason_and_no_traceback():
+    """`flask --app wsgi` in production without a key stops with one readable line."""
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"} | {"APP_ENV": "production"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,1 @@
+"""Background jobs: the RQ worker entry point and the job functions it runs."""
