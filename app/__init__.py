@@ -14,6 +14,7 @@ def create_app(config: Config | type[Config] = Config, **overrides) -> Flask:
     app = Flask(__name__)
     app.config.from_object(config() if isinstance(config, type) else config)
     app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)  # the embedded database and files live here
 
     _init_extensions(app)
     _register_blueprints(app)
