@@ -36,7 +36,9 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     RATELIMIT_HEADERS_ENABLED = True
     RQ_QUEUE = "playground"
-    JOB_TIMEOUT = 600
+    JOB_TIMEOUT = 600  # seconds a scoring job may run before it is killed and reaped
+    REAPER_INTERVAL = 60  # seconds between reaper passes, in workers and in embedded mode
+    REAPER_GRACE = 30  # seconds a submission may wait for its job before the reaper looks at it
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
@@ -59,6 +61,8 @@ class Config:
         self.MAX_UPLOAD_MB = int(env.get("MAX_UPLOAD_MB") or 200)
         self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_MB * 1024 * 1024
         self.RQ_QUEUE = env.get("RQ_QUEUE") or self.RQ_QUEUE
+        self.JOB_TIMEOUT = int(env.get("JOB_TIMEOUT") or self.JOB_TIMEOUT)
+        self.REAPER_INTERVAL = int(env.get("REAPER_INTERVAL") or self.REAPER_INTERVAL)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         if self.REDIS_URL:
             self.CACHE_TYPE = "RedisCache"

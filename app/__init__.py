@@ -48,9 +48,15 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
+    from app.competitions import bp as competitions_bp
+    from app.leaderboards import bp as leaderboards_bp
     from app.main import bp as main_bp
+    from app.submissions import bp as submissions_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(competitions_bp)
+    app.register_blueprint(submissions_bp)
+    app.register_blueprint(leaderboards_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")

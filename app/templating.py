@@ -28,6 +28,8 @@ class NavItem:
 
 # Areas append their entries here as they are built, in the order they should appear.
 NAVIGATION: list[NavItem] = [
+    NavItem("Competitions", "competitions.index"),
+    NavItem("New competition", "competitions.new", (Role.ORGANISER,)),
     NavItem("Users", "admin.users", (Role.ADMIN,)),
     NavItem("System", "admin.system", (Role.ADMIN,)),
 ]
@@ -35,11 +37,12 @@ NAVIGATION: list[NavItem] = [
 
 def nav_items() -> list[dict]:
     """The navigation entries the current user sees, with the current one marked active."""
-    items = []
-    for item in NAVIGATION:
-        if item.visible():
-            url = url_for(item.endpoint)
-            items.append({"label": item.label, "url": url, "active": request.path.startswith(url)})
+    items = [{"label": item.label, "url": url_for(item.endpoint)} for item in NAVIGATION if item.visible()]
+    # The longest matching URL is the current entry: /competitions/new is not also /competitions.
+    matching = [item["url"] for item in items if request.path.startswith(item["url"])]
+    current = max(matching, key=len, default=None)
+    for item in items:
+        item["active"] = item["url"] == current
     return items
 
 
@@ -50,7 +53,26 @@ def format_datetime(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def format_score(value: float | None) -> str:
+    """A score with six significant digits, or nothing when there is none."""
+    return "" if value is None else f"{value:.6g}"
+
+
+def format_size(size: int | None) -> str:
+    """A file size in the unit that reads best."""
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"
+
+
 def register(app: Flask) -> None:
     """Install the helpers in the app's Jinja environment."""
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["score"] = format_score
+    app.jinja_env.filters["filesize"] = format_size

@@ -7,6 +7,7 @@ PostgreSQL too for tests marked ``@pytest.mark.databases("sqlite", "postgresql")
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import uuid
@@ -35,7 +36,8 @@ def make_app(database_url: str, tmp_path: Path, **overrides) -> Flask:
             "STORAGE_URL": f"file://{tmp_path}/storage",
         }
     )
-    return create_app(config, **({"TESTING": True, "RATELIMIT_ENABLED": False} | overrides))
+    settings = {"TESTING": True, "RATELIMIT_ENABLED": False, "REAPER_INTERVAL": 0}
+    return create_app(config, **(settings | overrides))
 
 
 def migrate(database_url: str, tmp_path: Path) -> None:
@@ -120,6 +122,31 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """An S3-compatible endpoint: TEST_S3_ENDPOINT_URL, or a moto server started for this run."""
+    url = os.environ.get("TEST_S3_ENDPOINT_URL")
+    if url:
+        yield url
+        return
+    server = services.MotoServer()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """A new, empty bucket on the S3 endpoint; returns (bucket, endpoint URL)."""
+    import boto3
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(name, os.environ.get(name, value))
+    monkeypatch.setenv("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+    bucket = f"test-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=s3_endpoint).create_bucket(Bucket=bucket)
+    return bucket, s3_endpoint
 
 
 @pytest.fixture

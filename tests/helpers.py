@@ -12,9 +12,7 @@ PASSWORD = "correct-horse-battery"
 _names = itertools.count(1)
 
 
-def make_user(
-    username: str | None = None, *roles: Role, password: str = PASSWORD, email: str | None = None
-) -> User:
+def make_user(username: str | None = None, *roles: Role, password: str = PASSWORD, email: str | None = None) -> User:
     """A committed user with these roles (researcher when none are given); call inside an app context."""
     username = username or f"user{next(_names)}"
     user = accounts.create_user(username, password, email=email, roles=set(roles) or {Role.RESEARCHER})
@@ -33,3 +31,58 @@ def make_token(user: User, name: str = "test") -> str:
 def bearer(secret: str) -> dict[str, str]:
     """The Authorization header for a token."""
     return {"Authorization": f"Bearer {secret}"}
+
+
+def write_bundle(folder, *, n: int = 300, seed: int = 7, spec: dict | None = None, solution_usage: bool = False):
+    """Write a small, valid competition bundle into folder; returns (folder, test ids, true labels)."""
+    import numpy as np
+    import pandas as pd
+    import yaml
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    y = (x + rng.normal(scale=0.7, size=n) > 0.8).astype(int)
+    ids = [f"ls{i:05d}" for i in range(n)]
+    split = n * 2 // 3
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"id": ids[:split], "x": x[:split], "label": y[:split]}).to_csv(folder / "train.csv", index=False)
+    pd.DataFrame({"id": ids[split:], "x": x[split:]}).to_csv(folder / "test.csv", index=False)
+    pd.DataFrame({"id": ids[split:], "label": 0.5}).to_csv(folder / "sample_submission.csv", index=False)
+    solution = pd.DataFrame({"id": ids[split:], "label": y[split:]})
+    if solution_usage:
+        solution["Usage"] = np.where(np.arange(n - split) % 2 == 0, "Public", "Private")
+    solution.to_csv(folder / "solution.csv", index=False)
+    (folder / "overview.md").write_text("# Test competition\n\nFind the **bad** lumisections.\n")
+    settings = {
+        "slug": "test-comp",
+        "title": "Test competition",
+        "overview": "overview.md",
+        "metric": "roc_auc",
+        "id_column": "id",
+        "target_column": "label",
+        "files": ["train.csv", "test.csv", "sample_submission.csv"],
+        "solution": "solution.csv",
+        "public_fraction": 0.5,
+        "split_seed": 3,
+        "daily_limit": 5,
+        "final_selections": 2,
+    }
+    settings.update(spec or {})
+    settings = {k: v for k, v in settings.items() if v is not None}
+    (folder / "competition.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
+    return folder, ids[split:], y[split:], x[split:]
+
+
+def make_competition(tmp_path, **spec):
+    """Import a generated bundle and return the competition (inside an app context)."""
+    from app.services.bundles import import_bundle
+
+    folder, *_ = write_bundle(tmp_path / f"bundle-{next(_names)}", spec=spec)
+    return import_bundle(folder)
+
+
+def predictions_csv(ids, scores, id_column: str = "id", target_column: str = "label") -> bytes:
+    """A submission file as bytes."""
+    import pandas as pd
+
+    return pd.DataFrame({id_column: list(ids), target_column: list(scores)}).to_csv(index=False).encode()

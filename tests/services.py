@@ -98,9 +98,7 @@ class MotoServer:
     """An S3-compatible endpoint over HTTP on a loopback port, for runs without TEST_S3_ENDPOINT_URL."""
 
     def __init__(self) -> None:
-        executable = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or shutil.which(
-            "moto_server"
-        )
+        executable = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or shutil.which("moto_server")
         if executable is None:
             unavailable("S3", "TEST_S3_ENDPOINT_URL is unset and moto_server is not installed")
         self.port = free_port()

@@ -116,9 +116,7 @@ def tokens():
     rows = db.session.execute(
         db.select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
     ).scalars()
-    return render_template(
-        "auth/tokens.html", form=form, tokens=list(rows), secret=secret, revoke_form=EmptyForm()
-    )
+    return render_template("auth/tokens.html", form=form, tokens=list(rows), secret=secret, revoke_form=EmptyForm())
 
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])

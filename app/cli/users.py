@@ -46,9 +46,7 @@ def token(name: str, label: str) -> None:
     row, secret = ApiToken.issue(user, label)
     db.session.add(row)
     db.session.commit()
-    click.echo(
-        f"API token {row.prefix}... for {user.username}; store it now, it is not shown again:", err=True
-    )
+    click.echo(f"API token {row.prefix}... for {user.username}; store it now, it is not shown again:", err=True)
     click.echo(secret)
 
 

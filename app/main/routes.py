@@ -1,6 +1,9 @@
 """Home page and health probes."""
 
-from flask import jsonify, render_template
+from pathlib import Path
+
+import plotly
+from flask import jsonify, render_template, send_file
 from sqlalchemy import text
 
 from app.extensions import db
@@ -21,3 +24,12 @@ def healthz():
     except Exception:
         return jsonify(status="unavailable", database=False), 503
     return jsonify(status="ok", database=True)
+
+
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+@bp.route("/vendor/plotly.min.js")
+def plotly_js():
+    """Plotly.js as shipped with the plotly package, so that charts need no CDN."""
+    return send_file(PLOTLY_JS, mimetype="text/javascript", max_age=7 * 24 * 3600, conditional=True)

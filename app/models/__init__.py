@@ -1,6 +1,27 @@
 """SQLAlchemy models, one module per area; importing this package registers them all."""
 
 from app.models.accounts import ApiToken, Role, User, UserRole
+from app.models.competitions import Competition, Participation, Phase
+from app.models.datasets import Dataset, DatasetFile, DatasetVersion, FileKind
+from app.models.submissions import PLATFORM_ERROR, FinalSelection, Rescore, Submission, SubmissionStatus
 from app.models.system import HealthCheck
 
-__all__ = ["ApiToken", "HealthCheck", "Role", "User", "UserRole"]
+__all__ = [
+    "PLATFORM_ERROR",
+    "ApiToken",
+    "Competition",
+    "Dataset",
+    "DatasetFile",
+    "DatasetVersion",
+    "FileKind",
+    "FinalSelection",
+    "HealthCheck",
+    "Participation",
+    "Phase",
+    "Rescore",
+    "Role",
+    "Submission",
+    "SubmissionStatus",
+    "User",
+    "UserRole",
+]

@@ -140,9 +140,7 @@ class ApiToken(db.Model):
     @classmethod
     def authenticate(cls, secret: str) -> Optional[ApiToken]:
         """The unrevoked token of an active user matching this secret, or None."""
-        row = db.session.execute(
-            db.select(cls).where(cls.token_hash == hash_token(secret))
-        ).scalar_one_or_none()
+        row = db.session.execute(db.select(cls).where(cls.token_hash == hash_token(secret))).scalar_one_or_none()
         if row is None or row.revoked or not row.user.active:
             return None
         return row

@@ -39,15 +39,12 @@ def check_password_strength(password: str) -> None:
         raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", "password")
 
 
-def create_user(
-    username: str, password: str, *, email: str | None = None, roles: set[Role] | None = None
-) -> User:
+def create_user(username: str, password: str, *, email: str | None = None, roles: set[Role] | None = None) -> User:
     """Add a new user to the session (the caller commits); raises AccountError on bad or taken names."""
     username = username.strip()
     if not USERNAME_PATTERN.match(username):
         raise AccountError(
-            "A username has 2 to 64 characters: letters, digits, '_', '.' or '-', "
-            "starting with a letter or digit."
+            "A username has 2 to 64 characters: letters, digits, '_', '.' or '-', starting with a letter or digit."
         )
     if find_user(username) is not None:
         raise AccountError(f"The username {username!r} is already taken.")

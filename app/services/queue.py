@@ -29,9 +29,7 @@ def resolve(func_path: str) -> Callable[..., Any]:
 class JobQueue(Protocol):
     """What both queue backends offer."""
 
-    def enqueue(
-        self, func_path: str, *args: Any, job_id: str | None = None, timeout: int | None = None
-    ) -> str: ...
+    def enqueue(self, func_path: str, *args: Any, job_id: str | None = None, timeout: int | None = None) -> str: ...
 
 
 class RQJobQueue:
@@ -44,12 +42,21 @@ class RQJobQueue:
         self.connection = Redis.from_url(redis_url)
         self.queue = Queue(name, connection=self.connection, default_timeout=default_timeout)
 
-    def enqueue(
-        self, func_path: str, *args: Any, job_id: str | None = None, timeout: int | None = None
-    ) -> str:
+    def enqueue(self, func_path: str, *args: Any, job_id: str | None = None, timeout: int | None = None) -> str:
         """Put the job on the Redis queue; returns its id."""
         job = self.queue.enqueue_call(func_path, args=args, job_id=job_id, timeout=timeout)
         return job.id
+
+    def is_pending(self, job_id: str) -> bool:
+        """Whether Redis still holds the job as queued, scheduled or running."""
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job, JobStatus
+
+        try:
+            status = Job.fetch(job_id, connection=self.connection).get_status()
+        except NoSuchJobError:
+            return False
+        return status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
 class ThreadJobQueue:
@@ -59,22 +66,37 @@ class ThreadJobQueue:
         self.app = app
         self.jobs: stdlib_queue.Queue[tuple[str, tuple]] = stdlib_queue.Queue()
         self._thread: threading.Thread | None = None
+        self._reaper: threading.Thread | None = None
         self._lock = threading.Lock()
         self._count = 0
+        self._pending: set[str] = set()
 
-    def enqueue(
-        self, func_path: str, *args: Any, job_id: str | None = None, timeout: int | None = None
-    ) -> str:
+    def enqueue(self, func_path: str, *args: Any, job_id: str | None = None, timeout: int | None = None) -> str:
         """Hand the job to the background thread, starting it on first use; returns a job id."""
         resolve(func_path)  # fail in the caller, not silently in the thread, on a bad path
         with self._lock:
             self._count += 1
             job_id = job_id or f"thread-{self._count}"
+            self._pending.add(job_id)
+        self.start()
+        self.jobs.put((job_id, func_path, args))
+        return job_id
+
+    def is_pending(self, job_id: str) -> bool:
+        """Whether this process still has the job to run, or runs it now."""
+        return job_id in self._pending
+
+    def start(self) -> None:
+        """Start the job thread, and the reaper thread when REAPER_INTERVAL is set, if not running."""
+        with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="playground-jobs", daemon=True)
                 self._thread.start()
-        self.jobs.put((func_path, args))
-        return job_id
+            interval = self.app.config.get("REAPER_INTERVAL") or 0
+            if interval > 0 and (self._reaper is None or not self._reaper.is_alive()):
+                from workers.reaper import start_reaper_thread
+
+                self._reaper = start_reaper_thread(self.app, interval)
 
     def join(self) -> None:
         """Wait until every job enqueued so far has run."""
@@ -82,24 +104,25 @@ class ThreadJobQueue:
 
     def _run(self) -> None:
         while True:
-            func_path, args = self.jobs.get()
+            job_id, func_path, args = self.jobs.get()
             try:
                 with self.app.app_context():
                     resolve(func_path)(*args)
             except Exception:
                 log.exception("background job %s%r failed", func_path, args)
             finally:
+                self._pending.discard(job_id)
                 self.jobs.task_done()
 
 
 def init_app(app: Flask) -> None:
     """Attach the queue backend the configuration asks for."""
     if app.config.get("REDIS_URL"):
-        backend: JobQueue = RQJobQueue(
-            app.config["REDIS_URL"], app.config["RQ_QUEUE"], app.config["JOB_TIMEOUT"]
-        )
+        backend: JobQueue = RQJobQueue(app.config["REDIS_URL"], app.config["RQ_QUEUE"], app.config["JOB_TIMEOUT"])
     else:
         backend = ThreadJobQueue(app)
+        # Submissions left queued by a previous run of the process get reaped once it serves again.
+        app.before_request(backend.start)
     app.extensions["job_queue"] = backend
 
 

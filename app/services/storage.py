@@ -131,13 +131,18 @@ class FileSystemStorage:
         self._path(key)
         return None
 
+    def local_path(self, key: str) -> Path:
+        """The file's path on this machine, for streaming with HTTP ranges."""
+        path = self._path(key)
+        if not path.is_file():
+            raise FileNotFoundError(f"no stored file {key!r}")
+        return path
+
 
 class S3Storage:
     """Objects in an S3-compatible bucket (AWS, MinIO, Ceph, moto) under an optional prefix."""
 
-    def __init__(
-        self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None, client=None
-    ) -> None:
+    def __init__(self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None, client=None) -> None:
         import boto3
         from botocore.config import Config as BotoConfig
 

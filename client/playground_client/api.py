@@ -28,9 +28,7 @@ class Client:
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """Send one call; raises ApiError with the server's message when it is refused."""
         try:
-            response = self.session.request(
-                method, f"{self.url}/api/v1{path}", timeout=self.timeout, **kwargs
-            )
+            response = self.session.request(method, f"{self.url}/api/v1{path}", timeout=self.timeout, **kwargs)
         except requests.RequestException as error:
             raise ApiError(0, "unreachable", f"cannot reach {self.url}: {error}") from None
         if response.status_code >= 400:
@@ -45,8 +43,6 @@ class Client:
 def _error_of(response: requests.Response) -> ApiError:
     try:
         error = response.json()["error"]
-        return ApiError(
-            response.status_code, error.get("code", "error"), error.get("message", response.reason)
-        )
+        return ApiError(response.status_code, error.get("code", "error"), error.get("message", response.reason))
     except (ValueError, KeyError, TypeError):
         return ApiError(response.status_code, "http_error", f"{response.status_code} {response.reason}")

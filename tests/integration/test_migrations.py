@@ -60,9 +60,7 @@ def test_models_and_migrations_agree(empty_database, tmp_path):
                 diff
                 for diff in compare_metadata(context, db.metadata)
                 # Expression indexes (lower(username)) cannot be reflected by every backend.
-                if not (
-                    diff[0] in ("add_index", "remove_index") and diff[1].name == "uq_users_username_lower"
-                )
+                if not (diff[0] in ("add_index", "remove_index") and diff[1].name == "uq_users_username_lower")
             ]
         db.engine.dispose()
     assert differences == []

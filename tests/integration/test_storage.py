@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import uuid
 
 import pytest
 import requests
@@ -18,7 +17,6 @@ from app.services.storage import (
     storage_from_url,
     validate_key,
 )
-from tests import services
 
 BAD_KEYS = [
     "",
@@ -35,28 +33,11 @@ BAD_KEYS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def s3_endpoint():
-    """An S3-compatible endpoint: TEST_S3_ENDPOINT_URL, or a moto server started for this run."""
-    url = os.environ.get("TEST_S3_ENDPOINT_URL")
-    if url:
-        yield url
-        return
-    server = services.MotoServer()
-    yield server.url
-    server.stop()
-
-
 @pytest.fixture
-def s3_storage(s3_endpoint, monkeypatch):
+def s3_storage(s3_bucket):
     """An S3 backend on a new, empty bucket of the endpoint."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, os.environ.get(name, value))
-    monkeypatch.setenv("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
-    bucket = f"test-{uuid.uuid4().hex[:12]}"
-    backend = storage_from_url(f"s3://{bucket}/some/prefix", endpoint_url=s3_endpoint)
-    backend.client.create_bucket(Bucket=bucket)
-    return backend
+    bucket, endpoint = s3_bucket
+    return storage_from_url(f"s3://{bucket}/some/prefix", endpoint_url=endpoint)
 
 
 @pytest.fixture(params=["file", pytest.param("s3", marks=pytest.mark.s3)])

@@ -78,9 +78,7 @@ def test_web_page_shows_a_new_token_once(app, client, auth):
     with app.app_context():
         make_user("rita")
     auth.login("rita", PASSWORD)
-    created = client.post(
-        "/account/tokens", data={"name": "laptop", "csrf_token": auth.csrf_token("/account/tokens")}
-    )
+    created = client.post("/account/tokens", data={"name": "laptop", "csrf_token": auth.csrf_token("/account/tokens")})
     page = created.get_data(as_text=True)
     secret = page.split('data-testid="new-token">', 1)[1].split("<", 1)[0]
     assert client.get("/api/v1/me", headers=bearer(secret)).get_json()["username"] == "rita"

@@ -33,9 +33,7 @@ def test_duplicate_username_gets_a_clear_error(app, client, auth):
 
 
 def test_register_rejects_mismatched_and_short_passwords(app, auth):
-    assert "The passwords differ." in auth.register("bob", "a-long-password", confirm="other").get_data(
-        as_text=True
-    )
+    assert "The passwords differ." in auth.register("bob", "a-long-password", confirm="other").get_data(as_text=True)
     assert "at least 8" in auth.register("bob", "short").get_data(as_text=True)
     with app.app_context():
         assert accounts.find_user("bob") is None

@@ -41,9 +41,7 @@ def test_users_create_refuses_a_taken_name_and_an_unknown_role(app, runner):
     assert runner.invoke(args=["users", "create", "sam", "--password", "pw-long-enough"]).exit_code == 0
     taken = runner.invoke(args=["users", "create", "Sam", "--password", "pw-long-enough"])
     assert taken.exit_code != 0 and "already taken" in taken.output
-    unknown = runner.invoke(
-        args=["users", "create", "x1", "--role", "wizard", "--password", "pw-long-enough"]
-    )
+    unknown = runner.invoke(args=["users", "create", "x1", "--role", "wizard", "--password", "pw-long-enough"])
     assert unknown.exit_code != 0 and "wizard" in unknown.output
 
 

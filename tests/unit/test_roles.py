@@ -52,9 +52,7 @@ def test_admin_cannot_remove_their_own_admin_role(app, client, auth):
         root = make_user("root", Role.ADMIN).id
     auth.login("root", PASSWORD)
     token = auth.csrf_token(f"/admin/users/{root}")
-    response = client.post(
-        f"/admin/users/{root}", data={"roles": ["researcher"], "active": "y", "csrf_token": token}
-    )
+    response = client.post(f"/admin/users/{root}", data={"roles": ["researcher"], "active": "y", "csrf_token": token})
     assert response.status_code == 400
     with app.app_context():
         assert Role.ADMIN in db.session.get(User, root).roles

@@ -1,0 +1,152 @@
+"""API routes of competitions: list, details, join, files, submissions and leaderboards."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from app.api import bp
+from app.api.auth import api_user, token_required
+from app.errors import api_error
+from app.extensions import db
+from app.models import Competition, Submission
+from app.services import leaderboards, submissions
+from app.services.downloads import send_stored
+from app.services.submissions import SubmissionRefused
+from app.services.visibility import can_see_private, submission_view
+
+
+def _competition(slug: str) -> Competition:
+    return db.one_or_404(
+        db.select(Competition).where(Competition.slug == slug), description=f"No competition {slug!r}."
+    )
+
+
+def competition_summary(competition: Competition) -> dict:
+    """The public facts of a competition."""
+    return {
+        "slug": competition.slug,
+        "title": competition.title,
+        "phase": competition.phase().value,
+        "metric": competition.metric,
+        "opens_at": competition.opens_at.isoformat() if competition.opens_at else None,
+        "closes_at": competition.closes_at.isoformat() if competition.closes_at else None,
+        "daily_limit": competition.daily_limit,
+        "total_limit": competition.total_limit,
+        "final_selections": competition.final_selections,
+        "participants": len(competition.participations),
+    }
+
+
+@bp.get("/competitions")
+def list_competitions():
+    """Every competition, newest first."""
+    rows = db.session.execute(db.select(Competition).order_by(Competition.created_at.desc())).scalars()
+    return jsonify(competitions=[competition_summary(c) for c in rows])
+
+
+@bp.get("/competitions/<slug>")
+def competition_details(slug: str):
+    """A competition, with the caller's participation and quota when a token is sent."""
+    competition = _competition(slug)
+    body = competition_summary(competition)
+    body.update(
+        id_column=competition.id_column,
+        target_column=competition.target_column,
+        overview=competition.overview,
+    )
+    user = api_user()
+    participation = submissions.participation_of(competition, user) if user else None
+    body["joined"] = participation is not None
+    body["quota"] = submissions.quota_for(competition, participation).as_dict() if user else None
+    return jsonify(body)
+
+
+@bp.post("/competitions/<slug>/join")
+@token_required
+def join_competition(slug: str):
+    """Join and accept the rules: the body must say {"accept_rules": true}."""
+    competition = _competition(slug)
+    body = request.get_json(silent=True) or {}
+    if body.get("accept_rules") is not True:
+        return api_error(400, 'Joining means accepting the rules: send {"accept_rules": true}.')
+    submissions.join(competition, api_user())
+    db.session.commit()
+    return jsonify(joined=True, competition=competition.slug)
+
+
+def _joined_or_error(competition: Competition):
+    if submissions.participation_of(competition, api_user()) is None:
+        return api_error(403, f"Join the competition first: POST /api/v1/competitions/{competition.slug}/join.")
+    return None
+
+
+@bp.get("/competitions/<slug>/files")
+@token_required
+def list_files(slug: str):
+    """The public files of the competition with their size and sha256."""
+    competition = _competition(slug)
+    if (refused := _joined_or_error(competition)) is not None:
+        return refused
+    files = [{"name": f.name, "size": f.size, "sha256": f.sha256} for f in competition.dataset_version.public_files]
+    return jsonify(files=files)
+
+
+@bp.get("/competitions/<slug>/files/<name>")
+@token_required
+def download_file(slug: str, name: str):
+    """One public file: streamed, or a redirect to a short-lived storage URL."""
+    competition = _competition(slug)
+    if (refused := _joined_or_error(competition)) is not None:
+        return refused
+    file = competition.public_file(name)
+    if file is None:
+        return api_error(404, f"The competition has no public file {name!r}.")
+    return send_stored(file.storage_key, file.name, file.sha256)
+
+
+@bp.post("/competitions/<slug>/submissions")
+@token_required
+def create_submission(slug: str):
+    """Upload predictions (multipart `file`, optional `description`); 202 once queued."""
+    competition = _competition(slug)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return api_error(400, "Send the predictions as a multipart form field named 'file'.")
+    try:
+        submission = submissions.submit(
+            competition,
+            api_user(),
+            upload.stream,
+            file_name=upload.filename,
+            description=request.form.get("description", ""),
+        )
+    except SubmissionRefused as refused:
+        headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
+        return api_error(refused.status, refused.message, headers=headers)
+    return jsonify(id=submission.id, status=submission.status.value), 202
+
+
+@bp.get("/competitions/<slug>/submissions")
+@token_required
+def my_submissions(slug: str):
+    """The caller's submissions to the competition, newest first."""
+    competition = _competition(slug)
+    rows = db.session.execute(
+        db.select(Submission)
+        .where(Submission.competition_id == competition.id, Submission.user_id == api_user().id)
+        .order_by(Submission.id.desc())
+    ).scalars()
+    return jsonify(submissions=[submission_view(s, api_user()) for s in rows])
+
+
+@bp.get("/competitions/<slug>/leaderboard")
+def leaderboard(slug: str):
+    """The public board, or the private one once revealed (organisers: always)."""
+    competition = _competition(slug)
+    board = request.args.get("board", "public")
+    if board not in ("public", "private"):
+        return api_error(400, "board must be 'public' or 'private'.")
+    if board == "private" and not can_see_private(competition, api_user()):
+        return api_error(403, "The private leaderboard is revealed when the competition closes.")
+    rows = [row.as_dict() for row in leaderboards.get(competition, board)]
+    return jsonify(board=board, competition=competition.slug, rows=rows)

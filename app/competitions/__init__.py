@@ -1,0 +1,7 @@
+"""Competition pages: list, overview, data, rules, submitting and one's submissions."""
+
+from flask import Blueprint
+
+bp = Blueprint("competitions", __name__)
+
+from app.competitions import organiser, routes  # noqa: E402,F401

@@ -1,0 +1,45 @@
+"""Competition forms."""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, DateTimeLocalField, IntegerField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+
+class JoinForm(FlaskForm):
+    """Accepting the rules to join."""
+
+    accept_rules = BooleanField(
+        "I have read and accept the rules", validators=[DataRequired("Accept the rules to join.")]
+    )
+    submit = SubmitField("Join the competition")
+
+
+class SubmitForm(FlaskForm):
+    """A predictions file and a note about it."""
+
+    file = FileField("Predictions (CSV, gzip-compressed CSV or Parquet)", validators=[FileRequired("Choose a file.")])
+    description = StringField("Description (optional)", validators=[Length(max=2000)])
+    submit = SubmitField("Submit predictions")
+
+
+class BundleForm(FlaskForm):
+    """A competition bundle as a zip."""
+
+    bundle = FileField("Bundle (.zip with competition.yaml)", validators=[FileRequired("Choose a zip file.")])
+    submit = SubmitField("Import competition")
+
+
+class SettingsForm(FlaskForm):
+    """Settings an organiser may change after the import."""
+
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    overview = TextAreaField("Overview (Markdown)", render_kw={"rows": 12})
+    opens_at = DateTimeLocalField("Opens at (UTC)", validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    closes_at = DateTimeLocalField("Closes at (UTC)", validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    daily_limit = IntegerField(
+        "Submissions per participant per UTC day", validators=[InputRequired(), NumberRange(min=1)]
+    )
+    total_limit = IntegerField("Submissions per participant in all", validators=[Optional(), NumberRange(min=1)])
+    final_selections = IntegerField("Final selections", validators=[InputRequired(), NumberRange(min=1, max=20)])
+    submit = SubmitField("Save settings")

@@ -1,0 +1,170 @@
+"""Organiser pages: import a bundle, edit settings, see every submission, export, rescore."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC
+
+from flask import Response, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from app.auth.decorators import roles_required
+from app.auth.forms import EmptyForm
+from app.competitions import bp
+from app.competitions.forms import BundleForm, SettingsForm
+from app.competitions.routes import get_competition, page_context
+from app.extensions import db
+from app.models import Rescore, Role, Submission
+from app.services import leaderboards
+from app.services.bundles import BundleError, import_bundle
+from app.services.queue import enqueue
+
+SCORE_COLUMNS = [
+    "submission_id",
+    "participant",
+    "status",
+    "baseline",
+    "selected",
+    "public_score",
+    "private_score",
+    "n_public",
+    "n_private",
+    "submitted_at",
+    "finished_at",
+    "file_sha256",
+    "solution_sha256",
+    "scorer",
+    "scorer_version",
+    "error",
+]
+
+
+@bp.route("/competitions/new", methods=["GET", "POST"])
+@roles_required(Role.ORGANISER)
+def new():
+    """Create a competition from an uploaded bundle zip, checked whole before anything is written."""
+    form = BundleForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            competition = import_bundle(form.bundle.data.stream, created_by=current_user)
+        except BundleError as error:
+            problems = error.problems
+        else:
+            flash(f"Competition {competition.title!r} imported.", "success")
+            return redirect(url_for("competitions.overview", slug=competition.slug))
+    status = 400 if form.is_submitted() else 200
+    return render_template("competitions/new.html", form=form, problems=problems), status
+
+
+@bp.route("/competitions/<slug>/settings", methods=["GET", "POST"])
+@roles_required(Role.ORGANISER)
+def settings(slug: str):
+    """Change the title, overview, dates and limits."""
+    competition = get_competition(slug)
+    form = SettingsForm(obj=competition)
+    if form.validate_on_submit():
+        opens_at = form.opens_at.data.replace(tzinfo=UTC) if form.opens_at.data else None
+        closes_at = form.closes_at.data.replace(tzinfo=UTC) if form.closes_at.data else None
+        if opens_at and closes_at and closes_at <= opens_at:
+            form.closes_at.errors.append("The close must come after the opening.")
+        else:
+            form.populate_obj(competition)
+            competition.opens_at, competition.closes_at = opens_at, closes_at
+            db.session.commit()
+            leaderboards.invalidate(competition)
+            flash("Settings saved.", "success")
+            return redirect(url_for("competitions.settings", slug=slug))
+    status = 400 if form.is_submitted() else 200
+    return render_template("competitions/settings.html", form=form, **page_context(competition, "settings")), status
+
+
+@bp.route("/competitions/<slug>/all-submissions")
+@roles_required(Role.ORGANISER)
+def all_submissions(slug: str):
+    """Every submission of every participant, newest first."""
+    competition = get_competition(slug)
+    page = db.paginate(
+        db.select(Submission).where(Submission.competition_id == competition.id).order_by(Submission.id.desc()),
+        per_page=50,
+    )
+    rescores = db.session.execute(
+        db.select(Rescore).where(Rescore.competition_id == competition.id).order_by(Rescore.id.desc()).limit(5)
+    ).scalars()
+    return render_template(
+        "competitions/all_submissions.html",
+        page=page,
+        rescores=list(rescores),
+        form=EmptyForm(),
+        **page_context(competition, "all"),
+    )
+
+
+@bp.route("/submissions/<int:submission_id>/baseline", methods=["POST"])
+@roles_required(Role.ORGANISER)
+def toggle_baseline(submission_id: int):
+    """Mark a submission as a baseline (listed, not ranked), or unmark it."""
+    submission = db.get_or_404(Submission, submission_id)
+    if EmptyForm().validate_on_submit():
+        submission.is_baseline = not submission.is_baseline
+        if submission.is_baseline and submission.selection is not None:
+            db.session.delete(submission.selection)
+        db.session.commit()
+        leaderboards.invalidate(submission.competition)
+        state = "marked as a baseline" if submission.is_baseline else "ranked again"
+        flash(f"Submission {submission.id} {state}.", "success")
+    return redirect(url_for("competitions.all_submissions", slug=submission.competition.slug))
+
+
+@bp.route("/competitions/<slug>/scores.csv")
+@roles_required(Role.ORGANISER)
+def scores_csv(slug: str):
+    """Every submission's scores and provenance as CSV."""
+    competition = get_competition(slug)
+    rows = db.session.execute(
+        db.select(Submission).where(Submission.competition_id == competition.id).order_by(Submission.id)
+    ).scalars()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(SCORE_COLUMNS)
+    for s in rows:
+        writer.writerow(
+            [
+                s.id,
+                s.user.username,
+                s.status.value,
+                s.is_baseline,
+                s.selected,
+                s.public_score,
+                s.private_score,
+                s.n_public,
+                s.n_private,
+                s.submitted_at.isoformat(),
+                s.finished_at.isoformat() if s.finished_at else "",
+                s.file_sha256,
+                s.solution_sha256 or "",
+                s.scorer_name or "",
+                s.scorer_version or "",
+                s.error or "",
+            ]
+        )
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{competition.slug}-scores.csv"'},
+    )
+
+
+@bp.route("/competitions/<slug>/rescore", methods=["POST"])
+@roles_required(Role.ORGANISER)
+def rescore(slug: str):
+    """Score every submission again in a job; the page then lists the scores that changed."""
+    competition = get_competition(slug)
+    if EmptyForm().validate_on_submit():
+        run = Rescore(competition_id=competition.id, requested_by_id=current_user.id)
+        db.session.add(run)
+        db.session.commit()
+        enqueue("workers.rescoring.rescore_competition", run.id, timeout=6 * 3600)
+        flash("Rescoring started; the changed scores appear below when it is done.", "info")
+    return redirect(url_for("competitions.all_submissions", slug=slug))

@@ -1,0 +1,142 @@
+"""Competition pages for viewers and participants."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from app.competitions import bp
+from app.competitions.forms import JoinForm, SubmitForm
+from app.extensions import db
+from app.models import Competition, Phase, Submission
+from app.services import submissions
+from app.services.downloads import send_stored
+from app.services.markdown import render as render_markdown
+from app.services.submissions import SubmissionRefused
+from app.services.visibility import can_see_private, is_organiser
+
+
+def get_competition(slug: str) -> Competition:
+    """The competition of the URL, or 404."""
+    return db.one_or_404(db.select(Competition).where(Competition.slug == slug))
+
+
+def page_context(competition: Competition, tab: str) -> dict:
+    """What every tab of a competition page shows: the header, the caller's participation and quota."""
+    user = current_user if current_user.is_authenticated else None
+    participation = submissions.participation_of(competition, user) if user else None
+    return {
+        "competition": competition,
+        "tab": tab,
+        "participation": participation,
+        "quota": submissions.quota_for(competition, participation) if user else None,
+        "organiser": is_organiser(user),
+        "private_visible": can_see_private(competition, user),
+    }
+
+
+@bp.route("/competitions")
+def index():
+    """Every competition, grouped into open, upcoming and closed."""
+    everything = db.session.execute(db.select(Competition).order_by(Competition.created_at.desc())).scalars()
+    groups: dict[Phase, list[Competition]] = {phase: [] for phase in Phase}
+    for competition in everything:
+        groups[competition.phase()].append(competition)
+    return render_template("competitions/index.html", groups=groups)
+
+
+@bp.route("/competitions/<slug>")
+def overview(slug: str):
+    """The competition's overview, written by its organisers."""
+    competition = get_competition(slug)
+    return render_template(
+        "competitions/overview.html",
+        overview=render_markdown(competition.overview),
+        join_form=JoinForm(),
+        **page_context(competition, "overview"),
+    )
+
+
+@bp.route("/competitions/<slug>/data")
+def data(slug: str):
+    """The public files with their size and sha256."""
+    return render_template("competitions/data.html", **page_context(get_competition(slug), "data"))
+
+
+@bp.route("/competitions/<slug>/rules")
+def rules(slug: str):
+    """The limits and the scoring, spelled out."""
+    return render_template(
+        "competitions/rules.html", join_form=JoinForm(), **page_context(get_competition(slug), "rules")
+    )
+
+
+@bp.route("/competitions/<slug>/join", methods=["POST"])
+@login_required
+def join(slug: str):
+    """Join after ticking the rules box."""
+    competition = get_competition(slug)
+    form = JoinForm()
+    if form.validate_on_submit():
+        submissions.join(competition, current_user)
+        db.session.commit()
+        flash(f"You joined {competition.title}. Good luck!", "success")
+        return redirect(url_for("competitions.submit", slug=slug))
+    flash("Tick the box to accept the rules before joining.", "warning")
+    return redirect(url_for("competitions.rules", slug=slug))
+
+
+@bp.route("/competitions/<slug>/files/<name>")
+@login_required
+def download(slug: str, name: str):
+    """Download a public file (participants only)."""
+    competition = get_competition(slug)
+    file = competition.public_file(name)
+    if file is None:
+        abort(404)
+    if submissions.participation_of(competition, current_user) is None and not is_organiser(current_user):
+        flash("Join the competition to download its files.", "warning")
+        return redirect(url_for("competitions.rules", slug=slug))
+    return send_stored(file.storage_key, file.name, file.sha256)
+
+
+@bp.route("/competitions/<slug>/submit", methods=["GET", "POST"])
+@login_required
+def submit(slug: str):
+    """The upload form, with the caller's remaining quota."""
+    competition = get_competition(slug)
+    form = SubmitForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            submission = submissions.submit(
+                competition,
+                current_user,
+                upload.stream,
+                file_name=upload.filename,
+                description=form.description.data or "",
+            )
+        except SubmissionRefused as refused:
+            flash(refused.message, "danger")
+            return render_template("competitions/submit.html", form=form, **page_context(competition, "submit")), (
+                refused.status
+            )
+        flash(f"Submission {submission.id} is queued for scoring.", "success")
+        return redirect(url_for("competitions.my_submissions", slug=slug))
+    status = 400 if form.is_submitted() else 200
+    return render_template("competitions/submit.html", form=form, **page_context(competition, "submit")), status
+
+
+@bp.route("/competitions/<slug>/submissions")
+@login_required
+def my_submissions(slug: str):
+    """The caller's submissions, with live status and the choice of finals."""
+    competition = get_competition(slug)
+    rows = db.session.execute(
+        db.select(Submission)
+        .where(Submission.competition_id == competition.id, Submission.user_id == current_user.id)
+        .order_by(Submission.id.desc())
+    ).scalars()
+    return render_template(
+        "competitions/my_submissions.html", submissions=list(rows), **page_context(competition, "submissions")
+    )

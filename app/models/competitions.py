@@ -1,0 +1,94 @@
+"""Competitions and the people taking part in them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.accounts import User
+from app.models.datasets import DatasetFile, DatasetVersion
+from app.models.types import UTCDateTime, utcnow
+
+
+class Phase(enum.StrEnum):
+    """Where a competition stands in time."""
+
+    UPCOMING = "upcoming"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Competition(db.Model):
+    """A benchmark on a dataset version: a metric, a hidden solution, limits and dates."""
+
+    __tablename__ = "competitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    overview: Mapped[str] = mapped_column(Text, default="")  # Markdown, sanitised when rendered
+    dataset_version_id: Mapped[int] = mapped_column(ForeignKey("dataset_versions.id"), index=True)
+    solution_file_id: Mapped[int] = mapped_column(ForeignKey("dataset_files.id"))
+    sample_submission: Mapped[Optional[str]] = mapped_column(String(255))
+    metric: Mapped[str] = mapped_column(String(50))
+    metric_params: Mapped[dict] = mapped_column(JSON, default=dict)
+    id_column: Mapped[str] = mapped_column(String(100), default="id")
+    target_column: Mapped[str] = mapped_column(String(100))
+    public_fraction: Mapped[float] = mapped_column(Float, default=0.3)
+    split_seed: Mapped[int] = mapped_column(default=0)
+    opens_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    closes_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    daily_limit: Mapped[int] = mapped_column(default=5)
+    total_limit: Mapped[Optional[int]]
+    final_selections: Mapped[int] = mapped_column(default=2)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    dataset_version: Mapped[DatasetVersion] = relationship()
+    solution_file: Mapped[DatasetFile] = relationship()
+    participations: Mapped[list[Participation]] = relationship(back_populates="competition")
+
+    def phase(self, now: datetime | None = None) -> Phase:
+        """Upcoming before opens_at, closed after closes_at, open in between."""
+        now = now or utcnow()
+        if self.opens_at is not None and now < self.opens_at:
+            return Phase.UPCOMING
+        if self.closes_at is not None and now >= self.closes_at:
+            return Phase.CLOSED
+        return Phase.OPEN
+
+    def private_revealed(self, now: datetime | None = None) -> bool:
+        """Whether the private leaderboard and private scores are public: only after the close."""
+        return self.phase(now) is Phase.CLOSED
+
+    def public_file(self, name: str) -> Optional[DatasetFile]:
+        """A downloadable file of the competition by name; never the solution."""
+        return next((f for f in self.dataset_version.public_files if f.name == name), None)
+
+
+class Participation(db.Model):
+    """A user who joined a competition and accepted its rules; the unit a leaderboard ranks."""
+
+    __tablename__ = "participations"
+    __table_args__ = (UniqueConstraint("competition_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    rules_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Touched by every submission, so that the row lock serialises one participant's quota checks.
+    last_submission_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    competition: Mapped[Competition] = relationship(back_populates="participations")
+    user: Mapped[User] = relationship()
+
+    @property
+    def name(self) -> str:
+        """How the participant appears on leaderboards."""
+        return self.user.username

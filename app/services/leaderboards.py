@@ -1,0 +1,165 @@
+"""Leaderboards as SQL over scored submissions, cached until the next score lands.
+
+Public board: each participant's best public score, ties to the earlier
+submission. Private board (after the close): each participant's best private
+score among the finals they selected, or among their best public submissions
+when they selected none. Baseline submissions are listed, marked, and not ranked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import text
+
+import scorers
+from app.extensions import cache, db
+from app.models import Competition
+from app.models.types import UTCDateTime
+
+Board = Literal["public", "private"]
+_TIMESTAMP = UTCDateTime()
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a leaderboard."""
+
+    rank: int | None  # None for baselines
+    participant: str
+    score: float
+    submission_id: int
+    submissions: int
+    last_submitted_at: datetime
+    baseline: bool = False
+    public_rank: int | None = None  # on the private board: where the participant stood publicly
+
+    @property
+    def rank_change(self) -> int | None:
+        """Places gained (positive) or lost from the public to the private board."""
+        if self.rank is None or self.public_rank is None:
+            return None
+        return self.public_rank - self.rank
+
+    def as_dict(self) -> dict:
+        """The row as the API and CSV export give it."""
+        row = asdict(self)
+        row["last_submitted_at"] = self.last_submitted_at.isoformat()
+        row["rank_change"] = self.rank_change
+        return row
+
+
+def _order(competition: Competition) -> str:
+    """SQL sort direction of the competition's metric: best first."""
+    scorer = scorers.get(competition.metric, **(competition.metric_params or {}))
+    return "DESC" if scorer.direction == "higher" else "ASC"
+
+
+_PUBLIC_SQL = """
+WITH ranked AS (
+    SELECT s.id, s.participation_id, s.public_score AS score, s.submitted_at,
+           ROW_NUMBER() OVER (PARTITION BY s.participation_id
+                              ORDER BY s.public_score {order}, s.submitted_at, s.id) AS position,
+           COUNT(*) OVER (PARTITION BY s.participation_id) AS submissions,
+           MAX(s.submitted_at) OVER (PARTITION BY s.participation_id) AS last_submitted_at
+    FROM submissions s
+    WHERE s.competition_id = :competition AND s.status = 'scored' AND s.is_baseline = :no
+      AND s.public_score IS NOT NULL
+)
+SELECT r.id, u.username, r.score, r.submissions, r.last_submitted_at
+FROM ranked r
+JOIN participations p ON p.id = r.participation_id
+JOIN users u ON u.id = p.user_id
+WHERE r.position = 1
+ORDER BY r.score {order}, r.submitted_at, r.id
+"""
+
+_PRIVATE_SQL = """
+WITH candidates AS (
+    SELECT s.id, s.participation_id, s.private_score, s.submitted_at,
+           ROW_NUMBER() OVER (PARTITION BY s.participation_id
+                              ORDER BY s.public_score {order}, s.submitted_at, s.id) AS public_position,
+           COUNT(*) OVER (PARTITION BY s.participation_id) AS submissions,
+           MAX(s.submitted_at) OVER (PARTITION BY s.participation_id) AS last_submitted_at
+    FROM submissions s
+    WHERE s.competition_id = :competition AND s.status = 'scored' AND s.is_baseline = :no
+      AND s.public_score IS NOT NULL AND s.private_score IS NOT NULL
+),
+chose AS (
+    SELECT DISTINCT f.participation_id FROM final_selections f
+    JOIN submissions s ON s.id = f.submission_id
+    WHERE s.competition_id = :competition AND s.status = 'scored'
+),
+eligible AS (
+    SELECT c.*,
+           ROW_NUMBER() OVER (PARTITION BY c.participation_id
+                              ORDER BY c.private_score {order}, c.submitted_at, c.id) AS position
+    FROM candidates c
+    LEFT JOIN chose ON chose.participation_id = c.participation_id
+    LEFT JOIN final_selections f ON f.submission_id = c.id
+    WHERE (chose.participation_id IS NOT NULL AND f.id IS NOT NULL)
+       OR (chose.participation_id IS NULL AND c.public_position <= :finals)
+)
+SELECT e.id, u.username, e.private_score, e.submissions, e.last_submitted_at
+FROM eligible e
+JOIN participations p ON p.id = e.participation_id
+JOIN users u ON u.id = p.user_id
+WHERE e.position = 1
+ORDER BY e.private_score {order}, e.submitted_at, e.id
+"""
+
+_BASELINE_SQL = """
+SELECT s.id, u.username, s.{column}, 1, s.submitted_at
+FROM submissions s JOIN users u ON u.id = s.user_id
+WHERE s.competition_id = :competition AND s.status = 'scored' AND s.is_baseline = :yes
+  AND s.{column} IS NOT NULL
+"""
+
+
+def _rows(sql: str, params: dict, *, baseline: bool = False) -> list[Row]:
+    result = db.session.execute(text(sql), params)
+    rows = []
+    for position, (submission_id, name, score, count, last) in enumerate(result, start=1):
+        if isinstance(last, str):  # SQLite returns window aggregates of timestamps as text
+            last = datetime.fromisoformat(last)
+        last = _TIMESTAMP.process_result_value(last, None)
+        rows.append(Row(None if baseline else position, name, score, submission_id, count, last, baseline))
+    return rows
+
+
+def compute(competition: Competition, board: Board) -> list[Row]:
+    """The board straight from the database, baselines merged in by score."""
+    order = _order(competition)
+    params = {"competition": competition.id, "no": False, "yes": True, "finals": competition.final_selections}
+    if board == "public":
+        ranked = _rows(_PUBLIC_SQL.format(order=order), params)
+    else:
+        public_ranks = {row.participant: row.rank for row in compute(competition, "public")}
+        ranked = [
+            Row(**{**asdict(row), "public_rank": public_ranks.get(row.participant)})
+            for row in _rows(_PRIVATE_SQL.format(order=order), params)
+        ]
+    column = "public_score" if board == "public" else "private_score"
+    baselines = _rows(_BASELINE_SQL.format(column=column), params, baseline=True)
+    reverse = order == "DESC"
+    return sorted([*ranked, *baselines], key=lambda r: (-r.score if reverse else r.score, r.rank is None))
+
+
+def _key(competition: Competition, board: Board) -> str:
+    return f"leaderboard:{competition.id}:{board}"
+
+
+def get(competition: Competition, board: Board = "public") -> list[Row]:
+    """The board, from the cache when no score landed since it was computed."""
+    rows = cache.get(_key(competition, board))
+    if rows is None:
+        rows = compute(competition, board)
+        cache.set(_key(competition, board), rows)
+    return rows
+
+
+def invalidate(competition: Competition) -> None:
+    """Forget the cached boards of the competition: a score landed or a selection changed."""
+    cache.delete_many(_key(competition, "public"), _key(competition, "private"))

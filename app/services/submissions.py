@@ -1,0 +1,225 @@
+"""Accepting a submission: the file stored, the row written and the quota charged at once.
+
+The order matters for the invariants: the file is stored first (under a key no
+row points to yet), then one transaction locks the participant's row, counts
+what they used, and inserts the submission; only after that commit is the
+scoring job enqueued. A refusal deletes the stored file, so nothing is left.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import BinaryIO
+
+from flask import current_app
+from sqlalchemy import func, update
+
+from app.extensions import db
+from app.models import Competition, FinalSelection, Participation, Phase, Submission, SubmissionStatus, User
+from app.models.types import utcnow
+from app.services.queue import enqueue
+from app.services.quotas import Quota, compute_quota, utc_day_start
+from app.services.storage import StorageError, get_storage
+
+SCORING_JOB = "workers.scoring.score_submission"
+
+
+class SubmissionRefused(Exception):
+    """A submission was not accepted; the message says why, status the HTTP answer."""
+
+    def __init__(self, message: str, status: int = 400, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.message, self.status, self.retry_after = message, status, retry_after
+
+
+def participation_of(competition: Competition, user: User) -> Participation | None:
+    """The user's participation in the competition, if they joined."""
+    return db.session.execute(
+        db.select(Participation).where(Participation.competition_id == competition.id, Participation.user_id == user.id)
+    ).scalar_one_or_none()
+
+
+def join(competition: Competition, user: User) -> Participation:
+    """Join the competition and accept its rules (idempotent); the caller commits."""
+    participation = participation_of(competition, user)
+    if participation is None:
+        participation = Participation(competition=competition, user=user)
+        db.session.add(participation)
+        db.session.flush()
+    return participation
+
+
+def quota_for(competition: Competition, participation: Participation | None, now: datetime | None = None) -> Quota:
+    """What the participant may still submit; a non-participant has a fresh quota."""
+    now = now or utcnow()
+    used_today = used_total = 0
+    if participation is not None:
+        counted = db.select(func.count(Submission.id)).where(
+            Submission.participation_id == participation.id, Submission.counted.is_(True)
+        )
+        used_total = db.session.execute(counted).scalar_one()
+        used_today = db.session.execute(counted.where(Submission.submitted_at >= utc_day_start(now))).scalar_one()
+    return compute_quota(
+        now,
+        used_today=used_today,
+        used_total=used_total,
+        daily_limit=competition.daily_limit,
+        total_limit=competition.total_limit,
+        closes_at=competition.closes_at,
+    )
+
+
+def _check_open(competition: Competition, now: datetime) -> None:
+    phase = competition.phase(now)
+    if phase is Phase.UPCOMING:
+        raise SubmissionRefused(
+            f"The competition opens at {competition.opens_at:%Y-%m-%d %H:%M} UTC; submissions are not accepted yet.",
+            403,
+        )
+    if phase is Phase.CLOSED:
+        raise SubmissionRefused(
+            f"The competition closed at {competition.closes_at:%Y-%m-%d %H:%M} UTC; "
+            "submissions are no longer accepted.",
+            403,
+        )
+
+
+def _safe_file_name(name: str | None) -> str:
+    base = (name or "submission.csv").replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in base).strip("._") or "submission.csv"
+    return cleaned[:200]
+
+
+def submit(
+    competition: Competition,
+    user: User,
+    stream: BinaryIO,
+    *,
+    file_name: str | None,
+    description: str = "",
+    baseline: bool = False,
+) -> Submission:
+    """Store the file, write the queued row and charge the quota in one transaction, then enqueue scoring."""
+    now = utcnow()
+    _check_open(competition, now)
+    participation = participation_of(competition, user)
+    if participation is None:
+        raise SubmissionRefused("Join the competition and accept its rules before submitting.", 403)
+    name = _safe_file_name(file_name)
+    key = f"submissions/{competition.slug}/{uuid.uuid4().hex}/{name}"
+    storage = get_storage()
+    try:
+        stored = storage.put(key, stream, max_size=current_app.config["MAX_CONTENT_LENGTH"])
+    except StorageError as error:
+        storage.delete(key)
+        status = 413 if "larger" in str(error) else 503
+        raise SubmissionRefused(f"The file could not be stored: {error}.", status) from None
+    if stored.size == 0:
+        storage.delete(key)
+        raise SubmissionRefused("The file is empty.")
+    try:
+        submission = _insert_charged(competition, participation, user, stored, name, description, baseline, now)
+    except BaseException:
+        db.session.rollback()
+        storage.delete(key)
+        raise
+    _enqueue(submission)
+    return submission
+
+
+def _insert_charged(competition, participation, user, stored, name, description, baseline, now) -> Submission:
+    # This UPDATE takes the participant's row lock on PostgreSQL (and the write lock on SQLite)
+    # before counting, so concurrent uploads by one participant are counted one after another.
+    db.session.execute(update(Participation).where(Participation.id == participation.id).values(last_submission_at=now))
+    quota = quota_for(competition, participation, now)
+    if quota.exhausted and not baseline:
+        raise SubmissionRefused(_quota_message(competition, quota), 429, quota.retry_after(now))
+    submission = Submission(
+        competition_id=competition.id,
+        participation_id=participation.id,
+        user_id=user.id,
+        status=SubmissionStatus.QUEUED,
+        description=description.strip()[:2000],
+        file_name=name,
+        file_key=stored.key,
+        file_size=stored.size,
+        file_sha256=stored.sha256,
+        counted=not baseline,
+        is_baseline=baseline,
+        submitted_at=now,
+    )
+    db.session.add(submission)
+    db.session.commit()
+    return submission
+
+
+def _quota_message(competition: Competition, quota: Quota) -> str:
+    if quota.remaining_total == 0:
+        return f"You have used all {competition.total_limit} submissions of this competition."
+    when = f"{quota.next_slot_at:%Y-%m-%d %H:%M} UTC" if quota.next_slot_at else "never, the competition closes first"
+    return (
+        f"You have used your {competition.daily_limit} submissions of today (UTC); "
+        f"the next slot opens at {when}. Failed submissions are not counted."
+    )
+
+
+def scoring_job_id(submission: Submission) -> str:
+    """The queue's id of the submission's current scoring job."""
+    return f"score-{submission.id}-{submission.requeues}"
+
+
+def _enqueue(submission: Submission) -> None:
+    """Hand the submission to the scoring workers; a queue outage is left to the reaper."""
+    try:
+        enqueue(SCORING_JOB, submission.id, job_id=scoring_job_id(submission))
+    except Exception:
+        current_app.logger.exception("could not enqueue submission %s; the reaper will retry", submission.id)
+        return
+    submission.enqueued_at = utcnow()
+    db.session.commit()
+
+
+def requeue(submission: Submission) -> None:
+    """Put a submission back in the queue for scoring again (rescoring, or the reaper's retry)."""
+    submission.status = SubmissionStatus.QUEUED
+    submission.requeues += 1
+    submission.enqueued_at = None
+    db.session.commit()
+    _enqueue(submission)
+
+
+def select_final(submission: Submission) -> None:
+    """Pick a scored submission for the private board, within the competition's final_selections."""
+    competition = submission.competition
+    if competition.phase() is Phase.CLOSED:
+        raise SubmissionRefused("The competition is closed: final selections can no longer change.", 409)
+    if submission.status is not SubmissionStatus.SCORED or submission.is_baseline:
+        raise SubmissionRefused("Only scored submissions can be selected for the private leaderboard.", 409)
+    if submission.selected:
+        return
+    # Lock the participant's row so that two concurrent selections cannot both take the last slot.
+    db.session.execute(
+        update(Participation)
+        .where(Participation.id == submission.participation_id)
+        .values(last_submission_at=Participation.last_submission_at)
+    )
+    chosen = db.session.execute(
+        db.select(func.count(FinalSelection.id)).where(FinalSelection.participation_id == submission.participation_id)
+    ).scalar_one()
+    if chosen >= competition.final_selections:
+        db.session.rollback()
+        raise SubmissionRefused(
+            f"You already selected {competition.final_selections} submissions; unselect one first.", 409
+        )
+    db.session.add(FinalSelection(submission_id=submission.id, participation_id=submission.participation_id))
+    db.session.commit()
+
+
+def unselect_final(submission: Submission) -> None:
+    """Take a submission off the private board's candidates."""
+    if submission.competition.phase() is Phase.CLOSED:
+        raise SubmissionRefused("The competition is closed: final selections can no longer change.", 409)
+    if submission.selection is not None:
+        db.session.delete(submission.selection)
+        db.session.commit()

@@ -1,0 +1,49 @@
+"""Who may see what: the rules that keep solutions and private scores hidden until the close."""
+
+from __future__ import annotations
+
+from app.models import Competition, Role, Submission, User
+
+
+def is_organiser(user: User | None) -> bool:
+    """Organisers (and admins) see every submission and the private board at any time."""
+    return user is not None and user.is_authenticated and user.has_role(Role.ORGANISER)
+
+
+def can_see_private(competition: Competition, user: User | None) -> bool:
+    """Whether private scores and the private board may be shown to this user now."""
+    return competition.private_revealed() or is_organiser(user)
+
+
+def can_see_submission(submission: Submission, user: User | None) -> bool:
+    """Only the author and organisers see a submission, its file and its error."""
+    if user is None or not user.is_authenticated:
+        return False
+    return submission.user_id == user.id or is_organiser(user)
+
+
+def submission_view(submission: Submission, user: User | None) -> dict:
+    """A submission as its viewer may see it: the private score only when allowed."""
+    private_ok = can_see_private(submission.competition, user)
+    return {
+        "id": submission.id,
+        "competition": submission.competition.slug,
+        "participant": submission.user.username,
+        "status": submission.status.value,
+        "description": submission.description,
+        "file_name": submission.file_name,
+        "file_size": submission.file_size,
+        "file_sha256": submission.file_sha256,
+        "public_score": submission.public_score,
+        "private_score": submission.private_score if private_ok else None,
+        "n_public": submission.n_public,
+        "n_private": submission.n_private if private_ok else None,
+        "error": submission.error,
+        "counted": submission.counted,
+        "baseline": submission.is_baseline,
+        "selected": submission.selected,
+        "submitted_at": submission.submitted_at.isoformat(),
+        "finished_at": submission.finished_at.isoformat() if submission.finished_at else None,
+        "scorer": {"name": submission.scorer_name, "version": submission.scorer_version},
+        "solution_sha256": submission.solution_sha256 if private_ok else None,
+    }

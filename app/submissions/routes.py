@@ -1,0 +1,75 @@
+"""Submission views."""
+
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.auth.forms import EmptyForm
+from app.extensions import db
+from app.models import Competition, Submission
+from app.services import leaderboards
+from app.services.charts import curve_figures
+from app.services.submissions import SubmissionRefused, select_final, unselect_final
+from app.services.visibility import can_see_private, can_see_submission, submission_view
+from app.submissions import bp
+
+
+def _visible(submission_id: int) -> Submission:
+    submission = db.session.get(Submission, submission_id)
+    if submission is None or not can_see_submission(submission, current_user):
+        abort(404)  # another participant's submission does not exist for the caller
+    return submission
+
+
+@bp.route("/submissions/<int:submission_id>")
+@login_required
+def detail(submission_id: int):
+    """A submission: status, scores, provenance, and its ROC and precision-recall curves."""
+    submission = _visible(submission_id)
+    private_ok = can_see_private(submission.competition, current_user)
+    sides = ("public", "private") if private_ok else ("public",)
+    return render_template(
+        "submissions/detail.html",
+        submission=submission,
+        view=submission_view(submission, current_user),
+        figures=curve_figures(submission.details, sides),
+        select_form=EmptyForm(),
+    )
+
+
+@bp.route("/competitions/<slug>/submissions/status.json")
+@login_required
+def statuses(slug: str):
+    """The caller's submissions' status, polled by the My submissions page."""
+    competition = db.one_or_404(db.select(Competition).where(Competition.slug == slug))
+    ids = [int(i) for i in request.args.get("ids", "").split(",") if i.isdigit()][:100]
+    rows = db.session.execute(
+        db.select(Submission).where(
+            Submission.competition_id == competition.id,
+            Submission.user_id == current_user.id,
+            Submission.id.in_(ids),
+        )
+    ).scalars()
+    return jsonify(submissions=[submission_view(s, current_user) for s in rows])
+
+
+@bp.route("/submissions/<int:submission_id>/select", methods=["POST"])
+@login_required
+def toggle_selection(submission_id: int):
+    """Pick or unpick a submission as a final for the private leaderboard."""
+    submission = _visible(submission_id)
+    if submission.user_id != current_user.id:
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        try:
+            if submission.selected:
+                unselect_final(submission)
+                flash(f"Submission {submission.id} is no longer a final.", "info")
+            else:
+                select_final(submission)
+                flash(f"Submission {submission.id} is selected for the private leaderboard.", "success")
+            leaderboards.invalidate(submission.competition)
+        except SubmissionRefused as refused:
+            flash(refused.message, "warning")
+    return redirect(request.referrer or url_for("competitions.my_submissions", slug=submission.competition.slug))

@@ -1,0 +1,101 @@
+"""Leaderboard: 200,000 submissions by 2,000 participants in PostgreSQL.
+
+Prints the median time of the one SQL query that computes the public board, the
+median time of the leaderboard API computing it (cache cleared before each call)
+and served from the cache, and the ratio API / SQL. Target: API (computing) <= 3 x SQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from _support import make_app, median_seconds, postgres_database
+from sqlalchemy import text
+
+PARTICIPANTS = 2_000
+SUBMISSIONS = 200_000
+REPEAT = 15
+
+
+def populate(app) -> str:
+    """Users, a competition, participations and scored submissions, inserted in bulk."""
+    from app.extensions import db
+    from app.services.bundles import import_bundle
+    from tests.helpers import write_bundle
+
+    with app.app_context():
+        folder, *_ = write_bundle(Path(tempfile.mkdtemp()) / "bundle")
+        competition = import_bundle(folder)
+        rng = np.random.default_rng(0)
+        connection = db.session.connection().connection.dbapi_connection
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO users (id, username, password_hash, active, created_at) "
+                "SELECT g, 'user' || g, 'x', true, now() FROM generate_series(1, %s) g",
+                (PARTICIPANTS,),
+            )
+            cursor.execute(
+                "INSERT INTO participations (id, competition_id, user_id, joined_at, rules_accepted_at) "
+                "SELECT g, %s, g, now(), now() FROM generate_series(1, %s) g",
+                (competition.id, PARTICIPANTS),
+            )
+            owners = rng.integers(1, PARTICIPANTS + 1, SUBMISSIONS)
+            public, private = rng.random(SUBMISSIONS), rng.random(SUBMISSIONS)
+            rows = "\n".join(
+                f"{i + 1}\t{competition.id}\t{o}\t{o}\tscored\tp.csv\tk\t1\t{'0' * 64}\tt\tf\t{a}\t{b}\t0\t0\t"
+                f"2026-11-{1 + i % 27:02d} {i % 24:02d}:00:00+00"
+                for i, (o, a, b) in enumerate(zip(owners, public, private, strict=True))
+            )
+            import io
+
+            cursor.copy_expert(
+                "COPY submissions (id, competition_id, participation_id, user_id, status, file_name, file_key, "
+                "file_size, file_sha256, counted, is_baseline, public_score, private_score, attempts, requeues, "
+                "submitted_at) FROM STDIN",
+                io.StringIO(rows),
+            )
+            cursor.execute("ANALYZE")
+        db.session.commit()
+        return competition.slug
+
+
+def main() -> None:
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    with postgres_database() as url:
+        app = make_app(url, Path(tempfile.mkdtemp()) / "storage")
+        slug = populate(app)
+        from app.extensions import db
+        from app.models import Competition
+        from app.services import leaderboards
+
+        client = app.test_client()
+        with app.app_context():
+            competition = db.session.execute(db.select(Competition)).scalar_one()
+            sql = leaderboards._PUBLIC_SQL.format(order="DESC")
+            params = {"competition": competition.id, "no": False, "yes": True, "finals": 2}
+
+            def query():
+                return db.session.execute(text(sql), params).all()
+
+            sql_time = median_seconds(query, REPEAT)
+            rows = len(query())
+
+            def api_cold():
+                leaderboards.invalidate(competition)
+                response = client.get(f"/api/v1/competitions/{slug}/leaderboard")
+                assert response.status_code == 200
+
+            cold = median_seconds(api_cold, REPEAT)
+            warm = median_seconds(lambda: client.get(f"/api/v1/competitions/{slug}/leaderboard"), REPEAT)
+            db.engine.dispose()
+    print(f"leaderboard of {rows} participants over {SUBMISSIONS:,} submissions (median of {REPEAT})")
+    print(f"  one SQL query:            {sql_time * 1000:8.1f} ms")
+    print(f"  API, computing the board: {cold * 1000:8.1f} ms   ratio {cold / sql_time:.2f} x SQL (target <= 3)")
+    print(f"  API, from the cache:      {warm * 1000:8.1f} ms   ratio {warm / sql_time:.2f} x SQL")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""What scoring produces."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """Public and private scores, their row counts, and details for charts."""
+
+    metric: str
+    version: str
+    public: float | None
+    private: float | None
+    n_public: int
+    n_private: int
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable form, as `python -m scorers score` prints it."""
+        return asdict(self)

@@ -1,0 +1,148 @@
+"""Competition bundles: a valid one becomes a competition; a bad one changes nothing and says why."""
+
+import hashlib
+import shutil
+import zipfile
+
+import pandas as pd
+import pytest
+import yaml
+
+from app.extensions import db
+from app.models import Competition, Dataset, DatasetFile, FileKind
+from app.services.bundles import BundleError, import_bundle
+from app.services.storage import get_storage
+from tests.helpers import write_bundle
+
+
+def _stored_files(app) -> list:
+    root = get_storage().root
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def test_valid_bundle_becomes_a_competition_with_hashed_files(app, tmp_path):
+    folder, *_ = write_bundle(tmp_path / "b", spec={"closes_at": "2030-01-01T00:00:00Z", "total_limit": 50})
+    with app.app_context():
+        competition = import_bundle(folder)
+        assert competition.slug == "test-comp" and competition.metric == "roc_auc"
+        assert competition.closes_at.isoformat() == "2030-01-01T00:00:00+00:00"
+        assert (competition.daily_limit, competition.total_limit, competition.final_selections) == (5, 50, 2)
+        assert competition.sample_submission == "sample_submission.csv"
+        assert "Find the **bad** lumisections." in competition.overview
+        files = {f.name: f for f in competition.dataset_version.files}
+        assert [f.name for f in competition.dataset_version.public_files] == [
+            "train.csv",
+            "test.csv",
+            "sample_submission.csv",
+        ]
+        assert files["solution.csv"].kind is FileKind.SOLUTION and competition.solution_file.name == "solution.csv"
+        for name, row in files.items():
+            data = (folder / name).read_bytes()
+            assert row.sha256 == hashlib.sha256(data).hexdigest() and row.size == len(data)
+            with get_storage().open(row.storage_key) as handle:
+                assert handle.read() == data
+        assert "/solution/" in files["solution.csv"].storage_key and "/public/" in files["test.csv"].storage_key
+
+
+def test_zip_of_a_folder_imports_too(app, tmp_path):
+    _folder, *_ = write_bundle(tmp_path / "my-bundle")
+    archive = shutil.make_archive(str(tmp_path / "bundle"), "zip", root_dir=tmp_path, base_dir="my-bundle")
+    with app.app_context():
+        assert import_bundle(archive).slug == "test-comp"
+
+
+def _spec_edit(folder, **changes):
+    spec = yaml.safe_load((folder / "competition.yaml").read_text())
+    spec.update(changes)
+    (folder / "competition.yaml").write_text(yaml.safe_dump(spec))
+
+
+BAD_BUNDLES = {
+    "unknown metric": (lambda f: _spec_edit(f, metric="accuracy_of_vibes"), "accuracy_of_vibes"),
+    "missing file": (lambda f: (f / "test.csv").unlink(), "The bundle has no file 'test.csv'."),
+    "duplicated solution ids": (
+        lambda f: pd.concat([pd.read_csv(f / "solution.csv")] * 2).to_csv(f / "solution.csv", index=False),
+        "ls00200",
+    ),
+    "unparsable date": (
+        lambda f: _spec_edit(f, closes_at="next tuesday"),
+        "closes_at 'next tuesday' is not a date",
+    ),
+    "close before open": (
+        lambda f: _spec_edit(f, opens_at="2026-05-01T00:00:00Z", closes_at="2026-04-01T00:00:00Z"),
+        "closes_at must come after opens_at.",
+    ),
+    "typo in a setting": (
+        lambda f: _spec_edit(f, daily_limt=3),
+        "Unknown settings in competition.yaml: daily_limt",
+    ),
+    "bad slug": (lambda f: _spec_edit(f, slug="Not A Slug!"), "slug 'Not A Slug!' must be"),
+    "solution made public": (
+        lambda f: _spec_edit(f, files=["train.csv", "solution.csv"]),
+        "must not also be a public file",
+    ),
+    "zero daily limit": (
+        lambda f: _spec_edit(f, daily_limit=0),
+        "daily_limit must be a whole number of at least 1",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_BUNDLES))
+def test_bad_bundle_is_refused_whole_and_leaves_nothing(app, tmp_path, case):
+    folder, *_ = write_bundle(tmp_path / "b")
+    break_it, expected = BAD_BUNDLES[case]
+    break_it(folder)
+    with app.app_context():
+        with pytest.raises(BundleError) as refused:
+            import_bundle(folder)
+        assert expected in str(refused.value)
+        for model in (Competition, Dataset, DatasetFile):
+            assert db.session.execute(db.select(model)).first() is None
+        assert _stored_files(app) == []
+
+
+def test_every_problem_is_listed_at_once(app, tmp_path):
+    folder, *_ = write_bundle(tmp_path / "b", spec={"metric": "nope", "daily_limit": -1})
+    (folder / "train.csv").unlink()
+    with app.app_context(), pytest.raises(BundleError) as refused:
+        import_bundle(folder)
+    assert len(refused.value.problems) == 3
+
+
+def test_taken_slug_is_refused(app, tmp_path):
+    first, *_ = write_bundle(tmp_path / "a")
+    second, *_ = write_bundle(tmp_path / "b")
+    with app.app_context():
+        import_bundle(first)
+        with pytest.raises(BundleError, match="already exists"):
+            import_bundle(second)
+
+
+def test_not_a_zip_is_refused(app, tmp_path):
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"definitely not a zip")
+    with app.app_context(), pytest.raises(BundleError, match="Not a bundle"):
+        import_bundle(junk)
+
+
+def test_zip_without_spec_is_refused(app, tmp_path):
+    path = tmp_path / "empty.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("train.csv", "id,x\n")
+    with app.app_context(), pytest.raises(BundleError, match=r"exactly one competition\.yaml"):
+        import_bundle(path)
+
+
+def test_cli_import_prints_the_slug_last(app, runner, tmp_path):
+    folder, *_ = write_bundle(tmp_path / "b")
+    result = runner.invoke(args=["competitions", "import", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().splitlines()[-1] == "test-comp"
+
+
+def test_cli_import_lists_the_problems(app, runner, tmp_path):
+    folder, *_ = write_bundle(tmp_path / "b", spec={"metric": "nope"})
+    result = runner.invoke(args=["competitions", "import", str(folder)])
+    assert result.exit_code != 0
+    assert "the bundle was refused" in result.output and "nope" in result.output
