@@ -11,7 +11,8 @@ def clf_curve(
     y: np.ndarray, scores: np.ndarray, weight: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """False and true positive (weighted) counts at each distinct score, highest score first."""
-    order = np.argsort(scores, kind="mergesort")[::-1]
+    # Ties are grouped below, so the sort need not be stable; quicksort is twice as fast as mergesort.
+    order = np.argsort(scores)[::-1]
     scores, y = scores[order], y[order]
     distinct = np.flatnonzero(np.diff(scores))
     last = np.r_[distinct, y.size - 1]

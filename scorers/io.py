@@ -14,6 +14,8 @@ import pyarrow.parquet as pq
 from scorers.errors import ValidationError
 
 PARQUET_MAGIC = b"PAR1"
+# Only an empty cell is missing: "nan" and "inf" are read as the numbers they spell, and refused as such.
+CONVERT = pacsv.ConvertOptions(null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=False)
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -40,7 +42,7 @@ def _check_utf8(data: bytes, what: str) -> None:
 def read_table(source: str | Path | bytes | BinaryIO, *, what: str = "file") -> pa.Table:
     """A table from CSV, gzip CSV or Parquet content; ValidationError when it cannot be read."""
     data = read_bytes(source)
-    if not data.strip():
+    if not data or data.isspace():
         raise ValidationError(f"The {what} is empty.")
     if data[:4] == PARQUET_MAGIC:
         try:
@@ -53,13 +55,14 @@ def read_table(source: str | Path | bytes | BinaryIO, *, what: str = "file") -> 
                 data = gzip.decompress(data)
             except (OSError, EOFError, zlib.error) as error:
                 raise ValidationError(f"The {what} looks gzip-compressed but cannot be decompressed: {error}") from None
-            if not data.strip():
+            if not data or data.isspace():
                 raise ValidationError(f"The {what} is empty.")
-        _check_utf8(data, what)
         try:
-            table = pacsv.read_csv(pa.BufferReader(data))
+            table = pacsv.read_csv(pa.BufferReader(data), convert_options=CONVERT)
         except pa.ArrowInvalid as error:
             raise ValidationError(f"The {what} is not a readable CSV file: {error}") from None
+        if any(pa.types.is_binary(field.type) for field in table.schema):
+            _check_utf8(data, what)  # the reader keeps text that is not UTF-8 as bytes; say where it breaks
     names = table.column_names
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:

@@ -6,12 +6,18 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
-from sklearn import metrics as skm
 
 from scorers import curves
 from scorers.errors import ValidationError, listing
 from scorers.result import ScoreResult
 from scorers.solution import Solution
+
+
+def skm():
+    """scikit-learn's metrics, imported on first use: the hot metrics do not need its import time and memory."""
+    from sklearn import metrics
+
+    return metrics
 
 
 class Scorer:
@@ -62,6 +68,10 @@ class Scorer:
                 ids = solution.ids.filter(pa.array(outside)).to_pylist()
                 raise ValidationError(f"{self.name} needs probabilities between 0 and 1; " + listing(ids, "outside"))
 
+    def evaluate(self, y: np.ndarray, p: np.ndarray, w: np.ndarray | None) -> tuple[float, dict[str, Any]]:
+        """The metric and the chart details of one side."""
+        return float(self.compute(y, p, w)), self.details(y, p, w)
+
     def score(self, solution: Solution, predictions: np.ndarray) -> ScoreResult:
         """Public and private scores of predictions lined up with the solution's rows."""
         self.check_solution(solution)
@@ -73,8 +83,7 @@ class Scorer:
                 continue
             y, p = solution.y[mask], predictions[mask]
             w = None if solution.weight is None else solution.weight[mask]
-            scores[side] = float(self.compute(y, p, w))
-            details[side] = self.details(y, p, w)
+            scores[side], details[side] = self.evaluate(y, p, w)
         return ScoreResult(
             self.name,
             self.version,
@@ -105,12 +114,19 @@ class RankingScorer(Scorer):
     def compute(self, y, p, w):
         return self.from_curve(*curves.clf_curve(y, p, w)[:2])
 
+    def evaluate(self, y, p, w):
+        fps, tps, _ = curves.clf_curve(y, p, w)  # one sort serves the score and the curves
+        return self.from_curve(fps, tps), self.curves(fps, tps)
+
     def from_curve(self, fps: np.ndarray, tps: np.ndarray) -> float:
         """The metric from the cumulative counts."""
         raise NotImplementedError
 
     def details(self, y, p, w):
-        fps, tps, _ = curves.clf_curve(y, p, w)
+        return self.curves(*curves.clf_curve(y, p, w)[:2])
+
+    def curves(self, fps: np.ndarray, tps: np.ndarray) -> dict[str, Any]:
+        """ROC and precision-recall curves, down-sampled for charts."""
         fpr, tpr = curves.roc(fps, tps)
         precision, recall = curves.precision_recall(fps, tps)
         roc_x, roc_y = curves.downsample(fpr, tpr)
@@ -162,7 +178,7 @@ class LogLoss(Scorer):
     probabilities = True
 
     def compute(self, y, p, w):
-        return skm.log_loss(y, p, sample_weight=w, labels=[0, 1])
+        return skm().log_loss(y, p, sample_weight=w, labels=[0, 1])
 
 
 class ThresholdScorer(Scorer):
@@ -170,40 +186,40 @@ class ThresholdScorer(Scorer):
 
     binary_targets = True
     defaults = {"threshold": 0.5}
-    function: ClassVar = None
+    function: ClassVar[str]  # the name of scikit-learn's function
 
     def labels(self, p: np.ndarray) -> np.ndarray:
         """The decisions the predictions stand for."""
         return (p >= self.params["threshold"]).astype(np.float64)
 
     def compute(self, y, p, w):
-        return type(self).function(y, self.labels(p), sample_weight=w)
+        return getattr(skm(), self.function)(y, self.labels(p), sample_weight=w)
 
     def details(self, y, p, w):
-        matrix = skm.confusion_matrix(y, self.labels(p), labels=[0, 1], sample_weight=w)
+        matrix = skm().confusion_matrix(y, self.labels(p), labels=[0, 1], sample_weight=w)
         return {"confusion": {"labels": [0, 1], "matrix": matrix.tolist()}}
 
 
 class Accuracy(ThresholdScorer):
     name = "accuracy"
-    function = staticmethod(skm.accuracy_score)
+    function = "accuracy_score"
 
 
 class BalancedAccuracy(ThresholdScorer):
     name = "balanced_accuracy"
-    function = staticmethod(skm.balanced_accuracy_score)
+    function = "balanced_accuracy_score"
 
 
 class F1(ThresholdScorer):
     name = "f1"
 
     def compute(self, y, p, w):
-        return skm.f1_score(y, self.labels(p), sample_weight=w, zero_division=0.0)
+        return skm().f1_score(y, self.labels(p), sample_weight=w, zero_division=0.0)
 
 
 class Mcc(ThresholdScorer):
     name = "mcc"
-    function = staticmethod(skm.matthews_corrcoef)
+    function = "matthews_corrcoef"
 
 
 class RegressionScorer(Scorer):
@@ -219,7 +235,7 @@ class Rmse(RegressionScorer):
     direction = "lower"
 
     def compute(self, y, p, w):
-        return float(np.sqrt(skm.mean_squared_error(y, p, sample_weight=w)))
+        return float(np.sqrt(skm().mean_squared_error(y, p, sample_weight=w)))
 
 
 class Mae(RegressionScorer):
@@ -227,14 +243,14 @@ class Mae(RegressionScorer):
     direction = "lower"
 
     def compute(self, y, p, w):
-        return skm.mean_absolute_error(y, p, sample_weight=w)
+        return skm().mean_absolute_error(y, p, sample_weight=w)
 
 
 class R2(RegressionScorer):
     name = "r2"
 
     def compute(self, y, p, w):
-        return skm.r2_score(y, p, sample_weight=w)
+        return skm().r2_score(y, p, sample_weight=w)
 
 
 REGISTRY: dict[str, type[Scorer]] = {

@@ -46,14 +46,18 @@ def read_ids(table: pa.Table, name: str, what: str) -> pa.Array:
     ids = table.column(name).combine_chunks()
     if ids.null_count:
         rows = np.flatnonzero(ids.is_null().to_numpy(zero_copy_only=False))[:10] + 2
-        raise ValidationError(
-            f"The {what} has {ids.null_count} rows without an id (lines {', '.join(map(str, rows))})."
-        )
+        noun = "row" if ids.null_count == 1 else "rows"
+        lines = ", ".join(map(str, rows))
+        raise ValidationError(f"The {what} has {ids.null_count} {noun} without an id (line {lines}).")
     return ids
 
 
 def duplicated_ids(ids: pa.Array) -> list:
-    """The ids that occur more than once, in order of first appearance."""
+    """The ids that occur more than once."""
+    if pa.types.is_integer(ids.type):
+        values = np.sort(ids.to_numpy(zero_copy_only=False))  # fast on the usual, already sorted ids
+        repeated = values[1:][values[1:] == values[:-1]]
+        return np.unique(repeated).tolist()
     counts = pc.value_counts(ids)
     repeated = counts.filter(pc.greater(counts.field("counts"), 1))
     return repeated.field("values").to_pylist()

@@ -48,11 +48,18 @@ def hashed_public_mask(ids: pa.Array, fraction: float, seed: int) -> np.ndarray:
 
 def usage_masks(usage: pa.Array, ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Public and private masks from a Usage column of Public, Private or Ignored (any case)."""
-    values = pc.utf8_lower(pc.cast(usage, pa.string())).to_numpy(zero_copy_only=False)
-    known = np.isin(values, list(USAGES))
+    # A handful of distinct values over a million rows: compare the dictionary, not every string.
+    encoded = pc.cast(usage, pa.string()).dictionary_encode()
+    words = [str(word).lower() for word in encoded.dictionary.to_pylist()]
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    known = np.isin(codes, [i for i, word in enumerate(words) if word in USAGES]) & ~np.asarray(
+        encoded.is_null().to_numpy(zero_copy_only=False)
+    )
     if not known.all():
         bad = ids.filter(pa.array(~known)).to_pylist()
         raise ValidationError(
             "The solution's Usage column must be Public, Private or Ignored; " + listing(bad, "marked otherwise")
         )
-    return values == "public", values == "private"
+    public = np.isin(codes, [i for i, word in enumerate(words) if word == "public"])
+    private = np.isin(codes, [i for i, word in enumerate(words) if word == "private"])
+    return public, private
