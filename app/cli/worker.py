@@ -10,10 +10,11 @@ from workers.worker import run_worker
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Exit once the queues are empty.")
 @click.option("--queue", "queues", multiple=True, help="Queue to listen on (repeatable); default RQ_QUEUE.")
+@click.option("--fork/--no-fork", default=False, help="Run each job in a forked child (isolated, slower).")
 @with_appcontext
-def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
+def worker_command(burst: bool, queues: tuple[str, ...], fork: bool) -> None:
     """Run a background worker that scores submissions and runs other jobs."""
     try:
-        run_worker(current_app._get_current_object(), burst=burst, queues=list(queues) or None)
+        run_worker(current_app._get_current_object(), burst=burst, queues=list(queues) or None, fork=fork)
     except RuntimeError as error:
         raise click.ClickException(str(error)) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -77,7 +78,7 @@ def _submission(app, submission_id: int) -> Submission:
         return db.session.get(Submission, submission_id)
 
 
-def _worker(f, burst: bool = True) -> subprocess.Popen:
+def _worker(f, burst: bool = True, fork: bool = False) -> subprocess.Popen:
     env = os.environ | {
         "DATABASE_URL": f["database_url"],
         "REDIS_URL": f["settings"]["REDIS_URL"],
@@ -85,7 +86,8 @@ def _worker(f, burst: bool = True) -> subprocess.Popen:
         "STORAGE_URL": f["storage"],
         "SECRET_KEY": "t",
     }
-    args = [sys.executable, "-m", "flask", "--app", "wsgi", "worker", *(["--burst"] if burst else [])]
+    args = [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--fork" if fork else "--no-fork"]
+    args += ["--burst"] if burst else []
     return subprocess.Popen(
         args, cwd=REPO, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -113,7 +115,8 @@ def test_submission_lost_twice_fails_as_not_counted(faulty):
     assert submission.error == PLATFORM_ERROR and submission.counted is False
 
 
-def test_worker_killed_mid_job_is_reaped_and_finished(faulty):
+@pytest.mark.parametrize("fork", [False, True], ids=["in-process", "forked"])
+def test_worker_killed_mid_job_is_reaped_and_finished(faulty, fork):
     app = faulty["app"]
     big_ids = [f"r{i}" for i in range(1_000_000)]
     rng = np.random.default_rng(0)
@@ -125,15 +128,16 @@ def test_worker_killed_mid_job_is_reaped_and_finished(faulty):
         competition = db.session.execute(db.select(Competition)).scalar_one()
         user = db.session.execute(db.select(User).where(User.username == "rita")).scalar_one()
         submission_id = submissions.submit(competition, user, handle, file_name="big.csv").id
-    worker = _worker(faulty, burst=False)
+    worker = _worker(faulty, burst=False, fork=fork)
     deadline = time.monotonic() + 60
     while _submission(app, submission_id).status is not SubmissionStatus.SCORING:
         assert time.monotonic() < deadline, "the worker never started the job"
         time.sleep(0.01)
-    # RQ runs each job in a forked work horse with a session of its own: kill it and its parent.
-    horse = int(_submission(app, submission_id).worker.rsplit(":", 1)[1])
-    os.kill(horse, signal.SIGKILL)
-    os.killpg(worker.pid, signal.SIGKILL)
+    # Kill the process running the job (a forked work horse has a session of its own) and the worker.
+    runner = int(_submission(app, submission_id).worker.rsplit(":", 1)[1])
+    os.kill(runner, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.pid, signal.SIGKILL)
     worker.wait(10)
     assert _submission(app, submission_id).status is SubmissionStatus.SCORING
 

@@ -53,12 +53,13 @@ def test_job_runs_on_a_real_simple_worker(rq_app):
     assert check.completed_at is not None and check.worker
 
 
-def test_flask_worker_command_runs_jobs(rq_app):
-    """`flask worker --burst` forks a work horse per job, which must open its own connections."""
+@pytest.mark.parametrize("mode", ["--no-fork", "--fork"])
+def test_flask_worker_command_runs_jobs(rq_app, mode):
+    """`flask worker --burst` runs the jobs in-process, or in a forked child that opens its own connections."""
     first, second = _new_check(rq_app), _new_check(rq_app)
     with rq_app.app_context():
         enqueue("workers.jobs.health_check", first)
         enqueue("workers.jobs.health_check", second)
-    result = rq_app.test_cli_runner().invoke(args=["worker", "--burst"])
+    result = rq_app.test_cli_runner().invoke(args=["worker", "--burst", mode])
     assert result.exit_code == 0, result.output
     assert _completed(rq_app, first).completed_at and _completed(rq_app, second).completed_at
