@@ -40,7 +40,7 @@ def main() -> None:
         from tests.helpers import bearer, make_token, make_user, predictions_csv, write_bundle
 
         with app.app_context():
-            folder, ids, labels, x = write_bundle(
+            folder, ids, _, x = write_bundle(
                 Path(tempfile.mkdtemp()) / "bundle", n=3 * ROWS, spec={"daily_limit": SUBMISSIONS}
             )
             slug = import_bundle(folder).slug

@@ -19,7 +19,7 @@ from tests.helpers import make_user, predictions_csv, write_bundle
 @pytest.fixture
 def world(app, tmp_path):
     """A competition (Usage column: even rows public) and a way to submit chosen scores as anyone."""
-    folder, ids, labels, x = write_bundle(tmp_path / "bundle", solution_usage=True)
+    folder, ids, labels, _ = write_bundle(tmp_path / "bundle", solution_usage=True)
     with app.app_context():
         import_bundle(folder)
     public = np.arange(len(ids)) % 2 == 0

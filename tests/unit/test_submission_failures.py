@@ -24,7 +24,7 @@ CASES = {
     "empty file": (lambda ids: b"", "The submission is empty."),
     "not UTF-8": (lambda ids: "id,label\nlsé,0.5\n".encode("latin-1"), "not UTF-8"),
     "wrong columns": (lambda ids: _frame(ids, 0.5, ("id", "score")), "missing 'label'; unexpected 'score'"),
-    "duplicated ids": (lambda ids: _frame([ids[0], *ids], 0.5), f"1 id is duplicated: {{0}}"),
+    "duplicated ids": (lambda ids: _frame([ids[0], *ids], 0.5), "1 id is duplicated: {0}"),
     "missing ids": (lambda ids: _frame(ids[1:], 0.5), "1 id is missing: {0}"),
     "unknown ids": (lambda ids: _frame([*ids, "nope"], 0.5), "1 id is not in the test set: nope"),
     "not a number": (lambda ids: _frame(ids, ["x", *[0.5] * (len(ids) - 1)]), "1 id is not a number: {0}"),
@@ -64,6 +64,6 @@ def test_an_empty_upload_is_refused_before_it_is_queued(app, tmp_path):
         user = make_user("rita")
         submissions.join(competition, user)
         db.session.commit()
-        with pytest.raises(submissions.SubmissionRefused, match="The file is empty."):
+        with pytest.raises(submissions.SubmissionRefused, match=r"The file is empty\."):
             submissions.submit(competition, user, io.BytesIO(b""), file_name="p.csv")
         assert db.session.execute(db.select(Submission)).first() is None
