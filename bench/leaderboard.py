@@ -45,16 +45,16 @@ def populate(app) -> str:
             owners = rng.integers(1, PARTICIPANTS + 1, SUBMISSIONS)
             public, private = rng.random(SUBMISSIONS), rng.random(SUBMISSIONS)
             rows = "\n".join(
-                f"{i + 1}\t{competition.id}\t{o}\t{o}\tscored\tp.csv\tk\t1\t{'0' * 64}\tt\tf\t{a}\t{b}\t0\t0\t"
+                f"{i + 1}\t{competition.id}\t{o}\t{o}\tscored\t\tp.csv\tk\t1\t{'0' * 64}\tt\tf\t{a}\t{b}\t0\t0\t"
                 f"2026-11-{1 + i % 27:02d} {i % 24:02d}:00:00+00"
                 for i, (o, a, b) in enumerate(zip(owners, public, private, strict=True))
             )
             import io
 
             cursor.copy_expert(
-                "COPY submissions (id, competition_id, participation_id, user_id, status, file_name, file_key, "
-                "file_size, file_sha256, counted, is_baseline, public_score, private_score, attempts, requeues, "
-                "submitted_at) FROM STDIN",
+                "COPY submissions (id, competition_id, participation_id, user_id, status, description, file_name, "
+                "file_key, file_size, file_sha256, counted, is_baseline, public_score, private_score, attempts, "
+                "requeues, submitted_at) FROM STDIN",
                 io.StringIO(rows),
             )
             cursor.execute("ANALYZE")
@@ -74,7 +74,7 @@ def main() -> None:
         client = app.test_client()
         with app.app_context():
             competition = db.session.execute(db.select(Competition)).scalar_one()
-            sql = leaderboards._PUBLIC_SQL.format(order="DESC")
+            sql = leaderboards._PUBLIC_SQL.format(order="DESC", best="MAX")
             params = {"competition": competition.id, "no": False, "yes": True, "finals": 2}
 
             def query():

@@ -8,7 +8,7 @@ from app.api import bp
 from app.api.auth import api_user, token_required
 from app.errors import api_error
 from app.extensions import db
-from app.models import Competition, Submission
+from app.models import Competition, Submission, SubmissionStatus
 from app.services import leaderboards, submissions
 from app.services.downloads import send_stored
 from app.services.submissions import SubmissionRefused
@@ -123,7 +123,8 @@ def create_submission(slug: str):
     except SubmissionRefused as refused:
         headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
         return api_error(refused.status, refused.message, headers=headers)
-    return jsonify(id=submission.id, status=submission.status.value), 202
+    # Accepted means queued; a worker may already have picked it up by now, which the status route tells.
+    return jsonify(id=submission.id, status=SubmissionStatus.QUEUED.value), 202
 
 
 @bp.get("/competitions/<slug>/submissions")
