@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Competition, Submission
 from app.services import leaderboards
 from app.services.charts import curve_figures
+from app.services.downloads import send_stored
 from app.services.submissions import SubmissionRefused, select_final, unselect_final
 from app.services.visibility import can_see_private, can_see_submission, submission_view
 from app.submissions import bp
@@ -36,6 +37,14 @@ def detail(submission_id: int):
         figures=curve_figures(submission.details, sides),
         select_form=EmptyForm(),
     )
+
+
+@bp.route("/submissions/<int:submission_id>/file")
+@login_required
+def file(submission_id: int):
+    """The submitted file itself, for its author and the organisers."""
+    submission = _visible(submission_id)
+    return send_stored(submission.file_key, submission.file_name, submission.file_sha256)
 
 
 @bp.route("/competitions/<slug>/submissions/status.json")

@@ -41,6 +41,12 @@ def test_join_submit_watch_status_and_leaderboard_chart(app, live_server, page, 
     expect(row.locator('[data-field="public_score"]')).not_to_be_empty()
     assert page.evaluate("window.__notReloaded") is True
 
+    row.get_by_role("link").first.click()
+    expect(page.get_by_test_id("status")).to_have_text("scored")
+    expect(page.locator("#curve-roc .main-svg").first).to_be_attached()
+    expect(page.locator("#curve-pr .main-svg").first).to_be_attached()
+
+    page.get_by_role("link", name="Test competition").click()
     page.get_by_role("link", name="Leaderboard").click()
     expect(page.get_by_test_id("leaderboard")).to_contain_text("rita")
     expect(page.locator("#best-over-time .main-svg").first).to_be_attached()

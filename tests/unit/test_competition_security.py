@@ -111,9 +111,14 @@ def test_organiser_sees_private_scores_and_exports(client, auth, scored):
     assert exported.startswith("submission_id,participant,status") and "rita" in exported
 
 
-def test_another_researcher_cannot_open_the_submission(app, client, auth, scored):
+def test_only_the_author_downloads_the_submitted_file(app, client, auth, scored):
+    own = client.get("/submissions/1/file")
+    content = own.get_data()
+    own.close()
+    assert own.status_code == 200 and content.startswith(b"id,label\n")
     with app.app_context():
         make_user("ravi")
     auth.logout()
     auth.login("ravi", PASSWORD)
     assert client.get("/submissions/1").status_code == 404
+    assert client.get("/submissions/1/file").status_code == 404
