@@ -7,10 +7,12 @@ def register(app: Flask) -> None:
     """Add every command group to the app's CLI."""
     from app.cli.competitions import competitions
     from app.cli.demo import demo_command
+    from app.cli.runs import runs
     from app.cli.users import users
     from app.cli.worker import worker_command
 
     app.cli.add_command(users)
     app.cli.add_command(competitions)
+    app.cli.add_command(runs)
     app.cli.add_command(worker_command)
     app.cli.add_command(demo_command)

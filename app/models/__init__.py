@@ -3,6 +3,7 @@
 from app.models.accounts import ApiToken, Role, User, UserRole
 from app.models.competitions import Competition, Participation, Phase
 from app.models.datasets import Dataset, DatasetFile, DatasetVersion, FileKind
+from app.models.runs import Lumisection, Run, RunClass
 from app.models.submissions import PLATFORM_ERROR, FinalSelection, Rescore, Submission, SubmissionStatus
 from app.models.system import HealthCheck
 
@@ -16,10 +17,13 @@ __all__ = [
     "FileKind",
     "FinalSelection",
     "HealthCheck",
+    "Lumisection",
     "Participation",
     "Phase",
     "Rescore",
     "Role",
+    "Run",
+    "RunClass",
     "Submission",
     "SubmissionStatus",
     "User",
