@@ -294,6 +294,92 @@ def _paths() -> dict:
     }
 
 
+TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+CERTIFICATION_BODY = {
+    "type": "object",
+    "required": ["run_number", "pixel", "strip", "tracking", "checklist"],
+    "properties": {
+        "run_number": {"type": "integer"},
+        "reco": {"type": "string", "enum": ["express", "prompt", "rereco"]},
+        **{c: {"type": "string", "enum": ["good", "bad", "excluded"]} for c in ("pixel", "strip", "tracking")},
+        **{f"{c}_lowstat": {"type": "boolean"} for c in ("pixel", "strip", "tracking")},
+        "bad_lumisections": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["first", "last"],
+                "properties": {
+                    "first": {"type": "integer"},
+                    "last": {"type": "integer"},
+                    "components": {"type": "array", "items": {"type": "string"}},
+                    "comment": {"type": "string"},
+                },
+            },
+        },
+        "reference_run": {"type": ["integer", "null"]},
+        "trackermap": {"type": "string", "enum": ["exists", "missing"]},
+        "checklist": {"type": "object", "additionalProperties": {"type": "boolean"}},
+        "comment": {"type": "string"},
+    },
+}
+
+
+def _certification_paths() -> dict:
+    return {
+        "/runs/{run_number}": {
+            "parameters": [{"name": "run_number", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "get": _op(
+                "A run's metadata and lumisections", {"200": _json({"type": "object"})}, errors=("401", "403", "404")
+            ),
+        },
+        "/tasks": {
+            "get": _op(
+                "Labelling tasks with progress counts", {"200": _json({"type": "object"})}, errors=("401", "403")
+            )
+        },
+        "/tasks/{task_id}/certifications": {
+            "parameters": [TASK_ID],
+            "post": _op(
+                "Certify one run of the task",
+                {"201": _json({"type": "object", "properties": {"id": {"type": "integer"}}}, "Created")},
+                errors=("400", "401", "403", "404", "409"),
+                requestBody={"required": True, "content": {"application/json": {"schema": CERTIFICATION_BODY}}},
+            ),
+        },
+        "/certifications/{certification_id}/review": {
+            "parameters": [{"name": "certification_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "post": _op(
+                "Approve or reject a certification (shift leaders)",
+                {"200": _json({"type": "object"})},
+                errors=("400", "401", "403", "404"),
+                requestBody={
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["decision"],
+                                "properties": {
+                                    "decision": {"type": "string", "enum": ["approve", "reject"]},
+                                    "comment": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+            ),
+        },
+        "/tasks/{task_id}/golden.json": {
+            "parameters": [TASK_ID],
+            "get": _op(
+                "Golden JSON of the task's approved good lumisections",
+                {"200": _json({"type": "object"})},
+                errors=("401", "403", "404"),
+            ),
+        },
+    }
+
+
 def document() -> dict:
     """The OpenAPI document of every route under /api/v1."""
     return {
@@ -306,7 +392,7 @@ def document() -> dict:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": _paths(),
+        "paths": _paths() | _certification_paths(),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": SCHEMAS,

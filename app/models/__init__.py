@@ -1,6 +1,18 @@
 """SQLAlchemy models, one module per area; importing this package registers them all."""
 
 from app.models.accounts import ApiToken, Role, User, UserRole
+from app.models.certification import (
+    AuditEntry,
+    BadRange,
+    Certification,
+    LabellingTask,
+    Reco,
+    ReferenceRun,
+    Review,
+    ReviewState,
+    Status,
+    TaskRun,
+)
 from app.models.competitions import Competition, Participation, Phase
 from app.models.datasets import Dataset, DatasetFile, DatasetVersion, FileKind
 from app.models.runs import Lumisection, Run, RunClass
@@ -10,6 +22,9 @@ from app.models.system import HealthCheck
 __all__ = [
     "PLATFORM_ERROR",
     "ApiToken",
+    "AuditEntry",
+    "BadRange",
+    "Certification",
     "Competition",
     "Dataset",
     "DatasetFile",
@@ -17,15 +32,22 @@ __all__ = [
     "FileKind",
     "FinalSelection",
     "HealthCheck",
+    "LabellingTask",
     "Lumisection",
     "Participation",
     "Phase",
+    "Reco",
+    "ReferenceRun",
     "Rescore",
+    "Review",
+    "ReviewState",
     "Role",
     "Run",
     "RunClass",
+    "Status",
     "Submission",
     "SubmissionStatus",
+    "TaskRun",
     "User",
     "UserRole",
 ]

@@ -1,0 +1,131 @@
+"""API routes of runs, labelling tasks, certifications and reviews."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, request
+
+from app.api import bp
+from app.api.auth import api_user, roles_required
+from app.errors import api_error
+from app.extensions import db
+from app.models import Certification, LabellingTask, ReviewState, Role, Run
+from app.services import certification as service
+from app.services import lumimask
+
+CERTIFIERS = (Role.SHIFTER, Role.SHIFT_LEADER)
+READERS = (Role.SHIFTER, Role.SHIFT_LEADER, Role.ORGANISER)
+
+
+@bp.get("/runs/<int:run_number>")
+@roles_required(*READERS)
+def run_details(run_number: int):
+    """A run's metadata and its lumisections."""
+    run = db.session.get(Run, run_number)
+    if run is None:
+        return api_error(404, f"No run {run_number} was imported.")
+    columns = (
+        "number",
+        "delivered_lumi",
+        "recorded_lumi",
+        "pileup",
+        "physics_flag",
+        "beams_stable",
+        "cms_active",
+        "bpix_ready",
+        "fpix_ready",
+        "tibtid_ready",
+        "tob_ready",
+        "tecp_ready",
+        "tecm_ready",
+        "dcs_ok",
+        "golden",
+    )
+    return jsonify(
+        run_number=run.run_number,
+        fill_number=run.fill_number,
+        run_class=run.run_class.value if run.run_class else None,
+        ls_count=run.ls_count,
+        delivered_lumi=run.delivered_lumi,
+        recorded_lumi=run.recorded_lumi,
+        lumisections=[{c: getattr(ls, c) for c in columns} for ls in run.lumisections],
+    )
+
+
+def _task_progress(task: LabellingTask) -> dict:
+    states = db.session.execute(
+        db.select(Certification.review_state, db.func.count())
+        .where(Certification.task_id == task.id)
+        .group_by(Certification.review_state)
+    ).all()
+    counts = {state.value: 0 for state in ReviewState} | {state.value: n for state, n in states}
+    return {"runs": len(task.runs), "certified": sum(counts.values()), **counts}
+
+
+@bp.get("/tasks")
+@roles_required(*READERS)
+def list_tasks():
+    """Labelling tasks with their progress counts."""
+    tasks = db.session.execute(db.select(LabellingTask).order_by(LabellingTask.id.desc())).scalars()
+    return jsonify(
+        tasks=[
+            {
+                "id": t.id,
+                "name": t.name,
+                "reco": t.reco.value,
+                "dataset": t.dataset_name,
+                "open": t.open,
+                "checklists": t.checklists,
+                "progress": _task_progress(t),
+            }
+            for t in tasks
+        ]
+    )
+
+
+@bp.post("/tasks/<int:task_id>/certifications")
+@roles_required(*CERTIFIERS)
+def create_certification(task_id: int):
+    """Certify one run of the task; 201 with the certification's id, 409 when it was certified already."""
+    task = db.session.get(LabellingTask, task_id)
+    if task is None:
+        return api_error(404, f"No task {task_id}.")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return api_error(400, "Send the certification as a JSON object.")
+    try:
+        certification = service.certify(task, api_user(), body)
+    except service.CertificationRefused as refused:
+        response = api_error(refused.status, refused.message, code="conflict" if refused.status == 409 else None)
+        if refused.existing_id:
+            response.headers["Location"] = f"/api/v1/certifications/{refused.existing_id}"
+        return response
+    return jsonify(service.snapshot(certification)), 201
+
+
+@bp.post("/certifications/<int:certification_id>/review")
+@roles_required(Role.SHIFT_LEADER)
+def review_certification(certification_id: int):
+    """A shift leader approves or rejects a certification."""
+    certification = db.session.get(Certification, certification_id)
+    if certification is None:
+        return api_error(404, f"No certification {certification_id}.")
+    body = request.get_json(silent=True) or {}
+    try:
+        service.review(certification, api_user(), str(body.get("decision")), str(body.get("comment") or ""))
+    except service.CertificationRefused as refused:
+        return api_error(refused.status, refused.message)
+    return jsonify(id=certification.id, review_state=certification.review_state.value)
+
+
+@bp.get("/tasks/<int:task_id>/golden.json")
+@roles_required(*READERS)
+def golden_json(task_id: int):
+    """The golden JSON of the task's approved good lumisections, in the canonical layout."""
+    task = db.session.get(LabellingTask, task_id)
+    if task is None:
+        return api_error(404, f"No task {task_id}.")
+    return Response(
+        lumimask.dumps(service.golden_mask(task)),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'inline; filename="task-{task.id}-golden.json"'},
+    )

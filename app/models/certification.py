@@ -1,0 +1,174 @@
+"""Certification as a labelling task: tasks over runs, certifications, bad ranges, reviews, references, audit."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.accounts import User
+from app.models.runs import RunClass
+from app.models.types import UTCDateTime, utcnow
+
+COMPONENTS = ("pixel", "strip", "tracking")
+DEFAULT_CHECKLISTS = ("general", "pixel", "strip", "tracking")
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+
+
+class Reco(enum.StrEnum):
+    """The reconstruction a certification is about."""
+
+    EXPRESS = "express"
+    PROMPT = "prompt"
+    RERECO = "rereco"
+
+
+class Status(enum.StrEnum):
+    """A component's verdict."""
+
+    GOOD = "good"
+    BAD = "bad"
+    EXCLUDED = "excluded"
+
+
+class ReviewState(enum.StrEnum):
+    """Where a certification stands with the shift leaders."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class LabellingTask(db.Model):
+    """A set of runs of one reconstruction to certify, with the checklists each certification must tick."""
+
+    __tablename__ = "labelling_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    reco: Mapped[Reco] = mapped_column(_enum(Reco))
+    dataset_name: Mapped[Optional[str]] = mapped_column(String(300))
+    checklists: Mapped[list] = mapped_column(JSON, default=lambda: list(DEFAULT_CHECKLISTS))
+    open: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    runs: Mapped[list[TaskRun]] = relationship(
+        back_populates="task", cascade="all, delete-orphan", order_by="TaskRun.run_number"
+    )
+
+
+class TaskRun(db.Model):
+    """A run in a labelling task."""
+
+    __tablename__ = "task_runs"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("labelling_tasks.id", ondelete="CASCADE"), primary_key=True)
+    run_number: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("runs.run_number", ondelete="CASCADE"), primary_key=True
+    )
+
+    task: Mapped[LabellingTask] = relationship(back_populates="runs")
+
+
+class Certification(db.Model):
+    """One shifter's certification of one run in one reconstruction."""
+
+    __tablename__ = "certifications"
+    __table_args__ = (UniqueConstraint("task_id", "run_number", "reco"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("labelling_tasks.id", ondelete="CASCADE"), index=True)
+    run_number: Mapped[int] = mapped_column(BigInteger, ForeignKey("runs.run_number"))
+    reco: Mapped[Reco] = mapped_column(_enum(Reco))
+    pixel: Mapped[Status] = mapped_column(_enum(Status))
+    strip: Mapped[Status] = mapped_column(_enum(Status))
+    tracking: Mapped[Status] = mapped_column(_enum(Status))
+    pixel_lowstat: Mapped[bool] = mapped_column(default=False)
+    strip_lowstat: Mapped[bool] = mapped_column(default=False)
+    tracking_lowstat: Mapped[bool] = mapped_column(default=False)
+    trackermap: Mapped[str] = mapped_column(String(16), default="exists")
+    reference_run: Mapped[Optional[int]] = mapped_column(BigInteger)
+    checklist: Mapped[dict] = mapped_column(JSON, default=dict)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    certifier_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    review_state: Mapped[ReviewState] = mapped_column(_enum(ReviewState), default=ReviewState.PENDING)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    certifier: Mapped[User] = relationship()
+    bad_ranges: Mapped[list[BadRange]] = relationship(
+        back_populates="certification", cascade="all, delete-orphan", order_by="BadRange.first"
+    )
+    reviews: Mapped[list[Review]] = relationship(back_populates="certification", cascade="all, delete-orphan")
+
+    @property
+    def any_bad(self) -> bool:
+        """Whether a component is bad for the whole run."""
+        return any(getattr(self, c) is Status.BAD for c in COMPONENTS)
+
+
+class BadRange(db.Model):
+    """Lumisections of a certified run that are bad for some components."""
+
+    __tablename__ = "bad_ranges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certification_id: Mapped[int] = mapped_column(ForeignKey("certifications.id", ondelete="CASCADE"), index=True)
+    first: Mapped[int]
+    last: Mapped[int]
+    components: Mapped[list] = mapped_column(JSON)
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    certification: Mapped[Certification] = relationship(back_populates="bad_ranges")
+
+
+class Review(db.Model):
+    """A shift leader's decision on a certification."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certification_id: Mapped[int] = mapped_column(ForeignKey("certifications.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decision: Mapped[ReviewState] = mapped_column(_enum(ReviewState))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    certification: Mapped[Certification] = relationship(back_populates="reviews")
+
+
+class ReferenceRun(db.Model):
+    """A run shift leaders chose as the reference for its run class and reconstruction."""
+
+    __tablename__ = "reference_runs"
+    __table_args__ = (UniqueConstraint("run_number", "reco"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_number: Mapped[int] = mapped_column(BigInteger, ForeignKey("runs.run_number"))
+    reco: Mapped[Reco] = mapped_column(_enum(Reco))
+    run_class: Mapped[Optional[RunClass]] = mapped_column(_enum(RunClass))
+    promoted_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(db.Model):
+    """Who changed what, when, from what to what."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(50))
+    entity: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[int]
+    before: Mapped[Optional[dict]] = mapped_column(JSON)
+    after: Mapped[Optional[dict]] = mapped_column(JSON)

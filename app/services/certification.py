@@ -1,0 +1,245 @@
+"""Certifying runs: the server-side rules, the one-certification-per-run-and-reco rule, reviews,
+the audit trail, and the golden JSON of a task."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import (
+    AuditEntry,
+    BadRange,
+    Certification,
+    LabellingTask,
+    Lumisection,
+    Reco,
+    ReferenceRun,
+    Review,
+    ReviewState,
+    Run,
+    Status,
+    TaskRun,
+    User,
+)
+from app.models.certification import COMPONENTS
+from app.services import lumimask
+
+
+class CertificationRefused(Exception):
+    """A certification or review was not accepted; message says why, status is the HTTP answer."""
+
+    def __init__(self, message: str, status: int = 400, existing_id: int | None = None) -> None:
+        super().__init__(message)
+        self.message, self.status, self.existing_id = message, status, existing_id
+
+
+@dataclass(frozen=True)
+class RangeInput:
+    """A bad lumisection range as submitted."""
+
+    first: int
+    last: int
+    components: tuple[str, ...]
+    comment: str = ""
+
+
+def audit(user: User | None, action: str, entity: str, entity_id: int, before: dict | None, after: dict | None) -> None:
+    """Add an audit entry to the session (committed with the change it records)."""
+    db.session.add(
+        AuditEntry(
+            user_id=user and user.id, action=action, entity=entity, entity_id=entity_id, before=before, after=after
+        )
+    )
+
+
+def snapshot(certification: Certification) -> dict[str, Any]:
+    """A certification as plain data, for the audit log and the API."""
+    return {
+        "id": certification.id,
+        "task_id": certification.task_id,
+        "run_number": certification.run_number,
+        "reco": certification.reco.value,
+        **{c: getattr(certification, c).value for c in COMPONENTS},
+        **{f"{c}_lowstat": getattr(certification, f"{c}_lowstat") for c in COMPONENTS},
+        "trackermap": certification.trackermap,
+        "reference_run": certification.reference_run,
+        "checklist": certification.checklist,
+        "comment": certification.comment,
+        "bad_lumisections": [
+            {"first": r.first, "last": r.last, "components": r.components, "comment": r.comment}
+            for r in certification.bad_ranges
+        ],
+        "review_state": certification.review_state.value,
+        "certifier": certification.certifier.username if certification.certifier else None,
+    }
+
+
+def _choice(body: dict, key: str, enum_type, problems: list[str]):
+    value = body.get(key)
+    try:
+        return enum_type(value)
+    except ValueError:
+        problems.append(f"{key} must be one of {', '.join(m.value for m in enum_type)}, not {value!r}")
+        return None
+
+
+def _ranges(body: dict, problems: list[str]) -> list[RangeInput]:
+    ranges = []
+    for index, item in enumerate(body.get("bad_lumisections") or []):
+        try:
+            first, last = int(item["first"]), int(item["last"])
+            components = tuple(item.get("components") or COMPONENTS)
+        except (KeyError, TypeError, ValueError):
+            problems.append(f"bad_lumisections[{index}] needs whole numbers first and last")
+            continue
+        unknown = [c for c in components if c not in COMPONENTS]
+        if unknown:
+            problems.append(f"bad_lumisections[{index}]: unknown components {', '.join(map(str, unknown))}")
+        ranges.append(RangeInput(first, last, components, str(item.get("comment") or "")))
+    return ranges
+
+
+def check(task: LabellingTask, run: Run | None, body: dict) -> tuple[dict, list[RangeInput]]:
+    """Apply every rule to a certification body; returns clean values or raises listing every problem."""
+    problems: list[str] = []
+    if run is None or run.run_number not in {tr.run_number for tr in task.runs}:
+        raise CertificationRefused(f"run {body.get('run_number')!r} is not in the task {task.name!r}", 400)
+    reco = _choice(body, "reco", Reco, problems) if "reco" in body else task.reco
+    if reco is not None and reco != task.reco:
+        problems.append(f"the task certifies {task.reco.value}, not {reco.value}")
+    statuses = {c: _choice(body, c, Status, problems) for c in COMPONENTS}
+    if statuses["strip"] is Status.BAD and statuses["tracking"] is Status.GOOD:
+        problems.append("tracking cannot be good when strip is bad")
+    checklist = body.get("checklist") or {}
+    unticked = [name for name in task.checklists if checklist.get(name) is not True]
+    if unticked:
+        problems.append(f"tick every checklist of the task: {', '.join(unticked)} not ticked")
+    ranges = sorted(_ranges(body, problems), key=lambda r: r.first)
+    comment = str(body.get("comment") or "").strip()
+    if (any(s is Status.BAD for s in statuses.values()) or ranges) and not comment:
+        problems.append("a bad component or a bad range needs a comment saying why")
+    for previous, current in itertools.pairwise(ranges):
+        if current.first <= previous.last:
+            problems.append(
+                f"bad ranges [{previous.first}, {previous.last}] and [{current.first}, {current.last}] overlap"
+            )
+    for r in ranges:
+        if r.first < 1 or r.last < r.first or (run.ls_count and r.last > run.ls_count):
+            problems.append(f"bad range [{r.first}, {r.last}] must lie within lumisections 1 to {run.ls_count or '?'}")
+    trackermap = body.get("trackermap", "exists")
+    if trackermap not in ("exists", "missing"):
+        problems.append(f"trackermap must be exists or missing, not {trackermap!r}")
+    reference = body.get("reference_run")
+    if reference is not None:
+        chosen = db.session.execute(
+            db.select(ReferenceRun).where(ReferenceRun.run_number == reference, ReferenceRun.reco == task.reco)
+        ).scalar_one_or_none()
+        if chosen is None:
+            problems.append(f"run {reference} is not a reference run for {task.reco.value}")
+        elif chosen.run_class != run.run_class:
+            problems.append(f"reference run {reference} is of another run class than run {run.run_number}")
+    if problems:
+        raise CertificationRefused("; ".join(problems), 400)
+    values = {
+        **{c: statuses[c] for c in COMPONENTS},
+        **{f"{c}_lowstat": bool(body.get(f"{c}_lowstat")) for c in COMPONENTS},
+        "trackermap": trackermap,
+        "reference_run": reference,
+        "checklist": {name: bool(checklist.get(name)) for name in task.checklists},
+        "comment": comment,
+    }
+    return values, ranges
+
+
+def certify(task: LabellingTask, user: User, body: dict) -> Certification:
+    """Record a certification of one run (committed), or refuse it; a second one of the same run is a 409."""
+    run = db.session.get(Run, body.get("run_number")) if isinstance(body.get("run_number"), int) else None
+    existing = (
+        run
+        and db.session.execute(
+            db.select(Certification.id).where(
+                Certification.task_id == task.id,
+                Certification.run_number == run.run_number,
+                Certification.reco == task.reco,
+            )
+        ).scalar_one_or_none()
+    )
+    if existing:
+        raise CertificationRefused(f"run {run.run_number} is already certified in this task", 409, existing)
+    values, ranges = check(task, run, body)
+    certification = Certification(task_id=task.id, run_number=run.run_number, reco=task.reco, certifier=user, **values)
+    certification.bad_ranges = [
+        BadRange(first=r.first, last=r.last, components=list(r.components), comment=r.comment) for r in ranges
+    ]
+    db.session.add(certification)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another shifter certified the same run a moment ago; the schema kept theirs.
+        db.session.rollback()
+        raise CertificationRefused(f"run {run.run_number} is already certified in this task", 409) from None
+    audit(user, "certify", "certification", certification.id, None, snapshot(certification))
+    db.session.commit()
+    return certification
+
+
+def review(certification: Certification, reviewer: User, decision: str, comment: str = "") -> Review:
+    """A shift leader approves or rejects a certification (committed and audited)."""
+    states = {"approve": ReviewState.APPROVED, "reject": ReviewState.REJECTED}
+    if decision not in states:
+        raise CertificationRefused("decision must be approve or reject", 400)
+    if decision == "reject" and not comment.strip():
+        raise CertificationRefused("a rejection needs a comment telling the shifter what to fix", 400)
+    before = snapshot(certification)
+    certification.review_state = states[decision]
+    entry = Review(certification=certification, reviewer_id=reviewer.id, decision=states[decision], comment=comment)
+    db.session.add(entry)
+    db.session.flush()
+    audit(reviewer, decision, "certification", certification.id, before, snapshot(certification))
+    db.session.commit()
+    return entry
+
+
+def golden_mask(task: LabellingTask) -> lumimask.Mask:
+    """Good lumisections: approved runs with no bad component, outside bad ranges, DCS-ok where known."""
+    approved = db.session.execute(
+        db.select(Certification).where(
+            Certification.task_id == task.id, Certification.review_state == ReviewState.APPROVED
+        )
+    ).scalars()
+    good_runs = {c.run_number: c for c in approved if not c.any_bad}
+    if not good_runs:
+        return {}
+    rows = db.session.execute(
+        db.select(Lumisection.run_number, Lumisection.number).where(
+            Lumisection.run_number.in_(good_runs), Lumisection.dcs_ok.is_not(False)
+        )
+    ).all()
+    bad = {run: [(r.first, r.last) for r in c.bad_ranges] for run, c in good_runs.items() if c.bad_ranges}
+    return lumimask.difference(
+        lumimask.from_lumisections(rows), {run: lumimask.merge_ranges(r) for run, r in bad.items()}
+    )
+
+
+def create_task(
+    name: str, reco: str, *, runs: tuple[int, int] | None = None, dataset: str | None = None
+) -> LabellingTask:
+    """A labelling task over the imported runs in the range (all runs when none is given); committed."""
+    query = db.select(Run.run_number).order_by(Run.run_number)
+    if runs:
+        query = query.where(Run.run_number.between(*runs))
+    numbers = list(db.session.execute(query).scalars())
+    if not numbers:
+        raise CertificationRefused("no imported run lies in that range: import runs first (flask runs import)")
+    if db.session.execute(db.select(LabellingTask.id).where(LabellingTask.name == name)).first():
+        raise CertificationRefused(f"a task named {name!r} already exists", 409)
+    task = LabellingTask(
+        name=name, reco=Reco(reco), dataset_name=dataset, runs=[TaskRun(run_number=n) for n in numbers]
+    )
+    db.session.add(task)
+    db.session.commit()
+    return task
