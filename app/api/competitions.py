@@ -8,7 +8,7 @@ from app.api import bp
 from app.api.auth import api_user, token_required
 from app.errors import api_error
 from app.extensions import db
-from app.models import Competition, Submission, SubmissionStatus
+from app.models import Competition, SubmissionStatus
 from app.services import leaderboards, submissions
 from app.services.downloads import send_stored
 from app.services.submissions import SubmissionRefused
@@ -131,12 +131,7 @@ def create_submission(slug: str):
 @token_required
 def my_submissions(slug: str):
     """The caller's submissions to the competition, newest first."""
-    competition = _competition(slug)
-    rows = db.session.execute(
-        db.select(Submission)
-        .where(Submission.competition_id == competition.id, Submission.user_id == api_user().id)
-        .order_by(Submission.id.desc())
-    ).scalars()
+    rows = submissions.submissions_of(_competition(slug), api_user())
     return jsonify(submissions=[submission_view(s, api_user()) for s in rows])
 
 

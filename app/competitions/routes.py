@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from app.competitions import bp
 from app.competitions.forms import JoinForm, SubmitForm
 from app.extensions import db
-from app.models import Competition, Phase, Submission
+from app.models import Competition, Phase
 from app.services import submissions
 from app.services.downloads import send_stored
 from app.services.markdown import render as render_markdown
@@ -132,11 +132,7 @@ def submit(slug: str):
 def my_submissions(slug: str):
     """The caller's submissions, with live status and the choice of finals."""
     competition = get_competition(slug)
-    rows = db.session.execute(
-        db.select(Submission)
-        .where(Submission.competition_id == competition.id, Submission.user_id == current_user.id)
-        .order_by(Submission.id.desc())
-    ).scalars()
+    rows = submissions.submissions_of(competition, current_user)
     return render_template(
-        "competitions/my_submissions.html", submissions=list(rows), **page_context(competition, "submissions")
+        "competitions/my_submissions.html", submissions=rows, **page_context(competition, "submissions")
     )

@@ -50,6 +50,17 @@ def join(competition: Competition, user: User) -> Participation:
     return participation
 
 
+def submissions_of(competition: Competition, user: User) -> list[Submission]:
+    """The user's submissions to the competition, newest first."""
+    return list(
+        db.session.execute(
+            db.select(Submission)
+            .where(Submission.competition_id == competition.id, Submission.user_id == user.id)
+            .order_by(Submission.id.desc())
+        ).scalars()
+    )
+
+
 def quota_for(competition: Competition, participation: Participation | None, now: datetime | None = None) -> Quota:
     """What the participant may still submit; a non-participant has a fresh quota."""
     now = now or utcnow()
