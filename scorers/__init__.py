@@ -1,21 +1,28 @@
-"""Scoring of predictions against hidden solutions: a metric registry and strict validation.
+"""Scoring predictions against hidden solutions: a metric registry, strict validation, a public/private split.
 
-NumPy, pandas, pyarrow and scikit-learn only; nothing from the platform, so that
-organisers can score on their own machines exactly as the platform does::
+NumPy and pyarrow only (scikit-learn is the reference of the tests), nothing from the platform, so that
+organisers score on their own machines exactly as the platform's workers do::
 
-    solution = scorers.Solution.load("solution.csv", public_fraction=0.3, split_seed=42)
-    result = scorers.get("roc_auc").score(solution, scorers.read_submission("predictions.csv", solution))
+    solution = scorers.Solution.load("solution.csv", public_fraction=0.3, split_seed=42)  # once
+    result = scorers.get("roc_auc").score(solution, "predictions.csv")  # per submission
+    result.public, result.private, result.to_dict()
+
+Anything wrong with a file raises `ValidationError`, whose message names the problem and the first ids.
+`validate_submission` checks a file without scoring it; a sample submission loads as a `Solution` too, to
+check files against it.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from scorers.errors import ValidationError
-from scorers.io import read_table
-from scorers.metrics import REGISTRY, Scorer, get
+import numpy as np
+
+from scorers.errors import UnknownMetricError, ValidationError
+from scorers.io import Source, read_table
+from scorers.metrics import REGISTRY, get
 from scorers.result import ScoreResult
+from scorers.scorer import Scorer
 from scorers.solution import Solution
 from scorers.submission import read_submission
 
@@ -24,18 +31,21 @@ __all__ = [
     "ScoreResult",
     "Scorer",
     "Solution",
+    "Source",
+    "UnknownMetricError",
     "ValidationError",
     "get",
     "read_submission",
     "read_table",
     "score_files",
+    "validate_submission",
 ]
 
 
 def score_files(
     metric: str,
-    solution: str | Path | bytes | BinaryIO,
-    submission: str | Path | bytes | BinaryIO,
+    solution: Source,
+    submission: Source,
     *,
     id_column: str = "id",
     target_column: str | None = None,
@@ -43,7 +53,7 @@ def score_files(
     split_seed: int = 0,
     **params: Any,
 ) -> ScoreResult:
-    """Score a submission file against a solution file in one call."""
+    """Score a submission file against a solution file in one call; params go to the metric (fpr=0.05)."""
     scorer = get(metric, **params)
     loaded = Solution.load(
         solution,
@@ -52,4 +62,12 @@ def score_files(
         public_fraction=public_fraction,
         split_seed=split_seed,
     )
-    return scorer.score(loaded, read_submission(submission, loaded))
+    return scorer.score(loaded, submission)
+
+
+def validate_submission(submission: Source, solution: Solution, scorer: Scorer | None = None) -> np.ndarray:
+    """Check a submission without scoring it (for the metric's needs too, given a scorer); its predictions."""
+    predictions = read_submission(submission, solution)
+    if scorer is not None:
+        scorer.check_predictions(solution, predictions)
+    return predictions

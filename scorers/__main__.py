@@ -1,4 +1,4 @@
-"""``python -m scorers``."""
+"""`python -m scorers`."""
 
 import sys
 

@@ -1,281 +1,253 @@
-"""The metrics. Adding one is a class here and a line in REGISTRY."""
+"""The metrics, each equal to scikit-learn's on the same arrays. Adding one: a class here, a line in REGISTRY.
+
+Every metric takes the solution's optional weight column as scikit-learn's sample_weight. Metrics of hard
+decisions (accuracy, balanced_accuracy, f1, mcc) read a prediction at or above `threshold` (0.5 unless
+set) as a 1 and anything lower as a 0, so they take probabilities and 0/1 labels alike.
+"""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 import numpy as np
-import pyarrow as pa
 
-from scorers import curves
-from scorers.errors import ValidationError, listing
-from scorers.result import ScoreResult
+from scorers import ranking
+from scorers.errors import UnknownMetricError
+from scorers.scorer import Details, Scorer
 from scorers.solution import Solution
 
-
-def skm():
-    """scikit-learn's metrics, imported on first use: the hot metrics do not need its import time and memory."""
-    from sklearn import metrics
-
-    return metrics
-
-
-class Scorer:
-    """A metric: name, version, direction, parameters, and how to score one side of the split."""
-
-    name: ClassVar[str]
-    version: ClassVar[str] = "1"
-    direction: ClassVar[str] = "higher"  # or "lower": which scores are better
-    defaults: ClassVar[dict[str, Any]] = {}
-    binary_targets: ClassVar[bool] = False  # the solution's targets must be 0 or 1
-    needs_both_classes: ClassVar[bool] = False  # each side of the split must hold both classes
-    probabilities: ClassVar[bool] = False  # predictions must lie in [0, 1]
-
-    def __init__(self, **params: Any) -> None:
-        unknown = sorted(set(params) - set(self.defaults))
-        if unknown:
-            known = ", ".join(self.defaults) or "none"
-            raise ValueError(f"{self.name} takes no parameter {', '.join(unknown)} (its parameters: {known})")
-        self.params = {**self.defaults, **params}
-
-    def compute(self, y: np.ndarray, p: np.ndarray, w: np.ndarray | None) -> float:
-        """The metric on one side of the split."""
-        raise NotImplementedError
-
-    def details(self, y: np.ndarray, p: np.ndarray, w: np.ndarray | None) -> dict[str, Any]:
-        """What charts show for one side (curves or a confusion matrix)."""
-        return {}
-
-    def check_solution(self, solution: Solution) -> None:
-        """Refuse a solution this metric cannot score (an organiser's error)."""
-        y = solution.y
-        if self.binary_targets and not ((y == 0) | (y == 1)).all():
-            raise ValidationError(f"{self.name} needs targets of 0 or 1; the solution has other values.")
-        if self.needs_both_classes:
-            for side, mask in (("public", solution.public), ("private", solution.private)):
-                side_y = y[mask]
-                if side_y.size and side_y.min() == side_y.max():
-                    raise ValidationError(
-                        f"The {side} part of the solution holds only the class {side_y[0]:g}: "
-                        f"{self.name} needs both classes on each side."
-                    )
-
-    def check_predictions(self, predictions: np.ndarray, solution: Solution) -> None:
-        """Refuse predictions this metric cannot score (a participant's error)."""
-        if self.probabilities:
-            outside = (predictions < 0) | (predictions > 1)
-            if outside.any():
-                ids = solution.ids.filter(pa.array(outside)).to_pylist()
-                raise ValidationError(f"{self.name} needs probabilities between 0 and 1; " + listing(ids, "outside"))
-
-    def evaluate(self, y: np.ndarray, p: np.ndarray, w: np.ndarray | None) -> tuple[float, dict[str, Any]]:
-        """The metric and the chart details of one side."""
-        return float(self.compute(y, p, w)), self.details(y, p, w)
-
-    def score(self, solution: Solution, predictions: np.ndarray) -> ScoreResult:
-        """Public and private scores of predictions lined up with the solution's rows."""
-        self.check_solution(solution)
-        self.check_predictions(predictions, solution)
-        scores, details = {}, {}
-        for side, mask in (("public", solution.public), ("private", solution.private)):
-            if not mask.any():
-                scores[side] = None
-                continue
-            y, p = solution.y[mask], predictions[mask]
-            w = None if solution.weight is None else solution.weight[mask]
-            scores[side], details[side] = self.evaluate(y, p, w)
-        return ScoreResult(
-            self.name,
-            self.version,
-            scores["public"],
-            scores["private"],
-            int(solution.public.sum()),
-            int(solution.private.sum()),
-            details,
-        )
-
-    @classmethod
-    def describe(cls) -> dict[str, Any]:
-        """Name, direction and parameters, as `python -m scorers list` prints them."""
-        return {
-            "name": cls.name,
-            "version": cls.version,
-            "direction": cls.direction,
-            "parameters": cls.defaults,
-        }
+# The smallest and largest probabilities log_loss takes, as scikit-learn clips them.
+_EPS = np.finfo(np.float64).eps
 
 
 class RankingScorer(Scorer):
-    """Metrics of how well scores order the bad (1) before the good (0): one sort gives them all."""
+    """Metrics of how well the scores put the positives (1, e.g. bad lumisections) above the negatives (0)."""
 
     binary_targets = True
     needs_both_classes = True
 
-    def compute(self, y, p, w):
-        return self.from_curve(*curves.clf_curve(y, p, w)[:2])
+    def evaluate(self, y: np.ndarray, p: np.ndarray, w: np.ndarray | None) -> tuple[float, Details]:
+        ranked = ranking.Ranked.of(y, p, w)  # one sort per class serves the score and the curves
+        return self.from_ranking(ranked), ranking.curves(ranked)
 
-    def evaluate(self, y, p, w):
-        fps, tps, _ = curves.clf_curve(y, p, w)  # one sort serves the score and the curves
-        return self.from_curve(fps, tps), self.curves(fps, tps)
+    def evaluate_side(self, solution: Solution, p: np.ndarray, rows: np.ndarray) -> tuple[float, Details]:
+        # Straight from all rows to each class of the side: half the copies of taking the side first.
+        ranked = ranking.Ranked.of(solution.y, p, solution.weight, rows)
+        return self.from_ranking(ranked), ranking.curves(ranked)
 
-    def from_curve(self, fps: np.ndarray, tps: np.ndarray) -> float:
-        """The metric from the cumulative counts."""
+    def from_ranking(self, ranked: ranking.Ranked) -> float:
+        """The metric from the sorted scores of each class."""
         raise NotImplementedError
-
-    def details(self, y, p, w):
-        return self.curves(*curves.clf_curve(y, p, w)[:2])
-
-    def curves(self, fps: np.ndarray, tps: np.ndarray) -> dict[str, Any]:
-        """ROC and precision-recall curves, down-sampled for charts."""
-        fpr, tpr = curves.roc(fps, tps)
-        precision, recall = curves.precision_recall(fps, tps)
-        roc_x, roc_y = curves.downsample(fpr, tpr)
-        pr_x, pr_y = curves.downsample(np.r_[0.0, recall], np.r_[1.0, precision])
-        return {"roc": {"fpr": roc_x, "tpr": roc_y}, "pr": {"recall": pr_x, "precision": pr_y}}
 
 
 class RocAuc(RankingScorer):
+    """Area under the ROC curve."""
+
     name = "roc_auc"
 
-    def from_curve(self, fps, tps):
-        return curves.roc_auc(fps, tps)
+    def from_ranking(self, ranked: ranking.Ranked) -> float:
+        return ranking.roc_auc(ranked)
 
 
 class AveragePrecision(RankingScorer):
+    """Average precision: the area under the precision-recall curve, without interpolation."""
+
     name = "average_precision"
 
-    def from_curve(self, fps, tps):
-        return curves.average_precision(fps, tps)
+    def from_ranking(self, ranked: ranking.Ranked) -> float:
+        return ranking.average_precision(ranked)
 
 
 class TprAtFpr(RankingScorer):
-    """Share of bad lumisections caught while raising false alarms on at most `fpr` of the good ones."""
+    """Share of positives (bad lumisections) caught with false alarms on at most `fpr` of the negatives."""
 
     name = "tpr_at_fpr"
-    defaults = {"fpr": 0.01}
+    defaults: ClassVar[dict[str, float]] = {"fpr": 0.01}
 
-    def from_curve(self, fps, tps):
-        fpr, tpr = curves.roc(fps, tps)
-        return float(tpr[fpr <= self.params["fpr"]].max())
+    def check_params(self) -> None:
+        if not 0 <= self.params["fpr"] < 1:
+            raise ValueError(f"tpr_at_fpr's fpr must lie in [0, 1), not {self.params['fpr']}")
+
+    def from_ranking(self, ranked: ranking.Ranked) -> float:
+        return ranking.tpr_at_fpr(ranked, self.params["fpr"])
 
 
 class FprAtTpr(RankingScorer):
-    """Share of good lumisections falsely flagged when catching at least `tpr` of the bad ones."""
+    """Share of negatives falsely flagged when catching at least `tpr` of the positives."""
 
     name = "fpr_at_tpr"
     direction = "lower"
-    defaults = {"tpr": 0.9}
+    defaults: ClassVar[dict[str, float]] = {"tpr": 0.9}
 
-    def from_curve(self, fps, tps):
-        fpr, tpr = curves.roc(fps, tps)
-        return float(fpr[tpr >= self.params["tpr"]].min())
+    def check_params(self) -> None:
+        if not 0 < self.params["tpr"] <= 1:
+            raise ValueError(f"fpr_at_tpr's tpr must lie in (0, 1], not {self.params['tpr']}")
+
+    def from_ranking(self, ranked: ranking.Ranked) -> float:
+        return ranking.fpr_at_tpr(ranked, self.params["tpr"])
 
 
 class LogLoss(Scorer):
+    """Logarithmic loss of predicted probabilities of the class 1."""
+
     name = "log_loss"
     direction = "lower"
     binary_targets = True
     probabilities = True
 
-    def compute(self, y, p, w):
-        return skm().log_loss(y, p, sample_weight=w, labels=[0, 1])
+    def evaluate(self, y: np.ndarray, p: np.ndarray, w: np.ndarray | None) -> tuple[float, Details]:
+        likelihood = np.clip(np.where(y == 1, p, 1 - p), _EPS, 1 - _EPS)
+        return float(np.average(-np.log(likelihood), weights=w)), {"calibration": calibration(y, p, w)}
+
+
+def calibration(y: np.ndarray, p: np.ndarray, w: np.ndarray | None, bins: int = 10) -> dict[str, list[float]]:
+    """Mean prediction and observed share of 1s in ten equal bins of predicted probability, for a chart."""
+    which = np.minimum((p * bins).astype(np.int64), bins - 1)
+    weight = np.bincount(which, weights=w, minlength=bins).astype(np.float64)
+    predicted = np.bincount(which, weights=p if w is None else p * w, minlength=bins)
+    observed = np.bincount(which, weights=y if w is None else y * w, minlength=bins)
+    used = weight > 0
+    return {
+        "predicted": (predicted[used] / weight[used]).round(6).tolist(),
+        "observed": (observed[used] / weight[used]).round(6).tolist(),
+        "weight": weight[used].round(6).tolist(),
+    }
 
 
 class ThresholdScorer(Scorer):
-    """Metrics of hard decisions: binary targets take predictions >= threshold as 1."""
+    """Metrics of hard decisions: a prediction at or above the threshold means 1."""
 
     binary_targets = True
-    defaults = {"threshold": 0.5}
-    function: ClassVar[str]  # the name of scikit-learn's function
+    defaults: ClassVar[dict[str, float]] = {"threshold": 0.5}
 
-    def labels(self, p: np.ndarray) -> np.ndarray:
-        """The decisions the predictions stand for."""
-        return (p >= self.params["threshold"]).astype(np.float64)
+    def evaluate(self, y: np.ndarray, p: np.ndarray, w: np.ndarray | None) -> tuple[float, Details]:
+        decided = p >= self.params["threshold"]
+        # Rows are true class, columns decided class, as in scikit-learn's confusion_matrix(labels=[0, 1]).
+        matrix = np.bincount(2 * (y == 1) + decided, weights=w, minlength=4).reshape(2, 2)
+        confusion = {"labels": [0, 1], "matrix": matrix.tolist()}
+        details = {"threshold": self.params["threshold"], "confusion": confusion}
+        return self.from_confusion(matrix.astype(np.float64)), details
 
-    def compute(self, y, p, w):
-        return getattr(skm(), self.function)(y, self.labels(p), sample_weight=w)
-
-    def details(self, y, p, w):
-        matrix = skm().confusion_matrix(y, self.labels(p), labels=[0, 1], sample_weight=w)
-        return {"confusion": {"labels": [0, 1], "matrix": matrix.tolist()}}
+    def from_confusion(self, matrix: np.ndarray) -> float:
+        """The metric from the (weighted) 2x2 confusion matrix."""
+        raise NotImplementedError
 
 
 class Accuracy(ThresholdScorer):
+    """Share of rows whose decision is right."""
+
     name = "accuracy"
-    function = "accuracy_score"
+
+    def from_confusion(self, matrix: np.ndarray) -> float:
+        return np.trace(matrix) / matrix.sum()
 
 
 class BalancedAccuracy(ThresholdScorer):
+    """Mean of the recall of each class present in the solution."""
+
     name = "balanced_accuracy"
-    function = "balanced_accuracy_score"
+
+    def from_confusion(self, matrix: np.ndarray) -> float:
+        rows = matrix.sum(axis=1)
+        present = rows > 0  # as scikit-learn, a class absent from the targets does not count
+        return float(np.mean(np.diag(matrix)[present] / rows[present]))
 
 
 class F1(ThresholdScorer):
+    """Harmonic mean of precision and recall of the class 1 (0 when there is nothing to find or flag)."""
+
     name = "f1"
 
-    def compute(self, y, p, w):
-        return skm().f1_score(y, self.labels(p), sample_weight=w, zero_division=0.0)
+    def from_confusion(self, matrix: np.ndarray) -> float:
+        true_pos = matrix[1, 1]
+        denominator = matrix[1].sum() + matrix[:, 1].sum()
+        return 2 * true_pos / denominator if denominator else 0.0
 
 
 class Mcc(ThresholdScorer):
+    """Matthews correlation coefficient of the decisions with the targets (0 when either is constant)."""
+
     name = "mcc"
-    function = "matthews_corrcoef"
+
+    def from_confusion(self, matrix: np.ndarray) -> float:
+        # scikit-learn's formula, term for term, so that the two agree to the last digits.
+        true_sum, decided_sum = matrix.sum(axis=1), matrix.sum(axis=0)
+        n = decided_sum.sum()
+        cov_ytyp = np.trace(matrix) * n - np.dot(true_sum, decided_sum)
+        cov_ypyp = n**2 - np.dot(decided_sum, decided_sum)
+        cov_ytyt = n**2 - np.dot(true_sum, true_sum)
+        product = cov_ypyp * cov_ytyt
+        return 0.0 if product == 0 else float(cov_ytyp / np.sqrt(product))
 
 
 class RegressionScorer(Scorer):
-    """Metrics of numeric predictions; details give the error distribution."""
+    """Metrics of numeric predictions; the details give quantiles of the errors."""
 
-    def details(self, y, p, w):
-        errors = p - y
-        return {"errors": {"quantiles": np.quantile(errors, [0.05, 0.25, 0.5, 0.75, 0.95]).round(6).tolist()}}
+    def evaluate(self, y: np.ndarray, p: np.ndarray, w: np.ndarray | None) -> tuple[float, Details]:
+        quantiles = [0.05, 0.25, 0.5, 0.75, 0.95]
+        errors = np.quantile(p - y, quantiles).round(6).tolist()
+        return self.compute(y, p, w), {"errors": {"quantiles": quantiles, "values": errors}}
+
+    def compute(self, y: np.ndarray, p: np.ndarray, w: np.ndarray | None) -> float:
+        """The metric of one side."""
+        raise NotImplementedError
 
 
 class Rmse(RegressionScorer):
+    """Root mean squared error."""
+
     name = "rmse"
     direction = "lower"
 
-    def compute(self, y, p, w):
-        return float(np.sqrt(skm().mean_squared_error(y, p, sample_weight=w)))
+    def compute(self, y: np.ndarray, p: np.ndarray, w: np.ndarray | None) -> float:
+        return float(np.sqrt(np.average((y - p) ** 2, weights=w)))
 
 
 class Mae(RegressionScorer):
+    """Mean absolute error."""
+
     name = "mae"
     direction = "lower"
 
-    def compute(self, y, p, w):
-        return skm().mean_absolute_error(y, p, sample_weight=w)
+    def compute(self, y: np.ndarray, p: np.ndarray, w: np.ndarray | None) -> float:
+        return float(np.average(np.abs(p - y), weights=w))
 
 
 class R2(RegressionScorer):
-    name = "r2"
+    """Coefficient of determination."""
 
-    def compute(self, y, p, w):
-        return skm().r2_score(y, p, sample_weight=w)
+    name = "r2"
+    needs_varying_targets = True
+
+    def compute(self, y: np.ndarray, p: np.ndarray, w: np.ndarray | None) -> float:
+        weight = 1.0 if w is None else w
+        residual = np.sum(weight * (y - p) ** 2)
+        total = np.sum(weight * (y - np.average(y, weights=w)) ** 2)
+        if total == 0:  # targets so close that their spread underflows: scikit-learn's finite convention
+            return 1.0 if residual == 0 else 0.0
+        return float(1 - residual / total)
 
 
 REGISTRY: dict[str, type[Scorer]] = {
-    cls.name: cls
-    for cls in (
-        RocAuc,
-        AveragePrecision,
-        TprAtFpr,
-        FprAtTpr,
-        LogLoss,
-        Accuracy,
-        BalancedAccuracy,
-        F1,
-        Mcc,
-        Rmse,
-        Mae,
-        R2,
-    )
+    "roc_auc": RocAuc,
+    "average_precision": AveragePrecision,
+    "tpr_at_fpr": TprAtFpr,
+    "fpr_at_tpr": FprAtTpr,
+    "log_loss": LogLoss,
+    "accuracy": Accuracy,
+    "balanced_accuracy": BalancedAccuracy,
+    "f1": F1,
+    "mcc": Mcc,
+    "rmse": Rmse,
+    "mae": Mae,
+    "r2": R2,
 }
 
 
 def get(name: str, **params: Any) -> Scorer:
-    """The scorer registered under name, with its parameters; KeyError listing the known names."""
+    """The scorer registered under name, with its parameters; UnknownMetricError lists the known names."""
     try:
         cls = REGISTRY[name]
     except KeyError:
-        raise KeyError(f"unknown metric {name!r}; known metrics: {', '.join(sorted(REGISTRY))}") from None
+        raise UnknownMetricError(f"unknown metric {name!r}; known metrics: {', '.join(REGISTRY)}") from None
     return cls(**params)

@@ -8,7 +8,12 @@ from typing import Any
 
 @dataclass(frozen=True)
 class ScoreResult:
-    """Public and private scores, their row counts, and details for charts."""
+    """Public and private scores (None for a side without rows), their row counts, and details for charts.
+
+    details holds, per side ("public", "private"), what a chart of the metric needs: ROC and
+    precision-recall curves of at most 200 points for ranking metrics, a confusion matrix for metrics of
+    decisions, calibration bins for log_loss, error quantiles for regression metrics.
+    """
 
     metric: str
     version: str

@@ -1,7 +1,8 @@
-"""The public/private split: by the solution's Usage column, or by a hash of each id and a seed.
+"""The public/private split: the solution's Usage column when it has one, else a hash of each id and a seed.
 
-The hash depends only on the id's text and the seed, so an id lands on the same
-side on any machine, in any process, whatever the order or the file type of the rows.
+An id's side depends only on its text and the seed (see `position`), so the same id lands on the same side
+on any machine, in any process, whatever the row order or the file type. Ids whose position is below the
+public fraction are public, the others private.
 """
 
 from __future__ import annotations
@@ -11,55 +12,70 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from scorers.errors import ValidationError, listing
+from scorers.hashing import MASK, key_hash, key_hashes, mix, mix_array
 
-USAGES = {"public": "Public", "private": "Private", "ignored": "Ignored"}
-_PRIME = np.uint64(1099511628211)  # odd, so that the polynomial hash mixes every byte
-_MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-
-def id_hashes(ids: pa.Array, seed: int) -> np.ndarray:
-    """A 64-bit hash of each id's text, mixed with the seed (vectorised, no Python loop)."""
-    text = pc.cast(ids, pa.string()).combine_chunks() if isinstance(ids, pa.ChunkedArray) else pc.cast(ids, pa.string())
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset : text.offset + len(text) + 1]
-    data = np.frombuffer(text.buffers()[2], dtype=np.uint8) if text.buffers()[2] is not None else np.zeros(0, np.uint8)
-    lengths = np.diff(offsets)
-    chars = data[offsets[0] : offsets[-1]].astype(np.uint64)
-    position = np.arange(chars.size) - np.repeat(offsets[:-1] - offsets[0], lengths)
-    powers = np.cumprod(np.full(max(int(lengths.max(initial=0)), 1), _PRIME, dtype=np.uint64)) if chars.size else None
-    hashes = np.zeros(len(text), dtype=np.uint64)
-    nonempty = lengths > 0
-    if chars.size:
-        sums = np.add.reduceat(chars * powers[position], (offsets[:-1] - offsets[0])[nonempty])
-        hashes[nonempty] = sums
-    # splitmix64's finaliser, so that similar ids spread over the whole range.
-    seed_mix = (np.full(1, (seed + 1) % 2**64, dtype=np.uint64) * _GOLDEN)[0]  # array maths wraps silently
-    z = hashes + seed_mix + lengths.astype(np.uint64)
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    return z ^ (z >> np.uint64(31))
+USAGES = {"public": 0, "private": 1, "ignored": 2}
+_SPELLED = pa.array([name.capitalize() for name in USAGES])
 
 
-def hashed_public_mask(ids: pa.Array, fraction: float, seed: int) -> np.ndarray:
-    """Whether each id is public: its hash, read as a number in [0, 1), is below the fraction."""
-    unit = (id_hashes(ids, seed) >> np.uint64(11)).astype(np.float64) / float(2**53)
-    return unit < fraction
+def position(id_text: str, seed: int) -> float:
+    """Where an id falls in [0, 1) for this seed (the definition; `public_mask` is the fast equivalent)."""
+    return (mix(key_hash(id_text) ^ mix(seed & MASK)) >> 11) / 2**53
 
 
-def usage_masks(usage: pa.Array, ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+def positions(hashes: np.ndarray, seed: int) -> np.ndarray:
+    """`position` of every id, from the ids' key hashes."""
+    mixed = mix_array(hashes ^ np.uint64(mix(seed & MASK)))
+    return (mixed >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def public_mask(ids: pa.Array, fraction: float, seed: int, hashes: np.ndarray | None = None) -> np.ndarray:
+    """Whether each id is public: its position for the seed is below the fraction."""
+    if not 0 <= fraction <= 1:
+        raise ValidationError(f"The public fraction must lie between 0 and 1, not {fraction}.")
+    return positions(key_hashes(ids) if hashes is None else hashes, seed) < fraction
+
+
+def usage_masks(usage: pa.ChunkedArray | pa.Array, ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Public and private masks from a Usage column of Public, Private or Ignored (any case)."""
-    # A handful of distinct values over a million rows: compare the dictionary, not every string.
-    encoded = pc.cast(usage, pa.string()).dictionary_encode()
-    words = [str(word).lower() for word in encoded.dictionary.to_pylist()]
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
-    known = np.isin(codes, [i for i, word in enumerate(words) if word in USAGES]) & ~np.asarray(
-        encoded.is_null().to_numpy(zero_copy_only=False)
-    )
-    if not known.all():
-        bad = ids.filter(pa.array(~known)).to_pylist()
+    if pa.types.is_string(usage.type):
+        # The usual spelling, found in one pass; anything else takes the careful way below.
+        sides = pc.index_in(usage, value_set=_SPELLED)
+        if not sides.null_count:
+            sides = sides.to_numpy()
+            return sides == USAGES["public"], sides == USAGES["private"]
+    chunks = usage.chunks if isinstance(usage, pa.ChunkedArray) else [usage]
+    sides = np.concatenate([_sides(chunk) for chunk in chunks]) if chunks else np.zeros(0, np.int8)
+    unknown = sides < 0
+    if unknown.any():
+        bad = ids.filter(pa.array(unknown))
         raise ValidationError(
-            "The solution's Usage column must be Public, Private or Ignored; " + listing(bad, "marked otherwise")
+            "The solution's Usage column must say Public, Private or Ignored; "
+            f"{listing(bad, 'marked otherwise')}{_found(chunks, unknown)}."
         )
-    public = np.isin(codes, [i for i, word in enumerate(words) if word == "public"])
-    private = np.isin(codes, [i for i, word in enumerate(words) if word == "private"])
-    return public, private
+    return sides == USAGES["public"], sides == USAGES["private"]
+
+
+def _sides(usage: pa.Array) -> np.ndarray:
+    """Each row's side as 0 (public), 1 (private), 2 (ignored) or -1 (anything else)."""
+    # A handful of distinct values over a million rows: look at the dictionary, not at every string.
+    if not pa.types.is_dictionary(usage.type):
+        try:
+            usage = pc.dictionary_encode(pc.cast(usage, pa.string()))
+        except pa.ArrowException:
+            return np.full(len(usage), -1, dtype=np.int8)
+    names = pc.cast(usage.dictionary, pa.string()).to_pylist()
+    codes = [USAGES.get(str(name).strip().lower(), -1) if name is not None else -1 for name in names]
+    lookup = np.array([*codes, -1], dtype=np.int8)  # the last entry stands for empty cells
+    indices = pc.fill_null(usage.indices, len(names)).to_numpy(zero_copy_only=False)
+    return lookup[indices]
+
+
+def _found(chunks: list[pa.Array], unknown: np.ndarray) -> str:
+    """' (found 'Secret', an empty cell)': the first few values that are not a side."""
+    try:
+        values = pc.unique(pc.cast(pa.chunked_array(chunks), pa.string()).filter(pa.array(unknown)))
+    except pa.ArrowException:
+        return ""
+    shown = ", ".join("an empty cell" if v is None else repr(v) for v in values.to_pylist()[:5])
+    return f" (found {shown})"

@@ -2,78 +2,41 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import BinaryIO
-
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from scorers.errors import ValidationError, listing
-from scorers.io import read_table
-from scorers.solution import Solution, duplicated_ids, numeric_column, read_ids
-
-
-def comparable_ids(solution_ids: pa.Array, submission_ids: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """Both id columns as integers when both are integers, else both as text."""
-    if pa.types.is_integer(solution_ids.type) and pa.types.is_integer(submission_ids.type):
-        return solution_ids.cast(pa.int64()), submission_ids.cast(pa.int64())
-    return solution_ids.cast(pa.string()), submission_ids.cast(pa.string())
+from scorers.hashing import as_text
+from scorers.io import Source, read_table
+from scorers.solution import Solution
+from scorers.validation import check_columns, ids_of, numbers_of, require_finite
 
 
-def _check_columns(names: list[str], solution: Solution) -> None:
-    expected = [solution.id_column, solution.target_column]
-    if sorted(names) == sorted(expected):
-        return
-    missing = [c for c in expected if c not in names]
-    extra = [c for c in names if c not in expected]
-    problems = []
-    if missing:
-        problems.append(f"missing {', '.join(map(repr, missing))}")
-    if extra:
-        problems.append(f"unexpected {', '.join(map(repr, extra))}")
-    raise ValidationError(
-        f"The submission must have exactly the columns {expected[0]!r} and {expected[1]!r}; "
-        f"it has {', '.join(map(repr, names))} ({'; '.join(problems)})."
-    )
+def read_submission(source: Source, solution: Solution) -> np.ndarray:
+    """The submission's predictions in the solution's row order; ValidationError says what is wrong."""
+    table = read_table(source, what="submission", text_columns=[solution.id_column])
+    return predictions_of(table, solution)
 
 
-def _positions(solution_ids: pa.Array, ids: pa.Array) -> np.ndarray | None:
-    """Each submission row's row in the solution; None when both already list the same ids in the same order."""
-    if len(ids) == len(solution_ids) and ids.equals(solution_ids):
-        return None
-    duplicated = duplicated_ids(ids)
-    if duplicated:
-        raise ValidationError("Each id must appear once; " + listing(duplicated, "duplicated"))
-    positions = pc.index_in(ids, value_set=solution_ids)
-    if positions.null_count:
-        raise ValidationError(
-            listing(ids.filter(positions.is_null()).to_pylist(), "not in the test set").capitalize() + "."
-        )
-    positions = positions.to_numpy(zero_copy_only=False)
-    if len(positions) < len(solution_ids):
-        present = np.zeros(len(solution_ids), dtype=bool)
-        present[positions] = True
-        missing = solution_ids.filter(pa.array(~present)).to_pylist()
-        raise ValidationError("Every id of the test set needs a prediction; " + listing(missing, "missing"))
-    return positions
-
-
-def read_submission(source: str | Path | bytes | BinaryIO, solution: Solution) -> np.ndarray:
-    """The submission's predictions as floats in the solution's row order; ValidationError names what is wrong."""
-    table = read_table(source, what="submission")
-    _check_columns(table.column_names, solution)
-    ids = read_ids(table, solution.id_column, "submission")
-    solution_ids, ids = comparable_ids(solution.ids, ids)
-    positions = _positions(solution_ids, ids)
-    predictions = numeric_column(table, solution.target_column, ids, "submission")
-    bad = ~np.isfinite(predictions)
-    if bad.any():
-        raise ValidationError(
-            "Predictions must be finite numbers; " + listing(ids.filter(pa.array(bad)).to_pylist(), "NaN or infinite")
-        )
-    if positions is None:
+def predictions_of(table: pa.Table, solution: Solution) -> np.ndarray:
+    """A submission table's predictions in the solution's row order, once every check has passed."""
+    check_columns(table.column_names, [solution.id_column, solution.target_column], "submission")
+    ids = ids_of(table, solution.id_column, "submission")
+    rows = _rows(ids, solution)
+    predictions = numbers_of(table, solution.target_column, ids, "submission")
+    require_finite(predictions, ids, "submission", solution.target_column)
+    if rows is None:
         return predictions
-    aligned = np.empty(len(solution_ids), dtype=np.float64)
-    aligned[positions] = predictions
+    aligned = np.empty(len(predictions), dtype=np.float64)
+    aligned[rows] = predictions
     return aligned
+
+
+def _rows(ids: pa.Array, solution: Solution) -> np.ndarray | None:
+    """The solution row of each submission row; None when both list the same ids in the same order."""
+    # Ids are compared as integers when both sides hold integers, else as text.
+    if not (pa.types.is_integer(ids.type) and pa.types.is_integer(solution.ids.type)):
+        ids = as_text(ids)
+    same_type = ids.type == solution.ids.type
+    if same_type and len(ids) == solution.n_rows and ids.equals(solution.ids):
+        return None  # the common case: the sample submission's order, kept
+    return solution.index(ids.type).rows(ids)

@@ -208,7 +208,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark tests that run on PostgreSQL as the postgres tier, whichever way they got there."""
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if callspec and "postgresql" in callspec.params.values():
+        if callspec and any(isinstance(v, str) and v == "postgresql" for v in callspec.params.values()):
             item.add_marker(pytest.mark.postgres)
 
 
