@@ -48,6 +48,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
+    from app.certification import bp as certification_bp
     from app.competitions import bp as competitions_bp
     from app.leaderboards import bp as leaderboards_bp
     from app.main import bp as main_bp
@@ -58,5 +59,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(competitions_bp)
     app.register_blueprint(submissions_bp)
     app.register_blueprint(leaderboards_bp)
+    app.register_blueprint(certification_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -29,6 +29,7 @@ class NavItem:
 # Areas append their entries here as they are built, in the order they should appear.
 NAVIGATION: list[NavItem] = [
     NavItem("Competitions", "competitions.index"),
+    NavItem("Certification", "certification.tasks", (Role.SHIFTER, Role.SHIFT_LEADER, Role.ORGANISER)),
     NavItem("New competition", "competitions.new", (Role.ORGANISER,)),
     NavItem("Users", "admin.users", (Role.ADMIN,)),
     NavItem("System", "admin.system", (Role.ADMIN,)),

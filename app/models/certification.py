@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.accounts import User
-from app.models.runs import RunClass
+from app.models.runs import Run, RunClass
 from app.models.types import UTCDateTime, utcnow
 
 COMPONENTS = ("pixel", "strip", "tracking")
@@ -76,6 +76,7 @@ class TaskRun(db.Model):
     )
 
     task: Mapped[LabellingTask] = relationship(back_populates="runs")
+    run: Mapped[Run] = relationship(lazy="joined", viewonly=True)
 
 
 class Certification(db.Model):
