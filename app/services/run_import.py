@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import func
+from sqlalchemy import func, insert, update
 
 from app.extensions import db
 from app.models.runs import DCS_FLAGS, Lumisection, Run, dcs_ok
+from app.models.types import utcnow
 from app.services import lumimask
 
 Format = Literal["oms", "dcs", "golden"]
@@ -92,7 +93,7 @@ def parse_oms(document: dict) -> list[dict[str, Any]]:
     return rows
 
 
-def _upsert(rows: list[dict[str, Any]], update: list[str]) -> None:
+def _upsert(columns: list[str], rows: list[tuple], update: list[str]) -> None:
     """Insert lumisections, or update the given columns of those already there, in the session's transaction.
 
     Hundreds of thousands of rows go through the database driver directly (COPY on PostgreSQL, executemany
@@ -100,16 +101,12 @@ def _upsert(rows: list[dict[str, Any]], update: list[str]) -> None:
     """
     if not rows:
         return
-    columns = list(rows[0])
     names = ", ".join(columns)
     assignments = ", ".join(f"{column} = excluded.{column}" for column in update)
     conflict = f"ON CONFLICT (run_number, number) DO UPDATE SET {assignments}"
     connection = db.session.connection().connection.dbapi_connection
     if db.engine.dialect.name == "postgresql":
-        buffer = io.StringIO()
-        for row in rows:
-            buffer.write("\t".join(_copy_value(row[column]) for column in columns) + "\n")
-        buffer.seek(0)
+        buffer = io.StringIO("".join("\t".join(map(_copy_value, row)) + "\n" for row in rows))
         with connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMP TABLE lumisections_import ON COMMIT DROP AS SELECT {names} FROM lumisections WITH NO DATA"
@@ -119,43 +116,44 @@ def _upsert(rows: list[dict[str, Any]], update: list[str]) -> None:
             cursor.execute("DROP TABLE lumisections_import")
     else:
         placeholders = ", ".join("?" for _ in columns)
-        connection.executemany(
-            f"INSERT INTO lumisections ({names}) VALUES ({placeholders}) {conflict}",
-            [tuple(row[column] for column in columns) for row in rows],
-        )
+        connection.executemany(f"INSERT INTO lumisections ({names}) VALUES ({placeholders}) {conflict}", rows)
 
 
 def _copy_value(value: Any) -> str:
     if value is None:
         return "\\N"
-    if isinstance(value, bool):
+    if value is True or value is False:
         return "t" if value else "f"
     return repr(value) if isinstance(value, float) else str(value)
 
 
 def _ensure_runs(run_numbers: set[int], fills: dict[int, int] | None = None) -> None:
+    """Create the runs not imported yet (one multi-row INSERT), and record fill numbers."""
     existing = set(db.session.execute(db.select(Run.run_number).where(Run.run_number.in_(run_numbers))).scalars())
-    for run_number in sorted(run_numbers - existing):
-        db.session.add(Run(run_number=run_number))
-    db.session.flush()
+    new = sorted(run_numbers - existing)
+    if new:
+        db.session.execute(insert(Run), [{"run_number": n, "imported_at": utcnow()} for n in new])
     for run_number, fill in (fills or {}).items():
-        db.session.get(Run, run_number).fill_number = fill
+        db.session.execute(update(Run).where(Run.run_number == run_number).values(fill_number=fill))
 
 
 def _refresh_run_totals(run_numbers: set[int]) -> None:
-    totals = db.session.execute(
-        db.select(
-            Lumisection.run_number,
-            func.max(Lumisection.number),
-            func.sum(Lumisection.delivered_lumi),
-            func.sum(Lumisection.recorded_lumi),
-        )
-        .where(Lumisection.run_number.in_(run_numbers))
-        .group_by(Lumisection.run_number)
+    """Lumisection count and luminosity totals of the runs, in one UPDATE."""
+    of_run = Lumisection.run_number == Run.run_number
+
+    def total(expression):
+        return db.select(expression).where(of_run).scalar_subquery()
+
+    db.session.execute(
+        update(Run)
+        .where(Run.run_number.in_(run_numbers))
+        .values(
+            ls_count=total(func.max(Lumisection.number)),
+            delivered_lumi=total(func.sum(Lumisection.delivered_lumi)),
+            recorded_lumi=total(func.sum(Lumisection.recorded_lumi)),
+        ),
+        execution_options={"synchronize_session": False},
     )
-    for run_number, count, delivered, recorded in totals:
-        run = db.session.get(Run, run_number)
-        run.ls_count, run.delivered_lumi, run.recorded_lumi = count, delivered, recorded
 
 
 def import_oms(document: dict) -> ImportReport:
@@ -163,10 +161,11 @@ def import_oms(document: dict) -> ImportReport:
     rows = parse_oms(document)
     fills = {row["run_number"]: row.pop("_fill") for row in rows if "_fill" in row}
     runs = {row["run_number"] for row in rows}
+    columns = list(rows[0]) if rows else []
     try:
         _ensure_runs(runs, fills)
-        update = [c for c in rows[0] if c not in ("run_number", "number")] if rows else []
-        _upsert(rows, update)
+        changed = [c for c in columns if c not in ("run_number", "number")]
+        _upsert(columns, [tuple(row[c] for c in columns) for row in rows], changed)
         _refresh_run_totals(runs)
         db.session.commit()
     except BaseException:
@@ -179,14 +178,14 @@ def import_mask(mask: lumimask.Mask, kind: Literal["dcs", "golden"]) -> ImportRe
     """Flag the mask's lumisections as DCS-ok or golden, creating runs and lumisections as needed."""
     column = "dcs_ok" if kind == "dcs" else "golden"
     rows = [
-        {"run_number": run, "number": number, column: True}
+        (run, number, True)
         for run, ranges in mask.items()
         for first, last in ranges
         for number in range(first, last + 1)
     ]
     try:
         _ensure_runs(set(mask))
-        _upsert(rows, [column])
+        _upsert(["run_number", "number", column], rows, [column])
         _refresh_run_totals(set(mask))
         db.session.commit()
     except BaseException:
