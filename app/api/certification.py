@@ -117,6 +117,20 @@ def review_certification(certification_id: int):
     return jsonify(id=certification.id, review_state=certification.review_state.value)
 
 
+@bp.post("/certifications/<int:certification_id>/reference")
+@roles_required(Role.SHIFT_LEADER)
+def promote_reference(certification_id: int):
+    """A shift leader makes a good certification's run a reference run."""
+    certification = db.session.get(Certification, certification_id)
+    if certification is None:
+        return api_error(404, f"No certification {certification_id}.")
+    try:
+        reference = service.promote_reference(certification, api_user())
+    except service.CertificationRefused as refused:
+        return api_error(refused.status, refused.message)
+    return jsonify(run_number=reference.run_number, reco=reference.reco.value), 201
+
+
 @bp.get("/tasks/<int:task_id>/golden.json")
 @roles_required(*READERS)
 def golden_json(task_id: int):

@@ -369,6 +369,14 @@ def _certification_paths() -> dict:
                 },
             ),
         },
+        "/certifications/{certification_id}/reference": {
+            "parameters": [{"name": "certification_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "post": _op(
+                "Make the certified run a reference run (shift leaders)",
+                {"201": _json({"type": "object"})},
+                errors=("400", "401", "403", "404"),
+            ),
+        },
         "/tasks/{task_id}/golden.json": {
             "parameters": [TASK_ID],
             "get": _op(

@@ -125,6 +125,20 @@ def run(task_id: int, run_number: int):
     ), status
 
 
+@bp.route("/certifications/<int:certification_id>/reference", methods=["POST"])
+@roles_required(Role.SHIFT_LEADER)
+def promote_reference(certification_id: int):
+    """Make the run a reference run from its run page."""
+    certification = db.get_or_404(Certification, certification_id)
+    if ReviewForm().validate_on_submit():
+        try:
+            service.promote_reference(certification, current_user)
+            flash(f"Run {certification.run_number} is a reference run for {certification.reco.value}.", "success")
+        except service.CertificationRefused as refused:
+            flash(refused.message, "danger")
+    return redirect(url_for("certification.run", task_id=certification.task_id, run_number=certification.run_number))
+
+
 @bp.route("/certifications/<int:certification_id>/review", methods=["POST"])
 @roles_required(Role.SHIFT_LEADER)
 def review(certification_id: int):

@@ -204,6 +204,31 @@ def review(certification: Certification, reviewer: User, decision: str, comment:
     return entry
 
 
+def promote_reference(certification: Certification, leader: User) -> ReferenceRun:
+    """Make a good certification's run a reference run of its run class and reconstruction (committed, audited)."""
+    if any(getattr(certification, c) is not Status.GOOD for c in COMPONENTS):
+        raise CertificationRefused("only a run certified good for pixel, strip and tracking can be a reference run")
+    if certification.review_state is ReviewState.REJECTED:
+        raise CertificationRefused("a rejected certification cannot make a reference run")
+    existing = db.session.execute(
+        db.select(ReferenceRun).where(
+            ReferenceRun.run_number == certification.run_number, ReferenceRun.reco == certification.reco
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    run = db.session.get(Run, certification.run_number)
+    reference = ReferenceRun(
+        run_number=run.run_number, reco=certification.reco, run_class=run.run_class, promoted_by_id=leader.id
+    )
+    db.session.add(reference)
+    db.session.flush()
+    after = {"run_number": run.run_number, "reco": certification.reco.value, "run_class": run.run_class}
+    audit(leader, "promote_reference", "reference_run", reference.id, None, after)
+    db.session.commit()
+    return reference
+
+
 def golden_mask(task: LabellingTask) -> lumimask.Mask:
     """Good lumisections: approved runs with no bad component, outside bad ranges, DCS-ok where known."""
     approved = db.session.execute(

@@ -173,3 +173,33 @@ def test_task_list_shows_progress_and_run_details(client, desk):
 def test_tasks_create_refuses_an_empty_range(runner, desk):
     result = runner.invoke(args=["tasks", "create", "nothing", "--reco", "prompt", "--runs", "1-2"])
     assert result.exit_code != 0 and "no imported run" in result.output
+
+
+def test_shift_leader_promotes_a_good_run_that_certifications_can_then_reference(app, client, desk):
+    with app.app_context():
+        for run in (315257, RUN):
+            db.session.get(Run, run).run_class = RunClass.COLLISIONS
+        db.session.commit()
+    reference = client.post(
+        f"/api/v1/tasks/{desk['task']}/certifications",
+        headers=bearer(desk["tokens"]["sam"]),
+        json=body(run_number=315257),
+    ).get_json()["id"]
+    assert (
+        client.post(f"/api/v1/certifications/{reference}/reference", headers=bearer(desk["tokens"]["sam"])).status_code
+        == 403
+    )
+    promoted = client.post(f"/api/v1/certifications/{reference}/reference", headers=bearer(desk["tokens"]["lea"]))
+    assert promoted.status_code == 201 and promoted.get_json() == {"run_number": 315257, "reco": "express"}
+    assert certify(client, desk, reference_run=315257).status_code == 201
+    with app.app_context():
+        assert db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "promote_reference")).scalar_one()
+
+
+def test_a_run_with_a_bad_component_cannot_become_a_reference(client, desk):
+    bad = certify(client, desk, strip="bad", tracking="bad", comment="strip off").get_json()["id"]
+    refused = client.post(f"/api/v1/certifications/{bad}/reference", headers=bearer(desk["tokens"]["lea"]))
+    assert (
+        refused.status_code == 400
+        and "certified good for pixel, strip and tracking" in refused.get_json()["error"]["message"]
+    )
