@@ -42,8 +42,16 @@ def task(task_id: int):
     """The task's runs and where each stands; the next run to certify."""
     task = _task(task_id)
     certifications = _certifications(task)
-    next_run = next((tr.run_number for tr in task.runs if tr.run_number not in certifications), None)
+    next_run = _next_run(task, certifications)
     return render_template("certification/task.html", task=task, certifications=certifications, next_run=next_run)
+
+
+def _next_run(task: LabellingTask, certifications: dict[int, Certification]) -> int | None:
+    """The first run nobody certified and no other shifter is working on."""
+    busy = service.claimed_by_others(task, current_user)
+    return next(
+        (tr.run_number for tr in task.runs if tr.run_number not in certifications and tr.run_number not in busy), None
+    )
 
 
 @bp.route("/tasks/<int:task_id>/golden.json")
@@ -110,6 +118,9 @@ def run(task_id: int, run_number: int):
             return redirect(url_for("certification.task", task_id=task.id))
     elif form.is_submitted():
         status = 400 if may_certify else 403
+    claimed = None
+    if may_certify and certification is None and request.method == "GET":
+        claimed = service.claim(task, run_number, current_user)
     bad = [(r.first, r.last) for r in certification.bad_ranges] if certification else []
     return render_template(
         "certification/run.html",
@@ -122,6 +133,7 @@ def run(task_id: int, run_number: int):
         may_review=current_user.has_role(Role.SHIFT_LEADER),
         chart=run_conditions(run, bad),
         ticked=set(request.form.getlist("checklist")),
+        claimed=claimed,
     ), status
 
 

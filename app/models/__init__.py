@@ -10,6 +10,7 @@ from app.models.certification import (
     ReferenceRun,
     Review,
     ReviewState,
+    RunClaim,
     Status,
     TaskRun,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "ReviewState",
     "Role",
     "Run",
+    "RunClaim",
     "RunClass",
     "Status",
     "Submission",

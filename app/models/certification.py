@@ -173,3 +173,18 @@ class AuditEntry(db.Model):
     entity_id: Mapped[int]
     before: Mapped[Optional[dict]] = mapped_column(JSON)
     after: Mapped[Optional[dict]] = mapped_column(JSON)
+
+
+class RunClaim(db.Model):
+    """A shifter working on a run of a task, so that others pick another one until the claim expires."""
+
+    __tablename__ = "run_claims"
+    __table_args__ = (UniqueConstraint("task_id", "run_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("labelling_tasks.id", ondelete="CASCADE"))
+    run_number: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -21,11 +22,13 @@ from app.models import (
     Review,
     ReviewState,
     Run,
+    RunClaim,
     Status,
     TaskRun,
     User,
 )
 from app.models.certification import COMPONENTS
+from app.models.types import utcnow
 from app.services import lumimask
 
 
@@ -202,6 +205,43 @@ def review(certification: Certification, reviewer: User, decision: str, comment:
     audit(reviewer, decision, "certification", certification.id, before, snapshot(certification))
     db.session.commit()
     return entry
+
+
+CLAIM_MINUTES = 20
+
+
+def claim(task: LabellingTask, run_number: int, user: User) -> RunClaim | None:
+    """Claim the run for the user for CLAIM_MINUTES; returns another shifter's live claim instead, if any."""
+    now = utcnow()
+    current = db.session.execute(
+        db.select(RunClaim).where(RunClaim.task_id == task.id, RunClaim.run_number == run_number).with_for_update()
+    ).scalar_one_or_none()
+    if current is not None and current.user_id != user.id and current.expires_at > now:
+        db.session.rollback()
+        return current
+    if current is None:
+        current = RunClaim(task_id=task.id, run_number=run_number)
+        db.session.add(current)
+    current.user_id, current.expires_at = user.id, now + timedelta(minutes=CLAIM_MINUTES)
+    try:
+        db.session.commit()
+    except IntegrityError:  # another shifter claimed it in the same instant
+        db.session.rollback()
+        return db.session.execute(
+            db.select(RunClaim).where(RunClaim.task_id == task.id, RunClaim.run_number == run_number)
+        ).scalar_one()
+    return None
+
+
+def claimed_by_others(task: LabellingTask, user: User) -> set[int]:
+    """Runs of the task other shifters are working on now."""
+    return set(
+        db.session.execute(
+            db.select(RunClaim.run_number).where(
+                RunClaim.task_id == task.id, RunClaim.user_id != user.id, RunClaim.expires_at > utcnow()
+            )
+        ).scalars()
+    )
 
 
 def promote_reference(certification: Certification, leader: User) -> ReferenceRun:

@@ -111,3 +111,33 @@ def test_an_organiser_sees_the_run_but_no_form(client, auth, task_id):
     auth.login("olga", PASSWORD)
     page = client.get(f"/tasks/{task_id}/runs/{RUN}").get_data(as_text=True)
     assert "Run 315259" in page and 'id="certify-form"' not in page and "Not certified yet." in page
+
+
+def test_opening_a_run_claims_it_so_the_next_shifter_is_sent_elsewhere(app, client, auth, task_id):
+    with app.app_context():
+        make_user("sue", Role.SHIFTER)
+    auth.login("sam", PASSWORD)
+    assert 'data-testid="claimed"' not in client.get(f"/tasks/{task_id}/runs/315257").get_data(as_text=True)
+    auth.logout()
+    auth.login("sue", PASSWORD)
+    page = client.get(f"/tasks/{task_id}/runs/315257").get_data(as_text=True)
+    assert 'data-testid="claimed">sam is working on this run until' in page
+    assert "Certify next run (315259)" in client.get(f"/tasks/{task_id}").get_data(as_text=True)
+
+
+def test_an_expired_claim_frees_the_run(app, client, auth, task_id):
+    from datetime import timedelta
+
+    from app.models import RunClaim
+    from app.models.types import utcnow
+
+    auth.login("sam", PASSWORD)
+    client.get(f"/tasks/{task_id}/runs/315257")
+    with app.app_context():
+        claim = db.session.execute(db.select(RunClaim)).scalar_one()
+        claim.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+        make_user("sue", Role.SHIFTER)
+    auth.logout()
+    auth.login("sue", PASSWORD)
+    assert 'data-testid="claimed"' not in client.get(f"/tasks/{task_id}/runs/315257").get_data(as_text=True)
