@@ -40,7 +40,7 @@ format: $(VENV)/.dev
 
 ## bench: the benchmarks of bench/, each printing its ratio against a baseline measured in the same run
 bench: $(VENV)/.dev
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 ## worker: an RQ worker on REDIS_URL
 worker: $(VENV)/.runtime
