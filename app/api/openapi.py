@@ -295,6 +295,7 @@ def _paths() -> dict:
 
 
 TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+CERTIFICATION_ID = {"name": "certification_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 CERTIFICATION_BODY = {
     "type": "object",
     "required": ["run_number", "pixel", "strip", "tracking", "checklist"],
@@ -347,7 +348,7 @@ def _certification_paths() -> dict:
             ),
         },
         "/certifications/{certification_id}/review": {
-            "parameters": [{"name": "certification_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "parameters": [CERTIFICATION_ID],
             "post": _op(
                 "Approve or reject a certification (shift leaders)",
                 {"200": _json({"type": "object"})},
@@ -370,7 +371,7 @@ def _certification_paths() -> dict:
             ),
         },
         "/certifications/{certification_id}/reference": {
-            "parameters": [{"name": "certification_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "parameters": [CERTIFICATION_ID],
             "post": _op(
                 "Make the certified run a reference run (shift leaders)",
                 {"201": _json({"type": "object"})},
