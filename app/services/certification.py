@@ -248,8 +248,8 @@ def promote_reference(certification: Certification, leader: User) -> ReferenceRu
     """Make a good certification's run a reference run of its run class and reconstruction (committed, audited)."""
     if any(getattr(certification, c) is not Status.GOOD for c in COMPONENTS):
         raise CertificationRefused("only a run certified good for pixel, strip and tracking can be a reference run")
-    if certification.review_state is ReviewState.REJECTED:
-        raise CertificationRefused("a rejected certification cannot make a reference run")
+    if certification.review_state is not ReviewState.APPROVED:
+        raise CertificationRefused("a shift leader approves the certification before its run becomes a reference run")
     existing = db.session.execute(
         db.select(ReferenceRun).where(
             ReferenceRun.run_number == certification.run_number, ReferenceRun.reco == certification.reco

@@ -185,11 +185,15 @@ def test_shift_leader_promotes_a_good_run_that_certifications_can_then_reference
         headers=bearer(desk["tokens"]["sam"]),
         json=body(run_number=315257),
     ).get_json()["id"]
-    assert (
-        client.post(f"/api/v1/certifications/{reference}/reference", headers=bearer(desk["tokens"]["sam"])).status_code
-        == 403
-    )
-    promoted = client.post(f"/api/v1/certifications/{reference}/reference", headers=bearer(desk["tokens"]["lea"]))
+
+    def promote(who):
+        return client.post(f"/api/v1/certifications/{reference}/reference", headers=bearer(desk["tokens"][who]))
+
+    assert promote("sam").status_code == 403
+    pending = promote("lea")
+    assert pending.status_code == 400 and "approves the certification" in pending.get_json()["error"]["message"]
+    review(client, desk, reference, decision="approve")
+    promoted = promote("lea")
     assert promoted.status_code == 201 and promoted.get_json() == {"run_number": 315257, "reco": "express"}
     assert certify(client, desk, reference_run=315257).status_code == 201
     with app.app_context():
