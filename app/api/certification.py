@@ -95,11 +95,21 @@ def create_certification(task_id: int):
     try:
         certification = service.certify(task, api_user(), body)
     except service.CertificationRefused as refused:
-        response = api_error(refused.status, refused.message, code="conflict" if refused.status == 409 else None)
         if refused.existing_id:
-            response.headers["Location"] = f"/api/v1/certifications/{refused.existing_id}"
-        return response
+            existing = f"/api/v1/certifications/{refused.existing_id}"
+            return api_error(409, f"{refused.message}: {existing}", code="conflict", headers={"Location": existing})
+        return api_error(refused.status, refused.message)
     return jsonify(service.snapshot(certification)), 201
+
+
+@bp.get("/certifications/<int:certification_id>")
+@roles_required(*READERS)
+def certification_details(certification_id: int):
+    """One certification, its bad ranges and review state."""
+    certification = db.session.get(Certification, certification_id)
+    if certification is None:
+        return api_error(404, f"No certification {certification_id}.")
+    return jsonify(service.snapshot(certification))
 
 
 @bp.post("/certifications/<int:certification_id>/review")

@@ -347,6 +347,10 @@ def _certification_paths() -> dict:
                 requestBody={"required": True, "content": {"application/json": {"schema": CERTIFICATION_BODY}}},
             ),
         },
+        "/certifications/{certification_id}": {
+            "parameters": [CERTIFICATION_ID],
+            "get": _op("One certification", {"200": _json({"type": "object"})}, errors=("401", "403", "404")),
+        },
         "/certifications/{certification_id}/review": {
             "parameters": [CERTIFICATION_ID],
             "post": _op(

@@ -91,6 +91,9 @@ def test_second_certification_of_the_run_is_a_409_pointing_at_the_first(client, 
     again = certify(client, desk, who="sue")
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "conflict"
     assert again.headers["Location"] == f"/api/v1/certifications/{first}"
+    assert again.headers["Location"] in again.get_json()["error"]["message"]
+    existing = client.get(again.headers["Location"], headers=bearer(desk["tokens"]["sue"])).get_json()
+    assert existing["id"] == first and existing["certifier"] == "sam" and existing["run_number"] == RUN
 
 
 @pytest.mark.parametrize(
