@@ -112,6 +112,23 @@ def certification_details(certification_id: int):
     return jsonify(service.snapshot(certification))
 
 
+@bp.put("/certifications/<int:certification_id>")
+@roles_required(*CERTIFIERS)
+def edit_certification(certification_id: int):
+    """Change a certification (its certifier or a shift leader); it goes back to review."""
+    certification = db.session.get(Certification, certification_id)
+    if certification is None:
+        return api_error(404, f"No certification {certification_id}.")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return api_error(400, "Send the certification as a JSON object.")
+    try:
+        service.edit(certification, api_user(), body)
+    except service.CertificationRefused as refused:
+        return api_error(refused.status, refused.message)
+    return jsonify(service.snapshot(certification))
+
+
 @bp.post("/certifications/<int:certification_id>/review")
 @roles_required(Role.SHIFT_LEADER)
 def review_certification(certification_id: int):

@@ -350,6 +350,12 @@ def _certification_paths() -> dict:
         "/certifications/{certification_id}": {
             "parameters": [CERTIFICATION_ID],
             "get": _op("One certification", {"200": _json({"type": "object"})}, errors=("401", "403", "404")),
+            "put": _op(
+                "Change a certification (its certifier or a shift leader); it goes back to review",
+                {"200": _json({"type": "object"})},
+                errors=("400", "401", "403", "404"),
+                requestBody={"required": True, "content": {"application/json": {"schema": CERTIFICATION_BODY}}},
+            ),
         },
         "/certifications/{certification_id}/review": {
             "parameters": [CERTIFICATION_ID],

@@ -21,6 +21,7 @@ from app.models import (
     ReferenceRun,
     Review,
     ReviewState,
+    Role,
     Run,
     RunClaim,
     Status,
@@ -186,6 +187,26 @@ def certify(task: LabellingTask, user: User, body: dict) -> Certification:
         db.session.rollback()
         raise CertificationRefused(f"run {run.run_number} is already certified in this task", 409) from None
     audit(user, "certify", "certification", certification.id, None, snapshot(certification))
+    db.session.commit()
+    return certification
+
+
+def edit(certification: Certification, user: User, body: dict) -> Certification:
+    """Change a certification (its certifier or a shift leader), under the same rules; it goes back to review."""
+    if certification.certifier_id != user.id and not user.has_role(Role.SHIFT_LEADER):
+        raise CertificationRefused("only the certifier or a shift leader may change a certification", 403)
+    task = db.session.get(LabellingTask, certification.task_id)
+    run = db.session.get(Run, certification.run_number)
+    values, ranges = check(task, run, body | {"run_number": run.run_number})
+    before = snapshot(certification)
+    for name, value in values.items():
+        setattr(certification, name, value)
+    certification.bad_ranges = [
+        BadRange(first=r.first, last=r.last, components=list(r.components), comment=r.comment) for r in ranges
+    ]
+    certification.review_state = ReviewState.PENDING
+    db.session.flush()
+    audit(user, "edit", "certification", certification.id, before, snapshot(certification))
     db.session.commit()
     return certification
 

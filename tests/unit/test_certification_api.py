@@ -210,3 +210,23 @@ def test_a_run_with_a_bad_component_cannot_become_a_reference(client, desk):
         refused.status_code == 400
         and "certified good for pixel, strip and tracking" in refused.get_json()["error"]["message"]
     )
+
+
+def test_certifier_or_shift_leader_edits_under_the_same_rules_and_it_is_audited(app, client, desk):
+    created = certify(client, desk).get_json()["id"]
+    review(client, desk, created, decision="reject", comment="range 5-9 is bad for tracking")
+
+    def edit(who, **changes):
+        return client.put(
+            f"/api/v1/certifications/{created}", headers=bearer(desk["tokens"][who]), json=body(**changes)
+        )
+
+    assert edit("sue").status_code == 403  # another shifter
+    assert "needs a comment" in edit("sam", tracking="bad").get_json()["error"]["message"]
+    fixed = edit("sam", bad_lumisections=[{"first": 5, "last": 9, "components": ["tracking"]}], comment="hole")
+    assert fixed.status_code == 200 and fixed.get_json()["review_state"] == "pending"
+    assert edit("lea", comment="hole in tracking", bad_lumisections=[{"first": 5, "last": 9}]).status_code == 200
+    with app.app_context():
+        edits = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "edit")).scalars().all()
+        assert len(edits) == 2
+        assert edits[0].before["review_state"] == "rejected" and edits[0].after["bad_lumisections"][0]["first"] == 5
