@@ -52,6 +52,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.competitions import bp as competitions_bp
     from app.leaderboards import bp as leaderboards_bp
     from app.main import bp as main_bp
+    from app.reports import bp as reports_bp
     from app.submissions import bp as submissions_bp
 
     app.register_blueprint(main_bp)
@@ -60,5 +61,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(submissions_bp)
     app.register_blueprint(leaderboards_bp)
     app.register_blueprint(certification_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")

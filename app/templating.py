@@ -9,6 +9,7 @@ from flask import Flask, request, url_for
 from flask_login import current_user
 
 from app.models import Role
+from app.models.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ def format_size(size: int | None) -> str:
 def register(app: Flask) -> None:
     """Install the helpers in the app's Jinja environment."""
     app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["now_utc"] = utcnow
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["score"] = format_score
     app.jinja_env.filters["filesize"] = format_size

@@ -1,0 +1,7 @@
+"""Shift reports per day and per week."""
+
+from flask import Blueprint
+
+bp = Blueprint("reports", __name__)
+
+from app.reports import routes  # noqa: E402,F401
