@@ -9,7 +9,7 @@ from app.auth.decorators import roles_required
 from app.certification import bp
 from app.certification.forms import CertifyForm, ReviewForm, parse_ranges
 from app.extensions import db
-from app.models import Certification, LabellingTask, Role, Run
+from app.models import Certification, LabellingTask, Role, Run, TaskRun
 from app.models.certification import COMPONENTS
 from app.services import certification as service
 from app.services import lumimask
@@ -51,6 +51,26 @@ def _next_run(task: LabellingTask, certifications: dict[int, Certification]) -> 
     busy = service.claimed_by_others(task, current_user)
     return next(
         (tr.run_number for tr in task.runs if tr.run_number not in certifications and tr.run_number not in busy), None
+    )
+
+
+@bp.route("/runs/<int:run_number>")
+@roles_required(*READERS)
+def run_overview(run_number: int):
+    """A run's conditions and its certifications in every task."""
+    run = db.get_or_404(Run, run_number)
+    certifications = db.session.execute(
+        db.select(Certification).where(Certification.run_number == run_number).order_by(Certification.created_at)
+    ).scalars()
+    tasks = db.session.execute(
+        db.select(LabellingTask).join(TaskRun).where(TaskRun.run_number == run_number).order_by(LabellingTask.id)
+    ).scalars()
+    return render_template(
+        "certification/run_overview.html",
+        run=run,
+        certifications=list(certifications),
+        tasks=list(tasks),
+        chart=run_conditions(run, []),
     )
 
 

@@ -141,3 +141,13 @@ def test_an_expired_claim_frees_the_run(app, client, auth, task_id):
     auth.logout()
     auth.login("sue", PASSWORD)
     assert 'data-testid="claimed"' not in client.get(f"/tasks/{task_id}/runs/315257").get_data(as_text=True)
+
+
+def test_run_page_lists_its_certifications_across_tasks(client, auth, task_id):
+    auth.login("sam", PASSWORD)
+    page = client.get(f"/runs/{RUN}").get_data(as_text=True)
+    assert "Run 315259" in page and "Not certified yet: in" in page and "express-2018" in page
+    client.post(f"/tasks/{task_id}/runs/{RUN}", data=form(auth, task_id))
+    page = client.get(f"/runs/{RUN}").get_data(as_text=True)
+    assert "5-9" in page and ">sam<" in page and "pending" in page
+    assert client.get("/runs/1").status_code == 404
