@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, request
+from flask import Response, abort, jsonify, request
 
 from app.api import bp
 from app.api.auth import api_user, roles_required
@@ -16,13 +16,24 @@ CERTIFIERS = (Role.SHIFTER, Role.SHIFT_LEADER)
 READERS = (Role.SHIFTER, Role.SHIFT_LEADER, Role.ORGANISER)
 
 
+def _json_object() -> dict:
+    """The request's JSON object, or a 400 saying what to send."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, description="Send the certification as a JSON object.")
+    return body
+
+
+def _certification(certification_id: int) -> Certification:
+    """The certification of the URL, or a 404."""
+    return db.get_or_404(Certification, certification_id, description=f"No certification {certification_id}.")
+
+
 @bp.get("/runs/<int:run_number>")
 @roles_required(*READERS)
 def run_details(run_number: int):
     """A run's metadata and its lumisections."""
-    run = db.session.get(Run, run_number)
-    if run is None:
-        return api_error(404, f"No run {run_number} was imported.")
+    run = db.get_or_404(Run, run_number, description=f"No run {run_number} was imported.")
     columns = (
         "number",
         "delivered_lumi",
@@ -86,12 +97,8 @@ def list_tasks():
 @roles_required(*CERTIFIERS)
 def create_certification(task_id: int):
     """Certify one run of the task; 201 with the certification's id, 409 when it was certified already."""
-    task = db.session.get(LabellingTask, task_id)
-    if task is None:
-        return api_error(404, f"No task {task_id}.")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return api_error(400, "Send the certification as a JSON object.")
+    task = db.get_or_404(LabellingTask, task_id, description=f"No task {task_id}.")
+    body = _json_object()
     try:
         certification = service.certify(task, api_user(), body)
     except service.CertificationRefused as refused:
@@ -106,9 +113,7 @@ def create_certification(task_id: int):
 @roles_required(*READERS)
 def certification_details(certification_id: int):
     """One certification, its bad ranges and review state."""
-    certification = db.session.get(Certification, certification_id)
-    if certification is None:
-        return api_error(404, f"No certification {certification_id}.")
+    certification = _certification(certification_id)
     return jsonify(service.snapshot(certification))
 
 
@@ -116,12 +121,8 @@ def certification_details(certification_id: int):
 @roles_required(*CERTIFIERS)
 def edit_certification(certification_id: int):
     """Change a certification (its certifier or a shift leader); it goes back to review."""
-    certification = db.session.get(Certification, certification_id)
-    if certification is None:
-        return api_error(404, f"No certification {certification_id}.")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return api_error(400, "Send the certification as a JSON object.")
+    certification = _certification(certification_id)
+    body = _json_object()
     try:
         service.edit(certification, api_user(), body)
     except service.CertificationRefused as refused:
@@ -133,9 +134,7 @@ def edit_certification(certification_id: int):
 @roles_required(Role.SHIFT_LEADER)
 def review_certification(certification_id: int):
     """A shift leader approves or rejects a certification."""
-    certification = db.session.get(Certification, certification_id)
-    if certification is None:
-        return api_error(404, f"No certification {certification_id}.")
+    certification = _certification(certification_id)
     body = request.get_json(silent=True) or {}
     try:
         service.review(certification, api_user(), str(body.get("decision")), str(body.get("comment") or ""))
@@ -148,9 +147,7 @@ def review_certification(certification_id: int):
 @roles_required(Role.SHIFT_LEADER)
 def promote_reference(certification_id: int):
     """A shift leader makes a good certification's run a reference run."""
-    certification = db.session.get(Certification, certification_id)
-    if certification is None:
-        return api_error(404, f"No certification {certification_id}.")
+    certification = _certification(certification_id)
     try:
         reference = service.promote_reference(certification, api_user())
     except service.CertificationRefused as refused:
@@ -162,9 +159,7 @@ def promote_reference(certification_id: int):
 @roles_required(*READERS)
 def golden_json(task_id: int):
     """The golden JSON of the task's approved good lumisections, in the canonical layout."""
-    task = db.session.get(LabellingTask, task_id)
-    if task is None:
-        return api_error(404, f"No task {task_id}.")
+    task = db.get_or_404(LabellingTask, task_id, description=f"No task {task_id}.")
     return Response(
         lumimask.dumps(service.golden_mask(task)),
         mimetype="application/json",
