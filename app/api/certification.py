@@ -25,8 +25,11 @@ def _json_object() -> dict:
 
 
 def _certification(certification_id: int) -> Certification:
-    """The certification of the URL, or a 404."""
-    return db.get_or_404(Certification, certification_id, description=f"No certification {certification_id}.")
+    """The certification of the URL, or a 404; a 403 for another shifter's blind certification."""
+    certification = db.get_or_404(Certification, certification_id, description=f"No certification {certification_id}.")
+    if not service.may_see(certification, api_user()):
+        abort(403, description="This task is certified blind: another shifter's certification stays hidden.")
+    return certification
 
 
 @bp.get("/runs/<int:run_number>")
@@ -86,6 +89,7 @@ def list_tasks():
                 "dataset": t.dataset_name,
                 "open": t.open,
                 "checklists": t.checklists,
+                "double_certification": t.double_certification,
                 "progress": _task_progress(t),
             }
             for t in tasks

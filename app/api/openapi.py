@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from app.api import bp
+from app.models.certification import PROBLEM_CATEGORIES
 
 ERROR_STATUSES = {
     "400": "Invalid input",
@@ -320,6 +321,8 @@ CERTIFICATION_BODY = {
         "reference_run": {"type": ["integer", "null"]},
         "trackermap": {"type": "string", "enum": ["exists", "missing"]},
         "checklist": {"type": "object", "additionalProperties": {"type": "boolean"}},
+        "problem_categories": {"type": "array", "items": {"type": "string", "enum": list(PROBLEM_CATEGORIES)}},
+        "bad_reason": {"type": "string", "maxLength": 300},
         "comment": {"type": "string"},
     },
 }

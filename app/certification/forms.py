@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.models.certification import COMPONENTS
+from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
 
 TRACKERMAP_CHOICES = [SelectChoice("exists", "Exists"), SelectChoice("missing", "Missing")]
 STATUS_CHOICES = [SelectChoice("good", "Good"), SelectChoice("bad", "Bad"), SelectChoice("excluded", "Excluded")]
@@ -29,9 +39,37 @@ class CertifyForm(FlaskForm):
     trackermap = SelectField(
         "Tracker map", choices=[SelectChoice("exists", "Exists"), SelectChoice("missing", "Missing")]
     )
+    problem_categories = SelectMultipleField(
+        "Problem categories",
+        choices=[SelectChoice(key, label) for key, label in PROBLEM_CATEGORIES.items()],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    bad_reason = StringField("Bad reason", validators=[Length(max=300)], description="one line for the report")
     comment = TextAreaField("Comment", validators=[Length(max=5000)], render_kw={"rows": 3})
+    editing = HiddenField()  # the id of the certification being changed, if any
     submit = SubmitField("Certify")
     submit_next = SubmitField("Certify and open next")
+
+    def fill_from(self, certification) -> None:
+        """Show a certification's values, to change them."""
+        for c in COMPONENTS:
+            getattr(self, c).data = getattr(certification, c).value
+            getattr(self, f"{c}_lowstat").data = getattr(certification, f"{c}_lowstat")
+        self.trackermap.data = certification.trackermap
+        self.bad_ranges.data = format_ranges(certification.bad_ranges)
+        self.reference_run.data = certification.reference_run
+        self.problem_categories.data = list(certification.problem_categories)
+        self.bad_reason.data = certification.bad_reason
+        self.comment.data = certification.comment
+        self.editing.data = str(certification.id)
+
+
+class ChecklistsForm(FlaskForm):
+    """A task's checklists as text: a group name per line, its items below it as '- item' lines."""
+
+    text = TextAreaField("Checklists", validators=[DataRequired(), Length(max=20000)], render_kw={"rows": 16})
+    submit = SubmitField("Save checklists")
 
 
 class ReviewForm(FlaskForm):
@@ -55,3 +93,11 @@ def parse_ranges(text: str) -> list[dict]:
         components = [w.lower() for w in words[1:]] or list(COMPONENTS)
         ranges.append({"first": int(first), "last": int(last or first), "components": components})
     return ranges
+
+
+def format_ranges(ranges) -> str:
+    """Bad ranges in the form parse_ranges reads."""
+    return "; ".join(
+        f"{r.first}-{r.last}" + ("" if sorted(r.components) == sorted(COMPONENTS) else " " + " ".join(r.components))
+        for r in ranges
+    )

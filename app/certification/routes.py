@@ -7,24 +7,47 @@ from flask_login import current_user
 
 from app.auth.decorators import roles_required
 from app.certification import bp
-from app.certification.forms import CertifyForm, ReviewForm, parse_ranges
+from app.certification.forms import CertifyForm, ChecklistsForm, ReviewForm, parse_ranges
 from app.extensions import db
-from app.models import Certification, LabellingTask, Role, Run, TaskRun
-from app.models.certification import COMPONENTS
+from app.models import Certification, LabellingTask, ReviewState, Role, Run, TaskRun
+from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
 from app.services import certification as service
 from app.services import lumimask
+from app.services.agreement import task_agreement
 from app.services.charts import run_conditions
 
 READERS = (Role.SHIFTER, Role.SHIFT_LEADER, Role.ORGANISER)
+CERTIFIERS = (Role.SHIFTER, Role.SHIFT_LEADER)
 
 
 def _task(task_id: int) -> LabellingTask:
     return db.get_or_404(LabellingTask, task_id)
 
 
-def _certifications(task: LabellingTask) -> dict[int, Certification]:
-    rows = db.session.execute(db.select(Certification).where(Certification.task_id == task.id)).scalars()
-    return {c.run_number: c for c in rows}
+def _certifications(task: LabellingTask) -> dict[int, list[Certification]]:
+    """The task's certifications by run, first copy first."""
+    rows = db.session.execute(
+        db.select(Certification).where(Certification.task_id == task.id).order_by(Certification.copy)
+    ).scalars()
+    by_run: dict[int, list[Certification]] = {}
+    for certification in rows:
+        by_run.setdefault(certification.run_number, []).append(certification)
+    return by_run
+
+
+def _visible(task: LabellingTask, certifications: list[Certification]) -> list[Certification]:
+    """What the user may see of a run's certifications (double certification is blind)."""
+    return [c for c in certifications if service.may_see(c, current_user)]
+
+
+def _returned(certifications: dict[int, list[Certification]]) -> list[Certification]:
+    """The user's certifications a shift leader sent back."""
+    return [
+        c
+        for cs in certifications.values()
+        for c in cs
+        if c.certifier_id == current_user.id and c.review_state is ReviewState.REJECTED
+    ]
 
 
 @bp.route("/tasks")
@@ -32,26 +55,41 @@ def _certifications(task: LabellingTask) -> dict[int, Certification]:
 def tasks():
     """Every labelling task with its progress."""
     everything = db.session.execute(db.select(LabellingTask).order_by(LabellingTask.id.desc())).scalars().all()
-    progress = {t.id: _certifications(t) for t in everything}
+    progress = {t.id: [c for cs in _certifications(t).values() for c in cs] for t in everything}
     return render_template("certification/tasks.html", tasks=everything, progress=progress)
 
 
 @bp.route("/tasks/<int:task_id>")
 @roles_required(*READERS)
 def task(task_id: int):
-    """The task's runs and where each stands; the next run to certify."""
+    """The task's runs and where each stands; the shifter's queue: runs sent back first, then the next run."""
     task = _task(task_id)
     certifications = _certifications(task)
+    returned = _returned(certifications)
     next_run = _next_run(task, certifications)
-    return render_template("certification/task.html", task=task, certifications=certifications, next_run=next_run)
-
-
-def _next_run(task: LabellingTask, certifications: dict[int, Certification]) -> int | None:
-    """The first run nobody certified and no other shifter is working on."""
-    busy = service.claimed_by_others(task, current_user)
-    return next(
-        (tr.run_number for tr in task.runs if tr.run_number not in certifications and tr.run_number not in busy), None
+    return render_template(
+        "certification/task.html",
+        task=task,
+        certifications={run: _visible(task, cs) for run, cs in certifications.items()},
+        counts={run: len(cs) for run, cs in certifications.items()},
+        returned=returned,
+        next_run=returned[0].run_number if returned else next_run,
     )
+
+
+def _next_run(task: LabellingTask, certifications: dict[int, list[Certification]], after: int = 0) -> int | None:
+    """The next run still needing a certification from this user that no other shifter is working on."""
+    busy = service.claimed_by_others(task, current_user)
+
+    def open_for_me(run_number: int) -> bool:
+        done = certifications.get(run_number, [])
+        if any(c.certifier_id == current_user.id for c in done) or len(done) >= task.copies:
+            return False
+        return bool(done) or run_number not in busy
+
+    numbers = [tr.run_number for tr in task.runs]
+    ordered = [n for n in numbers if n > after] + [n for n in numbers if n <= after]  # onwards, then from the start
+    return next((n for n in ordered if open_for_me(n)), None)
 
 
 @bp.route("/runs/<int:run_number>")
@@ -59,9 +97,13 @@ def _next_run(task: LabellingTask, certifications: dict[int, Certification]) -> 
 def run_overview(run_number: int):
     """A run's conditions and its certifications in every task."""
     run = db.get_or_404(Run, run_number)
-    certifications = db.session.execute(
-        db.select(Certification).where(Certification.run_number == run_number).order_by(Certification.created_at)
-    ).scalars()
+    certifications = [
+        c
+        for c in db.session.execute(
+            db.select(Certification).where(Certification.run_number == run_number).order_by(Certification.created_at)
+        ).scalars()
+        if service.may_see(c, current_user)
+    ]
     tasks = db.session.execute(
         db.select(LabellingTask).join(TaskRun).where(TaskRun.run_number == run_number).order_by(LabellingTask.id)
     ).scalars()
@@ -87,7 +129,10 @@ def golden(task_id: int):
 
 
 def _body(task: LabellingTask, run: Run, form: CertifyForm) -> dict:
-    """The API body of what the form says; ValueError when the ranges do not read."""
+    """The API body of what the form says; ValueError when the ranges do not read.
+
+    The form ticks each item of a checklist; the checklist is ticked when all of its items are.
+    """
     ticked = set(request.form.getlist("checklist"))
     return {
         "run_number": run.run_number,
@@ -97,64 +142,147 @@ def _body(task: LabellingTask, run: Run, form: CertifyForm) -> dict:
         "bad_lumisections": parse_ranges(form.bad_ranges.data or ""),
         "reference_run": form.reference_run.data,
         "trackermap": form.trackermap.data,
-        "checklist": {name: name in ticked for name in task.checklists},
+        "checklist": {
+            group["name"]: all(f"{group['name']}/{i}" in ticked for i in range(len(group["items"])))
+            for group in task.checklists
+        },
+        "problem_categories": form.problem_categories.data or [],
+        "bad_reason": form.bad_reason.data or "",
         "comment": form.comment.data or "",
+    }
+
+
+def _ticked_items(task: LabellingTask, certification: Certification) -> set[str]:
+    """The checklist boxes to show ticked when changing a certification."""
+    return {
+        f"{group['name']}/{i}"
+        for group in task.checklists
+        if certification.checklist.get(group["name"])
+        for i in range(len(group["items"]))
     }
 
 
 @bp.route("/tasks/<int:task_id>/runs/<int:run_number>", methods=["GET", "POST"])
 @roles_required(*READERS)
 def run(task_id: int, run_number: int):
-    """The certification page of one run: conditions chart, the form, or the certification and its review."""
+    """The certification page of one run: conditions chart, the certifications and their reviews, the form."""
     task = _task(task_id)
     run = db.get_or_404(Run, run_number)
     if run_number not in {tr.run_number for tr in task.runs}:
         abort(404)
-    certification = _certifications(task).get(run_number)
+    certifications = _certifications(task).get(run_number, [])
+    mine = next((c for c in certifications if c.certifier_id == current_user.id), None)
+    may_certify = current_user.has_role(*CERTIFIERS) and mine is None and len(certifications) < task.copies
     form = CertifyForm()
-    may_certify = current_user.has_role(Role.SHIFTER, Role.SHIFT_LEADER)
+    editing = _editable(certifications, request.args.get("edit") or form.editing.data)
+    if request.method == "GET" and editing is not None:
+        form.fill_from(editing)
     status = 200
-    if form.validate_on_submit() and may_certify:
+    if form.validate_on_submit() and (editing is not None or may_certify):
         try:
-            certification = service.certify(task, current_user, _body(task, run, form))
+            body = _body(task, run, form)
+            if editing is not None:
+                service.edit(editing, current_user, body)
+            else:
+                service.certify(task, current_user, body)
         except ValueError as error:
             flash(f"Bad lumisections: {error}", "danger")
             status = 400
         except service.CertificationRefused as refused:
             if refused.existing_id:
                 flash(f"Run {run_number} was certified meanwhile; see below.", "warning")
-                certification = _certifications(task).get(run_number)
+                certifications, may_certify = _certifications(task).get(run_number, []), False
             else:
                 flash(refused.message, "danger")
             status = refused.status
         else:
+            if editing is not None:
+                flash(f"Certification of run {run_number} changed; it awaits review again.", "success")
+                return redirect(url_for("certification.run", task_id=task.id, run_number=run_number))
             flash(f"Run {run_number} certified; a shift leader will review it.", "success")
-            if form.submit_next.data:
-                following = next(
-                    (tr.run_number for tr in task.runs if tr.run_number not in _certifications(task)), None
-                )
-                if following:
-                    return redirect(url_for("certification.run", task_id=task.id, run_number=following))
+            following = _next_run(task, _certifications(task), after=run_number) if form.submit_next.data else None
+            if following:
+                return redirect(url_for("certification.run", task_id=task.id, run_number=following))
             return redirect(url_for("certification.task", task_id=task.id))
     elif form.is_submitted():
-        status = 400 if may_certify else 403
+        status = 400 if (editing is not None or may_certify) else 403
     claimed = None
-    if may_certify and certification is None and request.method == "GET":
+    if may_certify and not certifications and request.method == "GET":
         claimed = service.claim(task, run_number, current_user)
-    bad = [(r.first, r.last) for r in certification.bad_ranges] if certification else []
+    shown = _visible(task, certifications)
+    bad = [(r.first, r.last) for c in shown for r in c.bad_ranges]
+    if request.method == "POST":
+        ticked = set(request.form.getlist("checklist"))
+    else:
+        ticked = _ticked_items(task, editing) if editing is not None else set()
     return render_template(
         "certification/run.html",
         task=task,
         run=run,
-        certification=certification,
+        certifications=shown,
+        hidden=len(certifications) - len(shown),
         form=form,
-        may_certify=may_certify and certification is None,
+        may_certify=may_certify,
+        editing=editing,
+        may_edit={c.id for c in shown if service.may_edit(c, current_user)},
         review_form=ReviewForm(),
         may_review=current_user.has_role(Role.SHIFT_LEADER),
+        problem_categories=PROBLEM_CATEGORIES,
         chart=run_conditions(run, bad),
-        ticked=set(request.form.getlist("checklist")),
+        ticked=ticked,
         claimed=claimed,
     ), status
+
+
+def _editable(certifications: list[Certification], wanted: str | None) -> Certification | None:
+    """The certification of this run the user asked to change, when they may."""
+    return next(
+        (c for c in certifications if str(c.id) == wanted and service.may_edit(c, current_user)),
+        None,
+    )
+
+
+@bp.route("/reviews")
+@roles_required(Role.SHIFT_LEADER)
+def review_queue():
+    """Certifications awaiting a shift leader, oldest first."""
+    pending = db.session.execute(
+        db.select(Certification)
+        .where(Certification.review_state == ReviewState.PENDING)
+        .order_by(Certification.updated_at, Certification.id)
+    ).scalars()
+    return render_template("certification/reviews.html", pending=list(pending), review_form=ReviewForm())
+
+
+@bp.route("/tasks/<int:task_id>/agreement")
+@roles_required(Role.SHIFT_LEADER, Role.ORGANISER)
+def agreement(task_id: int):
+    """Where two blind certifications of the same runs disagree, and how far they agree overall."""
+    task = _task(task_id)
+    return render_template("certification/agreement.html", task=task, agreement=task_agreement(task))
+
+
+@bp.route("/tasks/<int:task_id>/checklists", methods=["GET", "POST"])
+@roles_required(Role.SHIFT_LEADER)
+def checklists(task_id: int):
+    """Shift leaders write the task's checklist groups and their items."""
+    task = _task(task_id)
+    form = ChecklistsForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            service.set_checklists(task, current_user, form.text.data)
+        except service.CertificationRefused as refused:
+            flash(refused.message, "danger")
+            status = 400
+        else:
+            flash("Checklists saved; certifications from now on tick them.", "success")
+            return redirect(url_for("certification.task", task_id=task.id))
+    elif form.is_submitted():
+        status = 400
+    else:
+        form.text.data = service.format_checklists(task.checklists)
+    return render_template("certification/checklists.html", task=task, form=form), status
 
 
 @bp.route("/certifications/<int:certification_id>/reference", methods=["POST"])
@@ -184,4 +312,6 @@ def review(certification_id: int):
             flash(f"Run {certification.run_number} {decision}d.", "success")
         except service.CertificationRefused as refused:
             flash(refused.message, "danger")
+    if request.args.get("next") == "queue":
+        return redirect(url_for("certification.review_queue"))
     return redirect(url_for("certification.run", task_id=certification.task_id, run_number=certification.run_number))

@@ -26,11 +26,12 @@ def tasks() -> None:
 @click.option("--reco", required=True, type=click.Choice([r.value for r in Reco]))
 @click.option("--runs", "run_range", help="Imported runs FIRST-LAST to include (default: all imported runs).")
 @click.option("--dataset", help="The dataset name the runs were recorded in.")
+@click.option("--double", is_flag=True, help="Two shifters certify each run, blind to each other.")
 @with_appcontext
-def create(name: str, reco: str, run_range: str | None, dataset: str | None) -> None:
+def create(name: str, reco: str, run_range: str | None, dataset: str | None, double: bool) -> None:
     """Create a labelling task over imported runs; prints the task id as the last line."""
     try:
-        task = create_task(name, reco, runs=_run_range(run_range), dataset=dataset)
+        task = create_task(name, reco, runs=_run_range(run_range), dataset=dataset, double=double)
     except CertificationRefused as error:
         raise click.ClickException(error.message) from None
     click.echo(f"created task {task.name!r} with {len(task.runs)} runs", err=True)

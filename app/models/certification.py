@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -15,7 +16,51 @@ from app.models.runs import Run, RunClass
 from app.models.types import UTCDateTime, utcnow
 
 COMPONENTS = ("pixel", "strip", "tracking")
-DEFAULT_CHECKLISTS = ("general", "pixel", "strip", "tracking")
+
+# The checklists a task starts with: what a tracker shifter goes through before certifying a run.
+DEFAULT_CHECKLISTS: tuple[dict, ...] = (
+    {
+        "name": "general",
+        "items": [
+            "Run class, reconstruction and reference run match the run registry",
+            "Shift e-log read for the run",
+        ],
+    },
+    {
+        "name": "pixel",
+        "items": [
+            "Occupancy maps: no new dead or hot modules",
+            "On-track cluster charge peak in place",
+        ],
+    },
+    {
+        "name": "strip",
+        "items": [
+            "Signal-to-noise peak in place",
+            "Tracker map: no new modules off or noisy",
+        ],
+    },
+    {
+        "name": "tracking",
+        "items": [
+            "Track rate and track eta-phi map compared with the reference",
+            "Primary vertex position and count as expected",
+        ],
+    },
+)
+
+# What went wrong, as shifters file it; a certification names any number of these.
+PROBLEM_CATEGORIES: dict[str, str] = {
+    "dead_modules": "Dead or masked modules",
+    "hv_off": "High voltage off",
+    "noisy_modules": "Noisy modules or hot spots",
+    "low_statistics": "Low statistics",
+    "charge_shift": "Shifted cluster charge or signal-to-noise",
+    "daq_errors": "DAQ or FED errors",
+    "tracking_efficiency": "Tracking inefficiency",
+    "beamspot_vertex": "Beam spot or vertex",
+    "other": "Other",
+}
 
 
 def _enum(cls: type[enum.Enum]) -> Enum:
@@ -55,7 +100,10 @@ class LabellingTask(db.Model):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     reco: Mapped[Reco] = mapped_column(_enum(Reco))
     dataset_name: Mapped[Optional[str]] = mapped_column(String(300))
-    checklists: Mapped[list] = mapped_column(JSON, default=lambda: list(DEFAULT_CHECKLISTS))
+    # [{"name": group, "items": [text, ...]}, ...]; a certification ticks each group (all of its items).
+    checklists: Mapped[list] = mapped_column(JSON, default=lambda: copy.deepcopy(list(DEFAULT_CHECKLISTS)))
+    # Two shifters certify each run without seeing each other's certification.
+    double_certification: Mapped[bool] = mapped_column(default=False, server_default=false())
     open: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -63,6 +111,16 @@ class LabellingTask(db.Model):
     runs: Mapped[list[TaskRun]] = relationship(
         back_populates="task", cascade="all, delete-orphan", order_by="TaskRun.run_number"
     )
+
+    @property
+    def checklist_names(self) -> list[str]:
+        """The checklist groups a certification ticks."""
+        return [group["name"] for group in self.checklists]
+
+    @property
+    def copies(self) -> int:
+        """How many certifications each run gets."""
+        return 2 if self.double_certification else 1
 
 
 class TaskRun(db.Model):
@@ -80,15 +138,16 @@ class TaskRun(db.Model):
 
 
 class Certification(db.Model):
-    """One shifter's certification of one run in one reconstruction."""
+    """One shifter's certification of one run in one reconstruction (copy 2: the blind second one)."""
 
     __tablename__ = "certifications"
-    __table_args__ = (UniqueConstraint("task_id", "run_number", "reco"),)
+    __table_args__ = (UniqueConstraint("task_id", "run_number", "reco", "copy"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("labelling_tasks.id", ondelete="CASCADE"), index=True)
     run_number: Mapped[int] = mapped_column(BigInteger, ForeignKey("runs.run_number"))
     reco: Mapped[Reco] = mapped_column(_enum(Reco))
+    copy: Mapped[int] = mapped_column(default=1, server_default="1")
     pixel: Mapped[Status] = mapped_column(_enum(Status))
     strip: Mapped[Status] = mapped_column(_enum(Status))
     tracking: Mapped[Status] = mapped_column(_enum(Status))
@@ -98,6 +157,8 @@ class Certification(db.Model):
     trackermap: Mapped[str] = mapped_column(String(16), default="exists")
     reference_run: Mapped[Optional[int]] = mapped_column(BigInteger)
     checklist: Mapped[dict] = mapped_column(JSON, default=dict)
+    problem_categories: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    bad_reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
     comment: Mapped[str] = mapped_column(Text, default="")
     certifier_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     review_state: Mapped[ReviewState] = mapped_column(_enum(ReviewState), default=ReviewState.PENDING)
@@ -105,6 +166,7 @@ class Certification(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     certifier: Mapped[User] = relationship()
+    task: Mapped[LabellingTask] = relationship(viewonly=True)
     bad_ranges: Mapped[list[BadRange]] = relationship(
         back_populates="certification", cascade="all, delete-orphan", order_by="BadRange.first"
     )

@@ -4,6 +4,7 @@ the audit trail, and the golden JSON of a task."""
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -28,7 +29,7 @@ from app.models import (
     TaskRun,
     User,
 )
-from app.models.certification import COMPONENTS
+from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
 from app.models.types import utcnow
 from app.services import lumimask
 
@@ -72,6 +73,8 @@ def snapshot(certification: Certification) -> dict[str, Any]:
         "trackermap": certification.trackermap,
         "reference_run": certification.reference_run,
         "checklist": certification.checklist,
+        "problem_categories": certification.problem_categories,
+        "bad_reason": certification.bad_reason,
         "comment": certification.comment,
         "bad_lumisections": [
             {"first": r.first, "last": r.last, "components": r.components, "comment": r.comment}
@@ -79,6 +82,7 @@ def snapshot(certification: Certification) -> dict[str, Any]:
         ],
         "review_state": certification.review_state.value,
         "certifier": certification.certifier.username if certification.certifier else None,
+        "copy": certification.copy,
     }
 
 
@@ -119,9 +123,16 @@ def check(task: LabellingTask, run: Run | None, body: dict) -> tuple[dict, list[
     if statuses["strip"] is Status.BAD and statuses["tracking"] is Status.GOOD:
         problems.append("tracking cannot be good when strip is bad")
     checklist = body.get("checklist") or {}
-    unticked = [name for name in task.checklists if checklist.get(name) is not True]
+    unticked = [name for name in task.checklist_names if checklist.get(name) is not True]
     if unticked:
         problems.append(f"tick every checklist of the task: {', '.join(unticked)} not ticked")
+    categories = body.get("problem_categories") or []
+    if not isinstance(categories, list) or any(c not in PROBLEM_CATEGORIES for c in categories):
+        problems.append(f"problem_categories must be a list of {', '.join(PROBLEM_CATEGORIES)}")
+        categories = []
+    bad_reason = str(body.get("bad_reason") or "").strip()
+    if len(bad_reason) > 300:
+        problems.append("bad_reason is at most 300 characters: put the details in the comment")
     ranges = sorted(_ranges(body, problems), key=lambda r: r.first)
     comment = str(body.get("comment") or "").strip()
     if (any(s is Status.BAD for s in statuses.values()) or ranges) and not comment:
@@ -153,32 +164,43 @@ def check(task: LabellingTask, run: Run | None, body: dict) -> tuple[dict, list[
         **{f"{c}_lowstat": bool(body.get(f"{c}_lowstat")) for c in COMPONENTS},
         "trackermap": trackermap,
         "reference_run": reference,
-        "checklist": {name: bool(checklist.get(name)) for name in task.checklists},
+        "checklist": {name: bool(checklist.get(name)) for name in task.checklist_names},
+        "problem_categories": sorted(set(categories), key=list(PROBLEM_CATEGORIES).index),
+        "bad_reason": bad_reason,
         "comment": comment,
     }
     return values, ranges
 
 
 def certify(task: LabellingTask, user: User, body: dict) -> Certification:
-    """Record a certification of one run (committed), or refuse it; a second one of the same run is a 409."""
+    """Record a certification of one run (committed), or refuse it; one more than the task takes is a 409.
+
+    A double-certification task takes a second, blind certification of each run from another shifter.
+    """
     run = db.session.get(Run, body.get("run_number")) if isinstance(body.get("run_number"), int) else None
     existing = (
-        run
-        and db.session.execute(
-            db.select(Certification.id).where(
+        db.session.execute(
+            db.select(Certification).where(
                 Certification.task_id == task.id,
                 Certification.run_number == run.run_number,
                 Certification.reco == task.reco,
             )
-        ).scalar_one_or_none()
+        )
+        .scalars()
+        .all()
+        if run
+        else []
     )
-    if existing:
-        raise CertificationRefused(f"run {run.run_number} is already certified in this task", 409, existing)
+    own = next((c for c in existing if c.certifier_id == user.id), None)
+    if own is not None:
+        raise CertificationRefused(f"you already certified run {run.run_number} in this task", 409, own.id)
+    if len(existing) >= task.copies:
+        raise CertificationRefused(f"run {run.run_number} is already certified in this task", 409, existing[0].id)
     values, ranges = check(task, run, body)
-    certification = Certification(task_id=task.id, run_number=run.run_number, reco=task.reco, certifier=user, **values)
-    certification.bad_ranges = [
-        BadRange(first=r.first, last=r.last, components=list(r.components), comment=r.comment) for r in ranges
-    ]
+    certification = Certification(
+        task_id=task.id, run_number=run.run_number, reco=task.reco, copy=len(existing) + 1, certifier=user, **values
+    )
+    certification.bad_ranges = _bad_ranges(ranges)
     db.session.add(certification)
     try:
         db.session.flush()
@@ -191,9 +213,27 @@ def certify(task: LabellingTask, user: User, body: dict) -> Certification:
     return certification
 
 
+def _bad_ranges(ranges: list[RangeInput]) -> list[BadRange]:
+    return [BadRange(first=r.first, last=r.last, components=list(r.components), comment=r.comment) for r in ranges]
+
+
+def may_see(certification: Certification, user: User) -> bool:
+    """Double certification is blind: shifters see only their own certification in such a task."""
+    return (
+        not certification.task.double_certification
+        or certification.certifier_id == user.id
+        or user.has_role(Role.SHIFT_LEADER, Role.ORGANISER)
+    )
+
+
+def may_edit(certification: Certification, user: User) -> bool:
+    """The certifier and shift leaders may change a certification."""
+    return certification.certifier_id == user.id or user.has_role(Role.SHIFT_LEADER)
+
+
 def edit(certification: Certification, user: User, body: dict) -> Certification:
     """Change a certification (its certifier or a shift leader), under the same rules; it goes back to review."""
-    if certification.certifier_id != user.id and not user.has_role(Role.SHIFT_LEADER):
+    if not may_edit(certification, user):
         raise CertificationRefused("only the certifier or a shift leader may change a certification", 403)
     task = db.session.get(LabellingTask, certification.task_id)
     run = db.session.get(Run, certification.run_number)
@@ -201,9 +241,7 @@ def edit(certification: Certification, user: User, body: dict) -> Certification:
     before = snapshot(certification)
     for name, value in values.items():
         setattr(certification, name, value)
-    certification.bad_ranges = [
-        BadRange(first=r.first, last=r.last, components=list(r.components), comment=r.comment) for r in ranges
-    ]
+    certification.bad_ranges = _bad_ranges(ranges)
     certification.review_state = ReviewState.PENDING
     db.session.flush()
     audit(user, "edit", "certification", certification.id, before, snapshot(certification))
@@ -291,13 +329,20 @@ def promote_reference(certification: Certification, leader: User) -> ReferenceRu
 
 
 def golden_mask(task: LabellingTask) -> lumimask.Mask:
-    """Good lumisections: approved runs with no bad component, outside bad ranges, DCS-ok where known."""
+    """Good lumisections: approved runs with no bad component, outside bad ranges, DCS-ok where known.
+
+    With double certification a run is good only if every approved certification of it says so, and the bad
+    ranges of all of them count.
+    """
     approved = db.session.execute(
         db.select(Certification).where(
             Certification.task_id == task.id, Certification.review_state == ReviewState.APPROVED
         )
     ).scalars()
-    good_runs = {c.run_number: c for c in approved if not c.any_bad}
+    by_run: dict[int, list[Certification]] = {}
+    for certification in approved:
+        by_run.setdefault(certification.run_number, []).append(certification)
+    good_runs = {run: cs for run, cs in by_run.items() if not any(c.any_bad for c in cs)}
     if not good_runs:
         return {}
     rows = db.session.execute(
@@ -305,14 +350,14 @@ def golden_mask(task: LabellingTask) -> lumimask.Mask:
             Lumisection.run_number.in_(good_runs), Lumisection.dcs_ok.is_not(False)
         )
     ).all()
-    bad = {run: [(r.first, r.last) for r in c.bad_ranges] for run, c in good_runs.items() if c.bad_ranges}
+    bad = {run: [(r.first, r.last) for c in cs for r in c.bad_ranges] for run, cs in good_runs.items()}
     return lumimask.difference(
-        lumimask.from_lumisections(rows), {run: lumimask.merge_ranges(r) for run, r in bad.items()}
+        lumimask.from_lumisections(rows), {run: lumimask.merge_ranges(r) for run, r in bad.items() if r}
     )
 
 
 def create_task(
-    name: str, reco: str, *, runs: tuple[int, int] | None = None, dataset: str | None = None
+    name: str, reco: str, *, runs: tuple[int, int] | None = None, dataset: str | None = None, double: bool = False
 ) -> LabellingTask:
     """A labelling task over the imported runs in the range (all runs when none is given); committed."""
     query = db.select(Run.run_number).order_by(Run.run_number)
@@ -324,8 +369,59 @@ def create_task(
     if db.session.execute(db.select(LabellingTask.id).where(LabellingTask.name == name)).first():
         raise CertificationRefused(f"a task named {name!r} already exists", 409)
     task = LabellingTask(
-        name=name, reco=Reco(reco), dataset_name=dataset, runs=[TaskRun(run_number=n) for n in numbers]
+        name=name,
+        reco=Reco(reco),
+        dataset_name=dataset,
+        double_certification=double,
+        runs=[TaskRun(run_number=n) for n in numbers],
     )
     db.session.add(task)
+    db.session.commit()
+    return task
+
+
+CHECKLIST_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+
+
+def parse_checklists(text: str) -> list[dict]:
+    """Checklists written as text, a group name on its own line and its items below it as '- item' lines."""
+    groups: list[dict] = []
+    problems: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped[0] in "-*":
+            item = stripped[1:].strip()
+            if not groups:
+                problems.append(f"line {number}: an item needs a group name on a line above it")
+            elif item:
+                groups[-1]["items"].append(item[:300])
+            continue
+        name = stripped.rstrip(":").strip().lower()
+        if not CHECKLIST_NAME.fullmatch(name):
+            problems.append(f"line {number}: a group name is one word of letters, digits, - and _, not {stripped!r}")
+        elif name in {g["name"] for g in groups}:
+            problems.append(f"line {number}: the group {name!r} appears twice")
+        groups.append({"name": name, "items": []})
+    problems += [f"the group {g['name']!r} has no item ('- ...' lines below it)" for g in groups if not g["items"]]
+    if not groups and not problems:
+        problems.append("write at least one group with its items")
+    if problems:
+        raise CertificationRefused("; ".join(problems))
+    return groups
+
+
+def format_checklists(groups: list[dict]) -> str:
+    """The text form parse_checklists reads."""
+    return "\n".join(f"{g['name']}\n" + "".join(f"- {item}\n" for item in g["items"]) for g in groups)
+
+
+def set_checklists(task: LabellingTask, leader: User, text: str) -> LabellingTask:
+    """A shift leader rewrites the task's checklists (committed and audited); certifications from now on tick them."""
+    groups = parse_checklists(text)
+    before = {"checklists": task.checklists}
+    task.checklists = groups
+    audit(leader, "edit_checklists", "labelling_task", task.id, before, {"checklists": groups})
     db.session.commit()
     return task

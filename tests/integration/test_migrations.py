@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 import warnings
 
@@ -9,7 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -77,4 +78,33 @@ def test_usernames_are_unique_regardless_of_case_in_the_schema(empty_database, t
         with pytest.raises(IntegrityError):
             db.session.commit()
         db.session.rollback()
+        db.engine.dispose()
+
+
+def test_checklists_named_before_0006_become_groups_with_an_item_and_back(empty_database, tmp_path):
+    """Tasks created when checklists were bare names keep them, as groups a certification still ticks by name."""
+    app = make_app(empty_database, tmp_path)
+    with app.app_context():
+        upgrade(revision="0005")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO labelling_tasks (name, reco, checklists, open, created_at) "
+                    "VALUES ('old', 'express', :checklists, true, CURRENT_TIMESTAMP)"
+                ),
+                {"checklists": json.dumps(["general", "pixel"])},
+            )
+        upgrade(revision="0006")
+        with db.engine.connect() as connection:
+            row = connection.execute(text("SELECT checklists, double_certification FROM labelling_tasks")).one()
+        checklists = row[0] if isinstance(row[0], list) else json.loads(row[0])
+        assert checklists == [
+            {"name": "general", "items": ["general checklist done"]},
+            {"name": "pixel", "items": ["pixel checklist done"]},
+        ]
+        assert not row[1]
+        downgrade(revision="0005")
+        with db.engine.connect() as connection:
+            value = connection.execute(text("SELECT checklists FROM labelling_tasks")).scalar_one()
+        assert (value if isinstance(value, list) else json.loads(value)) == ["general", "pixel"]
         db.engine.dispose()

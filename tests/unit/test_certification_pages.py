@@ -6,11 +6,13 @@ import pytest
 
 from app.extensions import db
 from app.models import Certification, Role
+from app.models.certification import DEFAULT_CHECKLISTS
 from app.services.certification import create_task
 from app.services.run_import import import_file
 from tests.helpers import PASSWORD, make_user
 
 RUN = 315259
+EVERY_ITEM = [f"{group['name']}/{i}" for group in DEFAULT_CHECKLISTS for i in range(len(group["items"]))]
 
 
 @pytest.fixture
@@ -37,7 +39,7 @@ def form(auth, task_id, **changes):
         "bad_ranges": "5-9 tracking",
         "trackermap": "exists",
         "comment": "tracking hole",
-        "checklist": ["general", "pixel", "strip", "tracking"],
+        "checklist": EVERY_ITEM,
         "submit": "Certify",
         "csrf_token": auth.csrf_token(f"/tasks/{task_id}/runs/{RUN}"),
     }
@@ -68,7 +70,7 @@ def test_certify_and_open_next_goes_to_the_next_run(client, auth, task_id):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"checklist": ["general"]}, "pixel, strip, tracking not ticked"),
+        ({"checklist": [item for item in EVERY_ITEM if item != "strip/1"]}, "strip not ticked"),
         ({"bad_ranges": "five to nine"}, "FIRST-LAST"),
         ({"comment": ""}, "needs a comment"),
         ({"strip": "bad"}, "tracking cannot be good when strip is bad"),

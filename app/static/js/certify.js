@@ -9,7 +9,7 @@
   document.addEventListener("keydown", (event) => {
     if (form && event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
-      form.querySelector("#submit_next").click();
+      (form.querySelector("#submit_next") || form.querySelector("#submit")).click();
       return;
     }
     if (event.key === "Escape" && typing(document.activeElement)) {
