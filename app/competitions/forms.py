@@ -2,8 +2,19 @@
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateTimeLocalField, IntegerField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    FloatField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+import scorers
 
 
 class JoinForm(FlaskForm):
@@ -43,3 +54,30 @@ class SettingsForm(FlaskForm):
     total_limit = IntegerField("Submissions per participant in all", validators=[Optional(), NumberRange(min=1)])
     final_selections = IntegerField("Final selections", validators=[InputRequired(), NumberRange(min=1, max=20)])
     submit = SubmitField("Save settings")
+
+
+class DatasetCompetitionForm(FlaskForm):
+    """A competition on a published dataset version: its files are already stored, only settings are chosen."""
+
+    slug = StringField("Slug", validators=[DataRequired(), Length(min=3, max=100)])
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    overview = TextAreaField("Overview (Markdown)", render_kw={"rows": 10})
+    metric = SelectField("Metric", choices=sorted(scorers.REGISTRY), default="roc_auc")
+    id_column = StringField("Id column", default="id", validators=[DataRequired(), Length(max=100)])
+    target_column = StringField("Target column", default="label", validators=[DataRequired(), Length(max=100)])
+    public_fraction = FloatField(
+        "Public fraction (only when the solution has no Usage column)",
+        default=0.3,
+        validators=[InputRequired(), NumberRange(min=0, max=1)],
+    )
+    split_seed = IntegerField("Split seed", default=0, validators=[InputRequired(), NumberRange(min=0)])
+    opens_at = DateTimeLocalField("Opens at (UTC)", validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    closes_at = DateTimeLocalField("Closes at (UTC)", validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    daily_limit = IntegerField(
+        "Submissions per participant per UTC day", default=5, validators=[InputRequired(), NumberRange(min=1)]
+    )
+    total_limit = IntegerField("Submissions per participant in all", validators=[Optional(), NumberRange(min=1)])
+    final_selections = IntegerField(
+        "Final selections", default=2, validators=[InputRequired(), NumberRange(min=1, max=20)]
+    )
+    submit = SubmitField("Create competition")

@@ -6,17 +6,17 @@ import csv
 import io
 from datetime import UTC
 
-from flask import Response, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.auth.decorators import roles_required
 from app.auth.forms import EmptyForm
 from app.competitions import bp
-from app.competitions.forms import BundleForm, SettingsForm
+from app.competitions.forms import BundleForm, DatasetCompetitionForm, SettingsForm
 from app.competitions.routes import get_competition, page_context
 from app.extensions import db
-from app.models import Rescore, Role, Submission
-from app.services import leaderboards
+from app.models import DatasetVersion, Rescore, Role, Submission
+from app.services import leaderboards, publishing
 from app.services.bundles import BundleError, import_bundle
 from app.services.queue import enqueue
 
@@ -43,7 +43,9 @@ SCORE_COLUMNS = [
 @bp.route("/competitions/new", methods=["GET", "POST"])
 @roles_required(Role.ORGANISER)
 def new():
-    """Create a competition from an uploaded bundle zip, checked whole before anything is written."""
+    """Create a competition from an uploaded bundle zip, or on a dataset version (?dataset_version=ID)."""
+    if "dataset_version" in request.args:
+        return _new_on_dataset(request.args.get("dataset_version", type=int))
     form = BundleForm()
     problems: list[str] = []
     if form.validate_on_submit():
@@ -56,6 +58,50 @@ def new():
             return redirect(url_for("competitions.overview", slug=competition.slug))
     status = 400 if form.is_submitted() else 200
     return render_template("competitions/new.html", form=form, problems=problems), status
+
+
+def _utc(value):
+    return value.replace(tzinfo=UTC) if value else None
+
+
+def _new_on_dataset(version_id: int | None):
+    """The prefilled form of a competition on a published dataset version; nothing is uploaded."""
+    version = db.session.get(DatasetVersion, version_id) if version_id else None
+    if version is None:
+        abort(404, description="No such dataset version.")
+    form = DatasetCompetitionForm(
+        data={
+            "slug": version.dataset.slug,
+            "title": version.dataset.title,
+            "overview": publishing.overview_for(version),
+        }
+    )
+    problems: list[str] = []
+    if form.validate_on_submit():
+        settings = publishing.CompetitionSettings(
+            slug=form.slug.data.strip(),
+            title=form.title.data,
+            overview=form.overview.data or "",
+            metric=form.metric.data,
+            id_column=form.id_column.data.strip(),
+            target_column=form.target_column.data.strip(),
+            public_fraction=form.public_fraction.data,
+            split_seed=form.split_seed.data,
+            opens_at=_utc(form.opens_at.data),
+            closes_at=_utc(form.closes_at.data),
+            daily_limit=form.daily_limit.data,
+            total_limit=form.total_limit.data,
+            final_selections=form.final_selections.data,
+        )
+        try:
+            competition = publishing.create_competition(version, settings, created_by=current_user)
+        except publishing.Refused as refused:
+            problems = refused.problems
+        else:
+            flash(f"Competition {competition.title!r} created on {version.dataset.slug} v{version.number}.", "success")
+            return redirect(url_for("competitions.overview", slug=competition.slug))
+    status = 400 if form.is_submitted() else 200
+    return render_template("competitions/new_from_dataset.html", form=form, version=version, problems=problems), status
 
 
 @bp.route("/competitions/<slug>/settings", methods=["GET", "POST"])

@@ -157,6 +157,8 @@ def validate(bundle: Bundle) -> dict[str, Any]:
         problems.append(f"slug {slug!r} must be 3 to 100 lowercase letters, digits and dashes, like ls-anomaly-2018.")
     elif db.session.execute(db.select(Competition.id).where(Competition.slug == slug)).first():
         problems.append(f"A competition with the slug {slug!r} already exists.")
+    elif db.session.execute(db.select(Dataset.id).where(Dataset.slug == slug)).first():
+        problems.append(f"A dataset with the slug {slug!r} already exists: choose another slug.")
     title = str(spec.get("title") or "").strip()
     if not title:
         problems.append("title is missing.")
