@@ -8,12 +8,18 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.main import bp
+from app.services import home
 
 
 @bp.route("/")
 def index():
-    """What is live on the platform."""
-    return render_template("main/index.html")
+    """What the platform is, and what is live on it."""
+    return render_template(
+        "main/index.html",
+        competitions=home.open_competitions(),
+        tasks=home.labelling_progress(),
+        scores=home.recent_scores(),
+    )
 
 
 @bp.route("/healthz")
