@@ -50,6 +50,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.certification import bp as certification_bp
     from app.competitions import bp as competitions_bp
+    from app.datasets import bp as datasets_bp
     from app.leaderboards import bp as leaderboards_bp
     from app.main import bp as main_bp
     from app.reports import bp as reports_bp
@@ -58,6 +59,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(competitions_bp)
+    app.register_blueprint(datasets_bp)
     app.register_blueprint(submissions_bp)
     app.register_blueprint(leaderboards_bp)
     app.register_blueprint(certification_bp)

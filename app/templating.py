@@ -30,6 +30,7 @@ class NavItem:
 # Areas append their entries here as they are built, in the order they should appear.
 NAVIGATION: list[NavItem] = [
     NavItem("Competitions", "competitions.index"),
+    NavItem("Datasets", "datasets.index"),
     NavItem("Certification", "certification.tasks", (Role.SHIFTER, Role.SHIFT_LEADER, Role.ORGANISER)),
     NavItem("New competition", "competitions.new", (Role.ORGANISER,)),
     NavItem("Users", "admin.users", (Role.ADMIN,)),

@@ -428,3 +428,41 @@ def test_researchers_cannot_create_competitions_on_a_dataset(client, auth, desk,
     auth.logout()
     auth.login("rita", PASSWORD)
     assert client.get(f"/competitions/new?dataset_version={published}").status_code == 403
+
+
+def test_dataset_pages_show_the_balance_per_split_and_per_run_with_test_labels_hidden(app, client, published):
+    with app.app_context():
+        version = db.session.get(DatasetVersion, published)
+        slug, number = version.dataset.slug, version.number
+        test_runs = set(read_version(app, published)["test.csv"]["run_number"])
+    assert slug in client.get("/datasets").get_data(as_text=True)
+    page = client.get(f"/datasets/{slug}").get_data(as_text=True)
+    assert 'data-testid="split-balance"' in page and "hidden" in page
+    train_run = next(run for run in APPROVED if run not in test_runs)
+    assert f"/datasets/{slug}/v{number}/runs/{train_run}" in page
+    assert f"/datasets/{slug}/v{number}/runs/{PENDING}" not in page  # only approved runs are published
+
+    # Run 380003 has lumisections 20-39 labelled bad; a test run shows no label.
+    labelled = client.get(f"/datasets/{slug}/v{number}/runs/380003").get_data(as_text=True)
+    if 380003 in test_runs:
+        assert "labels hidden" in labelled and "20-39" not in labelled
+    else:
+        assert "20 labelled bad: 20-39" in labelled and 'data-testid="run-chart"' in labelled
+    hidden = client.get(f"/datasets/{slug}/v{number}/runs/{next(iter(test_runs))}").get_data(as_text=True)
+    assert "labels hidden (test side)" in hidden
+    assert client.get(f"/datasets/{slug}/v{number}/runs/1").status_code == 404
+    assert client.get(f"/datasets/{slug}/v{number + 1}").status_code == 404
+
+
+def test_dataset_files_download_for_logged_in_users_until_a_competition_uses_them(app, client, auth, published):
+    with app.app_context():
+        version = db.session.get(DatasetVersion, published)
+        slug, number = version.dataset.slug, version.number
+    url = f"/datasets/{slug}/v{number}/files/train.csv"
+    auth.logout()
+    assert client.get(url).status_code == 302  # to the login page
+    auth.login("rita", PASSWORD)
+    response = client.get(url)
+    assert response.status_code == 200 and response.get_data(as_text=True).startswith("id,run_number,lumisection")
+    response.close()
+    assert client.get(f"/datasets/{slug}/v{number}/files/solution.csv").status_code == 404

@@ -1,0 +1,93 @@
+"""Dataset views: the list, a version with its files and class balance, a run along its lumisections."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from app.datasets import bp
+from app.extensions import db
+from app.models import Competition, Dataset, DatasetVersion
+from app.services import dataset_views
+from app.services.downloads import send_stored
+from app.services.visibility import is_organiser
+
+
+def _version(slug: str, number: int | None) -> DatasetVersion:
+    dataset = db.session.execute(db.select(Dataset).where(Dataset.slug == slug)).scalar_one_or_none()
+    if dataset is None or not dataset.versions:
+        abort(404, description=f"No dataset {slug!r}.")
+    if number is None:
+        return dataset.latest
+    version = next((v for v in dataset.versions if v.number == number), None)
+    if version is None:
+        abort(404, description=f"Dataset {slug!r} has no version {number}.")
+    return version
+
+
+def _competitions(version: DatasetVersion) -> list[Competition]:
+    return list(
+        db.session.execute(
+            db.select(Competition).where(Competition.dataset_version_id == version.id).order_by(Competition.id)
+        ).scalars()
+    )
+
+
+@bp.route("/datasets")
+def index():
+    """Every dataset with its latest version."""
+    datasets = db.session.execute(db.select(Dataset).order_by(Dataset.created_at.desc())).scalars().all()
+    return render_template("datasets/index.html", datasets=[d for d in datasets if d.versions])
+
+
+@bp.route("/datasets/<slug>")
+@bp.route("/datasets/<slug>/v<int:number>")
+def version(slug: str, number: int | None = None):
+    """A version: notes, files, competitions on it, and the class balance per split and per run."""
+    version = _version(slug, number)
+    table = dataset_views.lumisections(version)
+    runs = dataset_views.balance(table) if table is not None else []
+    return render_template(
+        "datasets/version.html",
+        version=version,
+        dataset=version.dataset,
+        runs=runs,
+        splits=dataset_views.split_balance(runs),
+        competitions=_competitions(version),
+    )
+
+
+@bp.route("/datasets/<slug>/v<int:number>/runs/<int:run_number>")
+def run(slug: str, number: int, run_number: int):
+    """One run of the version: its conditions and labels along the lumisections."""
+    version = _version(slug, number)
+    table = dataset_views.lumisections(version)
+    if table is None:
+        abort(404, description="This dataset is not laid out by run and lumisection.")
+    rows = table[table[dataset_views.RUN] == run_number]
+    if rows.empty:
+        abort(404, description=f"Run {run_number} is not in this dataset.")
+    balance = dataset_views.balance(rows)[0]
+    return render_template(
+        "datasets/run.html",
+        version=version,
+        dataset=version.dataset,
+        balance=balance,
+        chart=dataset_views.run_figure(rows),
+        bad_spans=dataset_views.bad_spans(rows),
+    )
+
+
+@bp.route("/datasets/<slug>/v<int:number>/files/<name>")
+@login_required
+def download(slug: str, number: int, name: str):
+    """A public file; the files of a competition's dataset come through the competition, after joining it."""
+    version = _version(slug, number)
+    file = next((f for f in version.public_files if f.name == name), None)
+    if file is None:
+        abort(404)
+    competitions = _competitions(version)
+    if competitions and not is_organiser(current_user):
+        flash("This dataset is a competition's: join the competition to download its files.", "info")
+        return redirect(url_for("competitions.data", slug=competitions[0].slug))
+    return send_stored(file.storage_key, file.name, file.sha256)

@@ -1,0 +1,164 @@
+"""Seeing a dataset before modelling it: its lumisections by run with labels and conditions, class balance per run
+and per split, and the charts of one run."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pandas as pd
+
+from app.models import DatasetFile, DatasetVersion, FileKind
+from app.services.storage import get_storage
+
+TRAIN, TEST = "train.csv", "test.csv"
+RUN, LUMISECTION, LABEL = "run_number", "lumisection", "label"
+CHARTED = ("recorded_lumi", "pileup")  # drawn along the lumisections when the dataset has them
+LAYOUT = {"margin": {"l": 60, "r": 60, "t": 20, "b": 50}, "legend": {"orientation": "h"}}
+
+
+@dataclass(frozen=True)
+class RunBalance:
+    """A run of the dataset: its side of the split and, where labels are public, how many are bad."""
+
+    run_number: int
+    split: str
+    lumisections: int
+    bad: int | None  # None where the labels are hidden
+
+    @property
+    def bad_share(self) -> float | None:
+        return None if self.bad is None or not self.lumisections else self.bad / self.lumisections
+
+
+@dataclass
+class SplitBalance:
+    """One side of the split: runs, lumisections and bad ones (None where the labels are hidden)."""
+
+    runs: int = 0
+    lumisections: int = 0
+    bad: int | None = 0
+
+    @property
+    def bad_share(self) -> float | None:
+        return None if self.bad is None or not self.lumisections else self.bad / self.lumisections
+
+
+@lru_cache(maxsize=16)
+def _read(storage_key: str, sha256: str) -> pd.DataFrame:
+    """A stored CSV, read once per content (the sha256 keys the cache, so a changed file is read again)."""
+    with get_storage().open(storage_key) as handle:
+        return pd.read_csv(io.BytesIO(handle.read()))
+
+
+def read_file(file: DatasetFile) -> pd.DataFrame:
+    """A dataset file as a table (a copy, free to change)."""
+    return _read(file.storage_key, file.sha256).copy()
+
+
+def _file(version: DatasetVersion, name: str, kind: FileKind = FileKind.PUBLIC) -> DatasetFile | None:
+    return next((f for f in version.files if f.name == name and f.kind is kind), None)
+
+
+def lumisections(version: DatasetVersion) -> pd.DataFrame | None:
+    """Every lumisection of the version with its split ('train' or 'test') and its label where public.
+
+    None when the version is not laid out by run and lumisection (a dataset of another kind).
+    """
+    parts = []
+    for name, split in ((TRAIN, "train"), (TEST, "test")):
+        file = _file(version, name)
+        if file is None:
+            continue
+        table = read_file(file)
+        if not {RUN, LUMISECTION} <= set(table.columns):
+            return None
+        if LABEL not in table.columns:
+            table[LABEL] = pd.NA
+        parts.append(table.assign(split=split))
+    if not parts:
+        return None
+    return pd.concat(parts, ignore_index=True).sort_values([RUN, LUMISECTION], ignore_index=True)
+
+
+def balance(table: pd.DataFrame) -> list[RunBalance]:
+    """Per run: split, lumisections and bad ones (hidden on the test side)."""
+    rows = []
+    for (run, split), group in table.groupby([RUN, "split"], sort=True):
+        labels = group[LABEL]
+        bad = None if labels.isna().all() else int((labels == 1).sum())
+        rows.append(RunBalance(int(run), str(split), len(group), bad))
+    return rows
+
+
+def split_balance(runs: list[RunBalance]) -> dict[str, SplitBalance]:
+    """The runs summed by side of the split."""
+    totals: dict[str, SplitBalance] = {}
+    for row in runs:
+        total = totals.setdefault(row.split, SplitBalance())
+        total.runs += 1
+        total.lumisections += row.lumisections
+        if row.bad is None:
+            total.bad = None  # one run with hidden labels hides the side's count
+        elif total.bad is not None:
+            total.bad += row.bad
+    return totals
+
+
+def bad_spans(run: pd.DataFrame) -> list[tuple[int, int]]:
+    """Contiguous lumisections of a run labelled bad, as (first, last)."""
+    spans: list[tuple[int, int]] = []
+    for number, label in zip(run[LUMISECTION], run[LABEL], strict=True):
+        if pd.isna(label) or label != 1:
+            continue
+        if spans and spans[-1][1] == number - 1:
+            spans[-1] = (spans[-1][0], int(number))
+        else:
+            spans.append((int(number), int(number)))
+    return spans
+
+
+def run_figure(run: pd.DataFrame) -> dict:
+    """The run's conditions along its lumisections, with the lumisections labelled bad shaded."""
+    numbers = [int(n) for n in run[LUMISECTION]]
+    traces = []
+    for index, column in enumerate(c for c in CHARTED if c in run.columns):
+        values = [None if pd.isna(v) else float(v) for v in run[column]]
+        trace = {"type": "scatter", "mode": "lines", "name": column.replace("_", " "), "x": numbers, "y": values}
+        if index:
+            trace["yaxis"] = "y2"
+        traces.append(trace)
+    shapes = [
+        {
+            "type": "rect",
+            "xref": "x",
+            "yref": "paper",
+            "x0": first - 0.5,
+            "x1": last + 0.5,
+            "y0": 0,
+            "y1": 1,
+            "fillcolor": "rgba(220, 53, 69, 0.2)",
+            "line": {"width": 0},
+        }
+        for first, last in bad_spans(run)
+    ]
+    layout = LAYOUT | {
+        "xaxis": {"title": {"text": "lumisection"}},
+        "yaxis": {"title": {"text": traces[0]["name"] if traces else ""}},
+        "yaxis2": {"title": {"text": traces[1]["name"] if len(traces) > 1 else ""}, "overlaying": "y", "side": "right"},
+        "shapes": shapes,
+    }
+    return {"data": traces, "layout": layout}
+
+
+def good_reference(table: pd.DataFrame, run_number: int, lumisection: int) -> tuple[int, int] | None:
+    """A lumisection labelled good to compare with: the nearest in the same run, else the first of another run."""
+    good = table[table[LABEL] == 0]
+    same = good[(good[RUN] == run_number) & (good[LUMISECTION] != lumisection)]
+    if not same.empty:
+        nearest = same.iloc[(same[LUMISECTION] - lumisection).abs().argmin()]
+        return int(nearest[RUN]), int(nearest[LUMISECTION])
+    if good.empty:
+        return None
+    return int(good.iloc[0][RUN]), int(good.iloc[0][LUMISECTION])
