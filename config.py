@@ -39,6 +39,11 @@ class Config:
     JOB_TIMEOUT = 600  # seconds a scoring job may run before it is killed and reaped
     REAPER_INTERVAL = 60  # seconds between reaper passes, in workers and in embedded mode
     REAPER_GRACE = 30  # seconds a submission may wait for its job before the reaper looks at it
+    UPLOAD_PART_SIZE = 64 * 1024 * 1024  # direct uploads larger than this go to the store in parallel parts
+    MAX_PENDING_UPLOADS = 3  # unconfirmed direct uploads a participant may have at once
+    RATELIMIT_KEY_PREFIX = "playground"
+    RATELIMIT_SWALLOW_ERRORS = True  # a Redis outage must not take the API down with it
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
@@ -64,9 +69,17 @@ class Config:
         self.JOB_TIMEOUT = int(env.get("JOB_TIMEOUT") or self.JOB_TIMEOUT)
         self.REAPER_INTERVAL = int(env.get("REAPER_INTERVAL") or self.REAPER_INTERVAL)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.API_RATE_LIMIT = env.get("API_RATE_LIMIT") or "300 per minute"  # per token, or per address without one
+        self.UPLOAD_EXPIRY = int(env.get("UPLOAD_EXPIRY") or 3600)  # seconds a direct upload may stay unconfirmed
         if self.REDIS_URL:
             self.CACHE_TYPE = "RedisCache"
             self.CACHE_REDIS_URL = self.REDIS_URL
         else:
             self.CACHE_TYPE = "SimpleCache"
         self.CACHE_DEFAULT_TIMEOUT = 300
+        # The OMS aggregation API, for `flask runs import --from-oms` (unset: runs come from files only).
+        self.OMS_API_URL = env.get("OMS_API_URL") or None
+        self.OMS_TOKEN = env.get("OMS_TOKEN") or None  # sent as a bearer token
+        self.OMS_VERIFY_TLS = (env.get("OMS_VERIFY_TLS") or "true").lower() not in ("0", "false", "no", "off")
+        self.OMS_PAGE_LIMIT = int(env.get("OMS_PAGE_LIMIT") or 1000)
+        self.OMS_TIMEOUT = float(env.get("OMS_TIMEOUT") or 30)

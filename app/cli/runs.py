@@ -1,9 +1,12 @@
-"""``flask runs``: import runs and lumisections."""
+"""``flask runs``: import runs and lumisections, from files or from the OMS API."""
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
-from app.services.run_import import RunImportError, import_file
+from app.services.oms import OmsError
+from app.services.run_import import RunImportError, import_conditions, import_file
+from app.services.run_sources import oms_api
 
 
 @click.group("runs")
@@ -12,13 +15,35 @@ def runs() -> None:
 
 
 @runs.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("sources", nargs=-1, required=True, metavar="PATH | RUN...")
 @click.option("--as", "as_format", type=click.Choice(["oms", "dcs", "golden"]), help="The file's format.")
+@click.option("--from-oms", is_flag=True, help="Fetch the runs numbered RUN... from the OMS API at OMS_API_URL.")
 @with_appcontext
-def import_command(path: str, as_format: str | None) -> None:
-    """Import an OMS per-lumisection JSON, or a golden or DCS-only JSON."""
+def import_command(sources: tuple[str, ...], as_format: str | None, from_oms: bool) -> None:
+    """Import an OMS per-lumisection JSON, or a golden or DCS-only JSON; or, with --from-oms, runs from OMS.
+
+    \b
+    flask runs import PATH [--as oms|dcs|golden]
+    flask runs import --from-oms RUN [RUN ...]
+    """
     try:
-        report = import_file(path, as_format)
-    except RunImportError as error:
+        if from_oms:
+            if as_format:
+                raise click.UsageError("--as names the format of a file; OMS needs none")
+            report = import_conditions(oms_api(current_app.config, _run_numbers(sources)).read())
+        else:
+            if len(sources) != 1:
+                raise click.UsageError("give one PATH, or --from-oms and run numbers")
+            path = click.Path(exists=True, dir_okay=False).convert(sources[0], None, click.get_current_context())
+            report = import_file(path, as_format)
+    except (RunImportError, OmsError) as error:
         raise click.ClickException(f"nothing was imported: {error}") from None
     click.echo(f"imported {report.lumisections} lumisections of {report.runs} runs ({report.format})")
+
+
+def _run_numbers(sources: tuple[str, ...]) -> list[int]:
+    """The run numbers given on the command line, each a positive whole number."""
+    bad = [source for source in sources if not (source.isdigit() and int(source) > 0)]
+    if bad:
+        raise click.UsageError(f"run numbers are positive whole numbers, not {', '.join(map(repr, bad))}")
+    return [int(source) for source in sources]

@@ -42,6 +42,56 @@ def test_importing_twice_changes_nothing(app):
         assert (_count(Run), _count(Lumisection)) == (36, 3374)
 
 
+def _row_versions() -> list:
+    """Something that changes whenever a row is written: PostgreSQL's xmin, SQLite's change counter."""
+    if db.engine.dialect.name == "postgresql":
+        return [
+            db.session.execute(db.text(f"SELECT {key}, xmin::text FROM {table} ORDER BY 1")).all()
+            for table, key in (("runs", "run_number"), ("lumisections", "id"))
+        ]
+    connection = db.session.connection().connection.dbapi_connection
+    return [id(connection), connection.total_changes]  # the counter is the connection's
+
+
+def test_reimporting_writes_no_row(app):
+    """Unchanged runs and lumisections are not even rewritten, whatever the source."""
+    with app.app_context():
+        import_file(CMS / "oms_lumisections_2024A.json")
+        import_file(CMS / "dcsonly_2024.json", "dcs")
+        db.session.commit()
+        before = _row_versions()
+        import_file(CMS / "oms_lumisections_2024A.json")
+        import_file(CMS / "dcsonly_2024.json", "dcs")
+        assert _row_versions() == before
+
+
+def test_reimport_updates_changed_lumisections_and_adds_new_ones(app, tmp_path):
+    """A run seen before gets its changed and new lumisections; a new run arrives whole; others stay."""
+    document = json.loads((CMS / "oms_lumisections_2024A.json").read_text())
+    with app.app_context():
+        import_file(CMS / "oms_lumisections_2024A.json")
+        other_run = db.select(Lumisection.id, Lumisection.pileup).where(Lumisection.run_number == 378869)
+        untouched = db.session.execute(other_run).all()
+        changed = {name: [values[0]] * 3 for name, values in document.items()}  # rows of run 378856, LS 1
+        changed["pileup"] = [61.5, 62.5, 30.0]
+        changed["lumisection_number"] = [1, 164, 1]
+        changed["run_number"] = [378856, 378856, 390001]
+        path = tmp_path / "oms.json"
+        path.write_text(json.dumps(changed))
+        assert import_file(path).lumisections == 3
+
+        def pileup(run, number):
+            return db.session.execute(
+                db.select(Lumisection.pileup).where(Lumisection.run_number == run, Lumisection.number == number)
+            ).scalar_one()
+
+        assert (pileup(378856, 1), pileup(378856, 164), pileup(390001, 1)) == (61.5, 62.5, 30.0)
+        assert pileup(378856, 2) == 0.0
+        assert db.session.get(Run, 378856).ls_count == 164 and db.session.get(Run, 390001).ls_count == 1
+        assert db.session.execute(other_run).all() == untouched
+        assert _count(Lumisection) == 3374 + 2
+
+
 def test_dcs_then_golden_reproduces_the_golden_json_exactly(app):
     with app.app_context():
         assert import_file(CMS / "dcsonly_2018.json").lumisections == 258_508
@@ -69,6 +119,11 @@ def test_format_needs_naming_when_the_file_name_does_not_say(app, tmp_path):
         ({"run_number": [1], "lumisection_number": [-4]}, "must be positive whole numbers"),
         ({"run_number": [1, 1], "lumisection_number": [2, 2]}, "lumisection 2 appears twice"),
         ({"run_number": 5, "lumisection_number": [1]}, "must be a list"),
+        ({"run_number": [True], "lumisection_number": [1]}, "must be positive whole numbers"),
+        ({"run_number": [1], "lumisection_number": [1], "pileup": ["high"]}, "pileup must be a finite number"),
+        ({"run_number": [1], "lumisection_number": [1], "pileup": [float("nan")]}, "pileup must be a finite number"),
+        ({"run_number": [1], "lumisection_number": [1], "bpix_ready": [1]}, "bpix_ready must be true or false"),
+        ({"run_number": [1], "lumisection_number": [1], "fill_number": [0]}, "fill_number must be a positive"),
     ],
 )
 def test_bad_oms_files_are_refused_and_change_nothing(app, tmp_path, document, message):
