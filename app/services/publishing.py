@@ -85,6 +85,29 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Features:
+    """Columns published beside the conditions, such as monitoring-element summaries, by (run, lumisection)."""
+
+    names: tuple[str, ...]
+    values: Mapping[tuple[int, int], tuple]
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> Features:
+        """From a table with run_number and lumisection columns; every other column is a feature."""
+        names = tuple(str(c) for c in frame.columns if c not in ("run_number", "lumisection"))
+        keys = zip(frame["run_number"].astype(int), frame["lumisection"].astype(int), strict=True)
+        rows = frame[list(names)].astype(object).where(frame[list(names)].notna(), None)
+        return cls(names, dict(zip(keys, rows.itertuples(index=False, name=None), strict=True)))
+
+    def of(self, row: Row) -> tuple:
+        """The row's features; empty cells for a lumisection without them."""
+        return self.values.get((row.run, row.number), (None,) * len(self.names))
+
+
+NO_FEATURES = Features((), {})
+
+
+@dataclass(frozen=True)
 class Side:
     """One side of a split: how many runs, lumisections and bad lumisections it holds."""
 
@@ -231,6 +254,10 @@ def _cell(value: Any) -> Any:
     return int(value) if isinstance(value, bool) else value
 
 
+def _cells(row: Row, features: Features) -> list:
+    return [row.id, row.run, row.number, *map(_cell, row.conditions), *map(_cell, features.of(row))]
+
+
 def _csv(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -240,21 +267,19 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
 
 
 def build_files(
-    rows: Sequence[Row], test_runs: frozenset[int], public_share: float, seed: int
+    rows: Sequence[Row], test_runs: frozenset[int], public_share: float, seed: int, features: Features = NO_FEATURES
 ) -> tuple[dict[str, bytes], Summary]:
     """The four files of a version and what they hold; weights only when every test row has a luminosity."""
     train = [r for r in rows if r.run not in test_runs]
     test = [r for r in rows if r.run in test_runs]
-    header = [ID, "run_number", "lumisection", *CONDITIONS]
+    header = [ID, "run_number", "lumisection", *CONDITIONS, *features.names]
     marks = usage([r.label for r in test], public_share, seed)
     weighted = all(r.recorded_lumi is not None for r in test)
     # OMS records tiny negative luminosities where there is none; a weight is never negative.
     weights = [[max(r.recorded_lumi, 0.0)] if weighted else [] for r in test]
     files = {
-        "train.csv": _csv(
-            [*header, TARGET], ([r.id, r.run, r.number, *map(_cell, r.conditions), r.label] for r in train)
-        ),
-        "test.csv": _csv(header, ([r.id, r.run, r.number, *map(_cell, r.conditions)] for r in test)),
+        "train.csv": _csv([*header, TARGET], ([*_cells(r, features), r.label] for r in train)),
+        "test.csv": _csv(header, (_cells(r, features) for r in test)),
         "sample_submission.csv": _csv([ID, TARGET], ([r.id, 0.5] for r in test)),
         "solution.csv": _csv(
             [ID, TARGET, USAGE, *([WEIGHT] if weighted else [])],
@@ -335,10 +360,14 @@ def publish(
     public_share: float = DEFAULT_PUBLIC_SHARE,
     seed: int = 0,
     created_by: User | None = None,
+    features: Features = NO_FEATURES,
+    extra_files: Mapping[str, bytes] | None = None,
 ) -> Published:
     """Publish the task's approved labels as a new version of the dataset slug (created if new); committed.
 
     Refused, with nothing written, for bad settings, without approved labels or with fewer than two runs.
+    features are published as columns of train.csv and test.csv; extra_files are stored as further public
+    files (monitoring elements of the published lumisections, say).
     """
     slug = slug or default_slug(task.name)
     problems = _check_settings(slug, title, test_fraction, public_share, seed)
@@ -358,7 +387,11 @@ def publish(
             [f"Only run {next(iter(counts))} has approved labels; a split by run needs at least two runs."], 409
         )
     test_runs = split_runs({run: (n, b) for run, (n, b) in counts.items()}, test_fraction, seed)
-    files, summary = build_files(rows, test_runs, public_share, seed)
+    files, summary = build_files(rows, test_runs, public_share, seed, features)
+    clashes = sorted(set(extra_files or {}) & {name for name, _ in FILES})
+    if clashes:
+        raise Refused([f"Extra files cannot replace {', '.join(clashes)}."])
+    files |= dict(extra_files or {})
     # The scorers must read the solution as the workers will, before it is stored.
     scorers.Solution.load(io.BytesIO(files["solution.csv"]), id_column=ID, target_column=TARGET)
     notes = (
@@ -396,7 +429,8 @@ def _store(slug: str, title: str, notes: str, files: dict[str, bytes], created_b
         raise Refused([f"Dataset {slug!r} was published by someone else at the same moment; try again."], 409) from None
     storage, stored = get_storage(), []
     try:
-        for position, (name, kind) in enumerate(FILES):
+        extra = [(name, FileKind.PUBLIC) for name in files if name not in dict(FILES)]
+        for position, (name, kind) in enumerate([*FILES, *extra]):
             key = f"{version.storage_prefix}/{kind.value}/{name}"
             stored.append(key)  # before the write: a failed write may still have left something
             result = storage.put(key, io.BytesIO(files[name]))

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import scorers
 from app.services.publishing import (
     CONDITIONS,
+    Features,
     Row,
     build_files,
     default_slug,
@@ -163,3 +164,15 @@ def test_without_recorded_luminosity_the_solution_is_unweighted():
 
 def test_dataset_slug_from_a_task_name():
     assert default_slug("Express 2018/A -- ReReco") == "express-2018-a-rereco"
+
+
+def test_features_are_published_beside_the_conditions_and_empty_where_missing():
+    conditions = tuple(1.0 if c == "recorded_lumi" else None for c in CONDITIONS)
+    rows = [Row(run, number, conditions, label) for run, number, label in [(1, 1, 0), (1, 2, 1), (2, 1, 0), (2, 2, 0)]]
+    frame = pd.DataFrame({"run_number": [1, 1, 2], "lumisection": [1, 2, 1], "zphi__entries": [10.0, 0.0, 12.5]})
+    files, _ = build_files(rows, frozenset({2}), 0.5, seed=1, features=Features.from_frame(frame))
+    train = pd.read_csv(io.BytesIO(files["train.csv"]))
+    test = pd.read_csv(io.BytesIO(files["test.csv"]))
+    assert list(train.columns[-2:]) == ["zphi__entries", "label"] and list(test.columns)[-1] == "zphi__entries"
+    assert train["zphi__entries"].tolist() == [10.0, 0.0]
+    assert test["zphi__entries"].iloc[0] == 12.5 and pd.isna(test["zphi__entries"].iloc[1])  # no features: empty
