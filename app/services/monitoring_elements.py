@@ -1,0 +1,280 @@
+"""Per-lumisection monitoring elements: the CMS dump layouts read into one long table, and features from it.
+
+Two layouts exist, both one row per (run, lumisection, monitoring element), with the columns ``COLUMNS``:
+
+- DQMIO Parquet (dumps read from DQMIO with uproot): ``histo`` holds the bin contents without under- and
+  overflow, a 2D histogram flattened with x the slow index (uproot's ``values()``, shape (Xbins, Ybins));
+  ``Ybins`` is 0 for a 1D histogram.
+- ML4DQM CSV: ``histo`` is a JSON list with under- and overflow bins, a 2D histogram in ROOT's order
+  (x the fast index, shape (Ybins + 2, Xbins + 2)); ``Ybins`` is 1 for a 1D histogram; ``fromrun``,
+  ``fromlumi`` and ``hname`` appear twice.
+
+Both readers give the DQMIO layout, which ``histogram`` reshapes for plotting and ``features`` turns into
+one row per lumisection: summary statistics and a down-sampled, normalised copy of each histogram, in
+columns named ``<monitoring element>__<feature>``. The same features come out whatever a map's binning,
+so real dumps and the synthetic ones of ``tracker_data`` can be compared.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+COLUMNS = (
+    "fromrun",
+    "fromlumi",
+    "hname",
+    "metype",
+    "histo",
+    "entries",
+    "Xmin",
+    "Xmax",
+    "Xbins",
+    "Ymin",
+    "Ymax",
+    "Ybins",
+)
+BINNING = ("metype", "Xmin", "Xmax", "Xbins", "Ymin", "Ymax", "Ybins")
+ONE_D = frozenset({3, 4, 5})  # DQMIO's TH1F, TH1S, TH1D
+TWO_D = frozenset({6, 7, 8})  # DQMIO's TH2F, TH2S, TH2D
+KEY = ("run_number", "lumisection")  # the first columns of features, named as in published datasets
+
+
+class MonitoringElementError(ValueError):
+    """A dump that cannot be read; the message names the file or row and what is wrong."""
+
+
+def read_dump(path: str | PathLike) -> pd.DataFrame:
+    """A DQMIO Parquet (.parquet) or ML4DQM CSV (.csv) dump, in the long DQMIO layout."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".parquet":
+        return read_dqmio_parquet(path)
+    if suffix == ".csv":
+        return read_ml4dqm_csv(path)
+    raise MonitoringElementError(f"{Path(path).name}: a dump is a DQMIO .parquet or an ML4DQM .csv file")
+
+
+def read_dqmio_parquet(path: str | PathLike) -> pd.DataFrame:
+    """A DQMIO Parquet dump, checked: one row per (run, lumisection, monitoring element)."""
+    name = Path(path).name
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as error:
+        raise MonitoringElementError(f"{name} is not a readable Parquet file: {error}") from None
+    _require_columns(table.column_names, name)
+    frame = table.select(list(COLUMNS)).to_pandas()
+    return checked(frame, name)
+
+
+def read_ml4dqm_csv(path: str | PathLike) -> pd.DataFrame:
+    """An ML4DQM CSV dump in the long DQMIO layout: duplicated columns merged, under- and overflow dropped."""
+    name = Path(path).name
+    try:
+        frame = pd.read_csv(path)
+    except (ValueError, OSError) as error:
+        raise MonitoringElementError(f"{name} is not a readable CSV file: {error}") from None
+    frame = _merge_duplicated_columns(frame, name)
+    _require_columns(frame.columns, name)
+    frame = frame[list(COLUMNS)].copy()
+    _check_kinds(frame, name)
+    frame["histo"] = [_without_flow(row, i, name) for i, row in enumerate(frame.itertuples(index=False))]
+    return checked(frame, name)
+
+
+def _merge_duplicated_columns(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Drop the copies pandas names `column.1`, once they are seen to repeat their column."""
+    copies = [c for c in frame.columns if re.fullmatch(r".+\.\d+", c) and c.rsplit(".", 1)[0] in frame.columns]
+    for copy in copies:
+        original = copy.rsplit(".", 1)[0]
+        if not frame[copy].equals(frame[original]):
+            raise MonitoringElementError(f"{name}: column {original!r} appears twice with different values")
+    return frame.drop(columns=copies)
+
+
+def _without_flow(row: Any, i: int, name: str) -> np.ndarray:
+    """The bin contents of an ML4DQM row, under- and overflow dropped, 2D ones as DQMIO orders them."""
+    where = _where(name, i, row)
+    try:
+        values = np.asarray(json.loads(row.histo), dtype=float)
+    except (TypeError, ValueError):
+        raise MonitoringElementError(f"{where}: histo is not a JSON list of numbers") from None
+    xbins, ybins = int(row.Xbins), int(row.Ybins)
+    two_d = int(row.metype) in TWO_D
+    expected = (xbins + 2) * (ybins + 2) if two_d else xbins + 2
+    if values.ndim != 1 or values.size != expected:
+        raise MonitoringElementError(
+            f"{where}: histo has {values.size} values, but Xbins={xbins}"
+            + (f" and Ybins={ybins}" if two_d else "")
+            + f" with under- and overflow make {expected}"
+        )
+    if not two_d:
+        return values[1:-1]
+    return values.reshape(ybins + 2, xbins + 2)[1:-1, 1:-1].T.ravel()
+
+
+def _require_columns(columns: Any, name: str) -> None:
+    missing = [c for c in COLUMNS if c not in set(columns)]
+    if missing:
+        raise MonitoringElementError(f"{name} lacks the column(s) {', '.join(missing)}")
+
+
+def _where(name: str, i: int, row: Any) -> str:
+    return f"{name}: row {i} (run {row.fromrun}, lumisection {row.fromlumi}, {row.hname})"
+
+
+def _check_kinds(frame: pd.DataFrame, name: str) -> None:
+    """Every row a 1D or 2D histogram with a positive number of bins."""
+    two_d = frame["metype"].isin(TWO_D)
+    known = frame["metype"].isin(ONE_D | TWO_D).to_numpy()
+    positive = ((frame["Xbins"] > 0) & ((frame["Ybins"] > 0) | ~two_d)).to_numpy()
+    if not known.all():
+        i = int(np.argmin(known))
+        raise MonitoringElementError(
+            f"{_where(name, i, frame.iloc[i])}: metype {frame['metype'].iloc[i]} is not a 1D (3, 4, 5)"
+            " or 2D (6, 7, 8) histogram"
+        )
+    if not positive.all():
+        i = int(np.argmin(positive))
+        raise MonitoringElementError(f"{_where(name, i, frame.iloc[i])}: Xbins and Ybins must be positive")
+
+
+def checked(frame: pd.DataFrame, name: str = "the monitoring elements") -> pd.DataFrame:
+    """The long table itself, once every row is seen to be whole: known kind, bins matching Xbins and Ybins."""
+    _require_columns(frame.columns, name)
+    _check_kinds(frame, name)
+    two_d = frame["metype"].isin(TWO_D).to_numpy()
+    expected = np.where(two_d, frame["Xbins"] * frame["Ybins"], frame["Xbins"])
+    lengths = np.array([len(h) if isinstance(h, np.ndarray | list) and np.ndim(h) == 1 else -1 for h in frame["histo"]])
+    wrong = np.flatnonzero(lengths != expected)
+    if wrong.size:
+        i = int(wrong[0])
+        row = frame.iloc[i]
+        where = _where(name, i, row)
+        if lengths[i] < 0:
+            raise MonitoringElementError(f"{where}: histo must be a list of bin contents")
+        binning = f"Xbins={row.Xbins} and Ybins={row.Ybins} make" if two_d[i] else "Xbins is"
+        raise MonitoringElementError(f"{where}: histo has {lengths[i]} bins, but {binning} {expected[i]}")
+    duplicated = frame.duplicated(["fromrun", "fromlumi", "hname"]).to_numpy()
+    if duplicated.any():
+        row = frame.iloc[int(np.argmax(duplicated))]
+        raise MonitoringElementError(
+            f"{name}: run {row.fromrun}, lumisection {row.fromlumi}, {row.hname} appears more than once"
+        )
+    return frame
+
+
+def histogram(row: Mapping[str, Any] | Any) -> np.ndarray:
+    """The bin contents of one row of the long table: shape (Xbins,) for 1D, (Xbins, Ybins) for 2D."""
+    get = row.__getitem__ if isinstance(row, Mapping | pd.Series) else lambda key: getattr(row, key)
+    values = np.asarray(get("histo"))
+    xbins, ybins, two_d = int(get("Xbins")), int(get("Ybins")), int(get("metype")) in TWO_D
+    shape = (xbins, ybins) if two_d else (xbins,)
+    if values.size != int(np.prod(shape)):
+        raise MonitoringElementError(f"{get('hname')}: histo has {values.size} bins, not {' x '.join(map(str, shape))}")
+    return values.reshape(shape)
+
+
+def feature_prefix(hname: str) -> str:
+    """A monitoring element's name as a column prefix: lower case, signs spelled out, runs of others as one `_`."""
+    spelled = hname.replace("+", "plus").replace("-", "minus")
+    return re.sub(r"[^0-9a-z]+", "_", spelled.lower()).strip("_")
+
+
+def features(long: pd.DataFrame, downsample: int = 8) -> pd.DataFrame:
+    """One row per (run, lumisection): statistics and a down-sampled histogram of each monitoring element.
+
+    For each monitoring element: entries, mean and std along each axis (in axis units), the share of
+    empty bins, the largest bin over the median of the filled ones, and `downsample` bins (1D) or
+    `downsample` x `downsample` bins (2D) holding shares of the contents. A lumisection without some
+    monitoring element has NaN in its columns.
+    """
+    checked(long)
+    prefixes: dict[str, str] = {}
+    parts = []
+    for hname, rows in long.groupby("hname", sort=True):
+        prefix = feature_prefix(str(hname))
+        if prefix in prefixes:
+            raise MonitoringElementError(f"{hname} and {prefixes[prefix]} give the same column names ({prefix})")
+        prefixes[prefix] = str(hname)
+        parts.append(_element_features(rows, prefix, downsample))
+    if not parts:
+        return pd.DataFrame(columns=list(KEY))
+    wide = pd.concat(parts, axis=1, join="outer").sort_index()
+    wide.index.names = list(KEY)
+    return wide.reset_index()
+
+
+def _element_features(rows: pd.DataFrame, prefix: str, downsample: int) -> pd.DataFrame:
+    """The feature columns of one monitoring element, indexed by (run, lumisection)."""
+    binning = rows[list(BINNING)].drop_duplicates()
+    if len(binning) > 1:
+        raise MonitoringElementError(f"{rows['hname'].iloc[0]} comes with {len(binning)} binnings; features need one")
+    first = rows.iloc[0]
+    counts = np.stack([np.asarray(h, dtype=float) for h in rows["histo"]])
+    if not np.isfinite(counts).all():
+        raise MonitoringElementError(f"{rows['hname'].iloc[0]}: histo holds values that are not finite numbers")
+    stats = {"entries": rows["entries"].to_numpy(dtype=float)}
+    if int(first["metype"]) in TWO_D:
+        counts = counts.reshape(len(rows), int(first["Xbins"]), int(first["Ybins"]))
+        stats |= _map_statistics(counts, first)
+    else:
+        stats |= _moments(counts, _axis(first, "X"), "")
+    stats["empty_fraction"] = (counts == 0).reshape(len(rows), -1).mean(axis=1)
+    stats["max_over_median"] = _max_over_median(counts.reshape(len(rows), -1))
+    stats |= _coarse(counts, downsample)
+    index = pd.MultiIndex.from_arrays([rows["fromrun"].to_numpy(), rows["fromlumi"].to_numpy()])
+    return pd.DataFrame({f"{prefix}__{name}": values for name, values in stats.items()}, index=index)
+
+
+def _axis(row: pd.Series, axis: str) -> np.ndarray:
+    """Bin centres along X or Y."""
+    low, high, bins = float(row[f"{axis}min"]), float(row[f"{axis}max"]), int(row[f"{axis}bins"])
+    return low + (np.arange(bins) + 0.5) * (high - low) / bins
+
+
+def _moments(counts: np.ndarray, centers: np.ndarray, suffix: str) -> dict[str, np.ndarray]:
+    """Mean and standard deviation of each row's contents along the bin centres; 0 for an empty row."""
+    total = counts.sum(axis=1)
+    safe = np.where(total > 0, total, 1.0)
+    mean = counts @ centers / safe
+    variance = counts @ centers**2 / safe - mean**2
+    return {f"mean{suffix}": mean, f"std{suffix}": np.sqrt(np.clip(variance, 0.0, None))}
+
+
+def _map_statistics(counts: np.ndarray, row: pd.Series) -> dict[str, np.ndarray]:
+    """Mean and std along x and along y of 2D contents, shape (lumisections, Xbins, Ybins)."""
+    return _moments(counts.sum(axis=2), _axis(row, "X"), "_x") | _moments(counts.sum(axis=1), _axis(row, "Y"), "_y")
+
+
+def _max_over_median(flat: np.ndarray) -> np.ndarray:
+    """The largest bin over the median of the filled bins, per row; 0 when no bin is filled."""
+    size = flat.shape[1]
+    ordered = np.sort(flat, axis=1)  # the `filled` positive bins of a row come last
+    filled = (flat > 0).sum(axis=1)
+    middle = size - filled + np.stack([(filled - 1) // 2, filled // 2])
+    median = ordered[np.arange(len(flat)), np.clip(middle, 0, size - 1)].mean(axis=0)
+    return np.where(filled > 0, ordered[:, -1] / np.where(filled > 0, median, 1.0), 0.0)
+
+
+def _coarse(counts: np.ndarray, bins: int) -> dict[str, np.ndarray]:
+    """Shares of each row's contents in `bins` groups of adjacent bins per axis (fewer if there are fewer bins)."""
+    if bins <= 0:
+        return {}
+    total = counts.reshape(len(counts), -1).sum(axis=1)
+    coarse = counts
+    for axis in range(1, counts.ndim):
+        edges = np.unique(np.linspace(0, counts.shape[axis], min(bins, counts.shape[axis]) + 1).astype(int))
+        coarse = np.add.reduceat(coarse, edges[:-1], axis=axis)
+    shares = coarse / np.where(total > 0, total, 1.0).reshape((-1,) + (1,) * (counts.ndim - 1))
+    if counts.ndim == 2:
+        return {f"bin_{i:02d}": shares[:, i] for i in range(shares.shape[1])}
+    return {f"bin_{i:02d}_{j:02d}": shares[:, i, j] for i in range(shares.shape[1]) for j in range(shares.shape[2])}
