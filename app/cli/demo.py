@@ -1,5 +1,7 @@
 """``flask demo``: seed the demo data set."""
 
+import time
+
 import click
 from flask.cli import with_appcontext
 
@@ -14,7 +16,9 @@ def demo_command(if_empty: bool) -> None:
     if if_empty and not demo.database_is_empty():
         click.echo("The database is not empty; the demo was not seeded again.")
     else:
-        demo.seed()
+        started = time.monotonic()
+        demo.seed(say=lambda message: click.echo(f"  {message}"))
+        click.echo(f"Demo ready in {time.monotonic() - started:.0f} s.")
     click.echo("Demo logins (username / password: roles):")
     for login in demo.DEMO_USERS:
         roles = ", ".join(role.value for role in login.roles)

@@ -1,11 +1,19 @@
-"""The demo data set: a login for every role, so that a newcomer can walk through every page."""
+"""The demo: a login for every role and a living platform to walk through with them.
+
+About twenty synthetic 2024 runs imported as OMS gives them; a labelling task with runs approved, awaiting
+review and sent back; the dataset published from its approved labels; a running competition on it with the
+baselines and researchers' submissions; a closed one with its private board revealed; and a general
+competition on a scikit-learn data set. Every step is skipped when what it makes exists, so seeding twice
+gives what seeding once gives.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.extensions import db
-from app.models import Role, User
+from app.models import Dataset, DatasetVersion, Role, User
 from app.services import accounts
 
 DEMO_PASSWORD = "playground-demo"
@@ -27,6 +35,7 @@ DEMO_USERS = (
     DemoLogin("sam", DEMO_PASSWORD, (Role.SHIFTER,)),
     DemoLogin("rita", DEMO_PASSWORD, (Role.RESEARCHER,)),
     DemoLogin("ravi", DEMO_PASSWORD, (Role.RESEARCHER,)),
+    DemoLogin("mia", DEMO_PASSWORD, (Role.RESEARCHER,)),
 )
 
 
@@ -35,12 +44,42 @@ def database_is_empty() -> bool:
     return db.session.execute(db.select(User.id).limit(1)).first() is None
 
 
-def seed() -> list[DemoLogin]:
-    """Create whatever of the demo is missing (idempotent); returns the demo logins."""
+def seed_users() -> dict[str, User]:
+    """The demo accounts (created when missing), by username."""
     for login in DEMO_USERS:
         if accounts.find_user(login.username) is None:
             accounts.create_user(
                 login.username, login.password, email=f"{login.username}@demo.invalid", roles=set(login.roles)
             )
     db.session.commit()
+    return {login.username: accounts.find_user(login.username) for login in DEMO_USERS}
+
+
+def seed(say: Callable[[str], object] = lambda _: None) -> list[DemoLogin]:
+    """Create whatever of the demo is missing (idempotent); returns the demo logins."""
+    from app.services import demo_competitions, demo_tracker  # heavy imports (scikit-learn), only when seeding
+
+    users = seed_users()
+    generated = demo_tracker.data()
+    runs = demo_tracker.import_runs(generated)
+    say(f"{len(runs)} runs imported (synthetic 2024 data, as OMS gives it)")
+    task = demo_tracker.certify_runs(generated, [users["sam"], users["lea"]], users["lea"])
+    say(f"labelling task {task.name!r}: certifications approved, awaiting review and sent back")
+    if demo_tracker.publish_dataset(task, generated, users["olga"]):
+        say(f"dataset {demo_tracker.DATASET_SLUG} published from the approved labels")
+    version = _latest_version(demo_tracker.DATASET_SLUG)
+    researchers = [users["rita"], users["ravi"], users["mia"]]
+    made = [
+        demo_competitions.running_competition(version, users["olga"], researchers),
+        demo_competitions.closed_competition(version, users["olga"], researchers),
+        demo_competitions.general_competition(users["olga"], researchers[:2]),
+    ]
+    for competition in filter(None, made):
+        say(f"competition {competition.slug} created with its submissions")
+    demo_competitions.wait_for_scores()
     return list(DEMO_USERS)
+
+
+def _latest_version(slug: str) -> DatasetVersion:
+    dataset = db.session.execute(db.select(Dataset).where(Dataset.slug == slug)).scalar_one()
+    return dataset.latest

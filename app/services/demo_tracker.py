@@ -1,0 +1,139 @@
+"""The tracker half of the demo: synthetic 2024 runs imported as OMS would give them, a labelling task shifters
+are working through, and the dataset published from its approved labels."""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+
+import pandas as pd
+
+from app.extensions import db
+from app.models import Certification, Dataset, LabellingTask, Run, User
+from app.services import certification, monitoring_elements, publishing, tracker_data
+from app.services.run_import import import_conditions, parse_oms
+from app.services.run_sources import run_attributes
+from app.services.tracker_data import Anomaly, AnomalyBlock, TrackerData
+
+SEED = 2024
+RUNS = 20
+MAX_LS_PER_RUN = 250
+TASK_NAME = "Express 2024 (demo)"
+DATASET_SLUG = "tracker-lumisections-2024"
+DATASET_TITLE = "Tracker lumisections 2024 (demo)"
+PENDING_RUNS, REJECTED_RUNS, UNCERTIFIED_RUNS = 2, 1, 1  # the last collision runs of the task
+
+# How a shifter files each injected anomaly: components marked bad over its lumisections, and the category.
+FILED = {
+    Anomaly.DEAD_REGION: (["pixel"], "dead_modules", "masked pixel modules"),
+    Anomaly.HOT_SPOTS: (["pixel"], "noisy_modules", "hot spots in the pixel maps"),
+    Anomaly.CHARGE_SHIFT: (["pixel"], "charge_shift", "cluster charge peak shifted"),
+    Anomaly.LOW_STATISTICS: (["pixel", "strip", "tracking"], "low_statistics", "too few events"),
+    Anomaly.HV_OFF: (["pixel"], "hv_off", "high voltage off"),
+}
+STRIP_HV_OFF = (["strip", "tracking"], "hv_off", "strip high voltage off")
+
+
+@cache
+def data() -> TrackerData:
+    """The demo's runs, conditions and monitoring elements (the same every time)."""
+    return tracker_data.generate(SEED, runs=RUNS, max_ls_per_run=MAX_LS_PER_RUN)
+
+
+def import_runs(generated: TrackerData) -> list[int]:
+    """Import the runs as the OMS API describes them (idempotent); returns their numbers."""
+    numbers = [record["run_number"] for record in generated.runs]
+    if db.session.execute(db.select(db.func.count()).where(Run.run_number.in_(numbers))).scalar_one() < len(numbers):
+        conditions = parse_oms(generated.conditions)
+        for record in generated.runs:
+            conditions.runs[record["run_number"]] |= run_attributes(record)
+        import_conditions(conditions, "demo")
+    return numbers
+
+
+def _filing(block: AnomalyBlock) -> tuple[list[str], str, str]:
+    if block.kind is Anomaly.HV_OFF and tracker_data.STON in block.hnames:
+        return STRIP_HV_OFF
+    return FILED[block.kind]
+
+
+def certification_body(run: dict, blocks: list[AnomalyBlock], reference: int | None, checklists: list[str]) -> dict:
+    """What a careful shifter files for a run: the anomalies seen as bad ranges (DCS-off ones are the flags')."""
+    filed = [(block, *_filing(block)) for block in blocks if block.kind is not Anomaly.DCS_OFF]
+    return {
+        "run_number": run["run_number"],
+        "pixel": "good",
+        "strip": "good",
+        "tracking": "good",
+        "bad_lumisections": [
+            {"first": block.first_ls, "last": block.last_ls, "components": components}
+            for block, components, _, _ in filed
+        ],
+        "problem_categories": sorted({category for _, _, category, _ in filed}),
+        "bad_reason": "; ".join(dict.fromkeys(reason for *_, reason in filed)),
+        "comment": f"{len(filed)} bad range(s) seen in the pixel and strip maps" if filed else "",
+        "reference_run": reference,
+        "checklist": dict.fromkeys(checklists, True),
+    }
+
+
+def certify_runs(generated: TrackerData, shifters: list[User], leader: User) -> LabellingTask:
+    """The task over every demo run: most collision runs approved, some awaiting review, one sent back."""
+    task = db.session.execute(db.select(LabellingTask).where(LabellingTask.name == TASK_NAME)).scalar_one_or_none()
+    if task is None:
+        numbers = [record["run_number"] for record in generated.runs]
+        task = certification.create_task(
+            TASK_NAME, "express", runs=(min(numbers), max(numbers)), dataset="/ZeroBias/Run2024D-Express-v1/DQMIO"
+        )
+    done = set(
+        db.session.execute(db.select(Certification.run_number).where(Certification.task_id == task.id)).scalars()
+    )
+    collisions = [record for record in generated.runs if record["stable_beam"]]
+    to_certify = collisions[: len(collisions) - UNCERTIFIED_RUNS]
+    first_pending = len(to_certify) - PENDING_RUNS - REJECTED_RUNS
+    blocks: dict[int, list[AnomalyBlock]] = {}
+    for block in generated.anomalies:
+        blocks.setdefault(block.run_number, []).append(block)
+    reference = None
+    for index, run in enumerate(to_certify):
+        if run["run_number"] in done:
+            continue
+        body = certification_body(run, blocks.get(run["run_number"], []), reference, task.checklist_names)
+        shifter = shifters[index % len(shifters)]
+        if index >= first_pending + PENDING_RUNS:  # the shifter misses the last bad range, and is told so
+            missed = body["bad_lumisections"].pop() if body["bad_lumisections"] else None
+            certified = certification.certify(task, shifter, body)
+            where = f"lumisections {missed['first']}-{missed['last']}" if missed else "the end of the run"
+            certification.review(certified, leader, "reject", f"Look again at {where} in the layer 1 map.")
+            continue
+        certified = certification.certify(task, shifter, body)
+        if index < first_pending:
+            certification.review(certified, leader, "approve")
+            if reference is None and not certified.any_bad:
+                reference = certification.promote_reference(certified, leader).run_number
+    return task
+
+
+def publish_dataset(task: LabellingTask, generated: TrackerData, organiser: User) -> publishing.Published | None:
+    """The task's approved labels with monitoring-element features, as a dataset (once)."""
+    if db.session.execute(db.select(Dataset.id).where(Dataset.slug == DATASET_SLUG)).first():
+        return None
+    runs = set(publishing.approved_runs(task))
+    elements = generated.monitoring_elements[generated.monitoring_elements["fromrun"].isin(runs)]
+    features = monitoring_elements.features(elements)
+    parquet = io.BytesIO()
+    elements.to_parquet(parquet, index=False)
+    return publishing.publish(
+        task,
+        slug=DATASET_SLUG,
+        title=DATASET_TITLE,
+        seed=0,
+        created_by=organiser,
+        features=publishing.Features.from_frame(features),
+        extra_files={"monitoring_elements.parquet": parquet.getvalue()},
+    )
+
+
+def truth_of(generated: TrackerData) -> pd.DataFrame:
+    """The injected anomaly of every lumisection (None when good), by run_number and lumisection."""
+    return generated.truth.rename(columns={"lumisection_number": "lumisection"})
