@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.datasets import bp
@@ -75,6 +75,50 @@ def run(slug: str, number: int, run_number: int):
         balance=balance,
         chart=dataset_views.run_figure(rows),
         bad_spans=dataset_views.bad_spans(rows),
+    )
+
+
+@bp.route("/datasets/<slug>/v<int:number>/runs/<int:run_number>/ls")
+def open_lumisection(slug: str, number: int, run_number: int):
+    """The lumisection typed in the run page's form."""
+    wanted = request.args.get("ls", type=int)
+    if wanted is None or wanted < 1:
+        abort(400, description="Give a lumisection number, 1 or more.")
+    return redirect(url_for(".lumisection", slug=slug, number=number, run_number=run_number, lumisection=wanted))
+
+
+@bp.route("/datasets/<slug>/v<int:number>/runs/<int:run_number>/ls/<int:lumisection>")
+def lumisection(slug: str, number: int, run_number: int, lumisection: int):
+    """One lumisection's monitoring elements beside those of a good reference lumisection, as the DQM GUI shows."""
+    version = _version(slug, number)
+    table = dataset_views.lumisections(version)
+    if table is None:
+        abort(404, description="This dataset is not laid out by run and lumisection.")
+    here = table[(table[dataset_views.RUN] == run_number) & (table[dataset_views.LUMISECTION] == lumisection)]
+    if here.empty:
+        abort(404, description=f"Run {run_number} lumisection {lumisection} is not in this dataset.")
+    label = here[dataset_views.LABEL].iloc[0]
+    reference = dataset_views.good_reference(table, run_number, lumisection)
+    titles = {(run_number, lumisection): f"{run_number}:{lumisection}"}
+    if reference is not None:
+        titles[reference] = f"{reference[0]}:{reference[1]} (good reference)"
+    rows = dataset_views.monitoring_elements_of(version, list(titles))
+    charts = []
+    if rows is not None:
+        charts = [
+            (str(hname), dataset_views.element_figure(rows, str(hname), titles))
+            for hname in sorted(rows["hname"].unique())
+        ]
+    return render_template(
+        "datasets/lumisection.html",
+        version=version,
+        dataset=version.dataset,
+        run_number=run_number,
+        lumisection=lumisection,
+        label=None if label != label else int(label),  # a missing label is not equal to itself
+        reference=reference,
+        charts=charts,
+        has_elements=rows is not None,
     )
 
 

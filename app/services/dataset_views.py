@@ -8,8 +8,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from app.models import DatasetFile, DatasetVersion, FileKind
+from app.services.monitoring_elements import histogram
 from app.services.storage import get_storage
 
 TRAIN, TEST = "train.csv", "test.csv"
@@ -162,3 +166,70 @@ def good_reference(table: pd.DataFrame, run_number: int, lumisection: int) -> tu
     if good.empty:
         return None
     return int(good.iloc[0][RUN]), int(good.iloc[0][LUMISECTION])
+
+
+MONITORING_ELEMENTS = "monitoring_elements.parquet"
+
+
+@lru_cache(maxsize=2)
+def _parquet_bytes(storage_key: str, sha256: str) -> bytes:
+    with get_storage().open(storage_key) as handle:
+        return handle.read()
+
+
+def monitoring_elements_of(version: DatasetVersion, keys: list[tuple[int, int]]) -> pd.DataFrame | None:
+    """The monitoring-element rows (DQMIO layout) of these (run, lumisection) pairs; None without such a file."""
+    file = _file(version, MONITORING_ELEMENTS)
+    if file is None:
+        return None
+    table = pq.read_table(io.BytesIO(_parquet_bytes(file.storage_key, file.sha256)))
+    wanted = pc.is_in(
+        pc.add(pc.multiply(pc.cast(table["fromrun"], "int64"), 100_000), pc.cast(table["fromlumi"], "int64")),
+        value_set=pa.array([run * 100_000 + ls for run, ls in keys], "int64"),
+    )
+    return table.filter(wanted).to_pandas()
+
+
+def element_figure(rows: pd.DataFrame, hname: str, titles: dict[tuple[int, int], str]) -> dict:
+    """One monitoring element of each (run, lumisection) side by side: heatmaps for maps, bars for 1D."""
+    traces, annotations = [], []
+    for index, key in enumerate(titles, start=1):
+        row = rows[(rows["fromrun"] == key[0]) & (rows["fromlumi"] == key[1]) & (rows["hname"] == hname)]
+        if row.empty:
+            continue
+        row = row.iloc[0]
+        values = histogram(row)
+        axis = "" if index == 1 else str(index)
+        x_edges = (float(row["Xmin"]), float(row["Xmax"]))
+        x = _centres(*x_edges, values.shape[0])
+        if values.ndim == 2:
+            y = _centres(float(row["Ymin"]), float(row["Ymax"]), values.shape[1])
+            trace = {"type": "heatmap", "x": x, "y": y, "z": values.T.tolist(), "coloraxis": "coloraxis"}
+        else:
+            trace = {"type": "bar", "x": x, "y": values.tolist(), "marker": {"line": {"width": 0}}}
+        traces.append(trace | {"xaxis": f"x{axis}", "yaxis": f"y{axis}", "name": titles[key]})
+        annotations.append(
+            {
+                "text": titles[key],
+                "xref": f"x{axis} domain",
+                "yref": f"y{axis} domain",
+                "x": 0,
+                "y": 1.08,
+                "showarrow": False,
+                "xanchor": "left",
+            }
+        )
+    columns = max(len(traces), 1)
+    layout = LAYOUT | {
+        "grid": {"rows": 1, "columns": columns, "pattern": "independent"},
+        "annotations": annotations,
+        "showlegend": False,
+        "coloraxis": {"colorscale": "Viridis"},
+        "margin": {"l": 50, "r": 20, "t": 30, "b": 40},
+    }
+    return {"data": traces, "layout": layout}
+
+
+def _centres(low: float, high: float, bins: int) -> list[float]:
+    step = (high - low) / bins
+    return [low + (i + 0.5) * step for i in range(bins)]

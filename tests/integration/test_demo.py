@@ -3,7 +3,9 @@ scores say."""
 
 from __future__ import annotations
 
+import html
 import io
+import json
 
 import pandas as pd
 import pytest
@@ -46,6 +48,7 @@ def test_the_demo_tells_the_whole_story_the_same_however_often_it_is_seeded(app,
     the_dataset_carries_monitoring_element_features_and_histograms(app)
     every_submission_is_scored_and_boards_rank_baselines_by_their_scores(app)
     the_closed_competition_shows_a_shake_up(app, client)
+    a_lumisection_is_drawn_beside_a_good_reference(app, client)
 
 
 def the_labelling_task_is_in_progress(app):
@@ -97,3 +100,21 @@ def the_closed_competition_shows_a_shake_up(app, client):
     assert public != private and set(public) == set(private)
     page = client.get(f"/competitions/{CLOSED}/leaderboard?board=private").get_data(as_text=True)
     assert "rita" in page and "ravi" in page  # the private board is revealed to everyone once closed
+
+
+def a_lumisection_is_drawn_beside_a_good_reference(app, client):
+    with app.app_context():
+        version = db.session.execute(db.select(Dataset).where(Dataset.slug == DATASET_SLUG)).scalar_one().latest
+        train_file = next(f for f in version.public_files if f.name == "train.csv")
+        with get_storage().open(train_file.storage_key) as handle:
+            train = pd.read_csv(io.BytesIO(handle.read()), usecols=["run_number", "lumisection", "label"])
+    bad = train[train["label"] == 1].iloc[0]
+    run, ls = int(bad["run_number"]), int(bad["lumisection"])
+    page = client.get(f"/datasets/{DATASET_SLUG}/v1/runs/{run}/ls/{ls}").get_data(as_text=True)
+    assert 'data-testid="label">bad<' in page and "(good reference)" in page
+    charts = [json.loads(html.unescape(chunk.split("'")[0])) for chunk in page.split("data-figure='")[1:]]
+    assert len(charts) == 4  # two maps and two distributions
+    kinds = sorted(trace["type"] for chart in charts for trace in chart["data"])
+    assert kinds == ["bar"] * 4 + ["heatmap"] * 4  # this lumisection and its reference, side by side
+    opened = client.get(f"/datasets/{DATASET_SLUG}/v1/runs/{run}/ls?ls={ls}")
+    assert opened.status_code == 302 and opened.headers["Location"].endswith(f"/runs/{run}/ls/{ls}")

@@ -448,6 +448,8 @@ def test_dataset_pages_show_the_balance_per_split_and_per_run_with_test_labels_h
         assert "labels hidden" in labelled and "20-39" not in labelled
     else:
         assert "20 labelled bad: 20-39" in labelled and 'data-testid="run-chart"' in labelled
+    without_elements = client.get(f"/datasets/{slug}/v{number}/runs/380003/ls/25").get_data(as_text=True)
+    assert "has no monitoring elements" in without_elements
     hidden = client.get(f"/datasets/{slug}/v{number}/runs/{next(iter(test_runs))}").get_data(as_text=True)
     assert "labels hidden (test side)" in hidden
     assert client.get(f"/datasets/{slug}/v{number}/runs/1").status_code == 404
