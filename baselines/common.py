@@ -1,7 +1,7 @@
 """What every baseline shares: reading the data, choosing the features, writing and submitting predictions.
 
 A baseline module defines ``predict(train, test) -> scores`` (one score per test row, higher meaning more
-likely bad) and calls ``main(predict, description)`` when run as a script.
+likely bad) and a ``main(argv)`` that hands it to ``run``, for ``python -m baselines.NAME``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def submission(test: pd.DataFrame, scores: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({ID: test[ID], TARGET: np.asarray(scores, dtype=float)})
 
 
-def main(predict: Predict, description: str, argv: list[str] | None = None) -> int:
+def run(predict: Predict, description: str, argv: list[str] | None = None) -> int:
     """Download, predict, write, submit and wait: what a researcher does by hand, as one command."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("competition", nargs="?", default=DEFAULT_COMPETITION, help="the competition's slug")

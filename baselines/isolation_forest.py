@@ -7,7 +7,7 @@ import pandas as pd
 from sklearn.ensemble import IsolationForest
 from sklearn.preprocessing import StandardScaler
 
-from baselines.common import TARGET, features, main, matrix
+from baselines.common import TARGET, features, matrix, run
 
 DESCRIPTION = "Isolation forest on monitoring-element summaries"
 
@@ -21,5 +21,10 @@ def predict(train: pd.DataFrame, test: pd.DataFrame, seed: int = 0) -> np.ndarra
     return -forest.score_samples(scaler.transform(matrix(test, columns)))
 
 
+def main(argv: list[str] | None = None) -> int:
+    """Download, predict, submit and wait for the score."""
+    return run(predict, DESCRIPTION, argv)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main(predict, DESCRIPTION))
+    raise SystemExit(main())

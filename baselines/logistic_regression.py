@@ -8,7 +8,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from baselines.common import TARGET, features, main, matrix
+from baselines.common import TARGET, features, matrix, run
 
 DESCRIPTION = "Logistic regression on monitoring-element summaries"
 
@@ -23,5 +23,10 @@ def predict(train: pd.DataFrame, test: pd.DataFrame, seed: int = 0) -> np.ndarra
     return model.predict_proba(matrix(test, columns))[:, 1]
 
 
+def main(argv: list[str] | None = None) -> int:
+    """Download, predict, submit and wait for the score."""
+    return run(predict, DESCRIPTION, argv)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main(predict, DESCRIPTION))
+    raise SystemExit(main())

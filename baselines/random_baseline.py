@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from baselines.common import main
+from baselines.common import run
 
 DESCRIPTION = "Random baseline"
 
@@ -15,5 +15,10 @@ def predict(train: pd.DataFrame, test: pd.DataFrame, seed: int = 0) -> np.ndarra
     return np.random.default_rng(seed).random(len(test))
 
 
+def main(argv: list[str] | None = None) -> int:
+    """Download, predict, submit and wait for the score."""
+    return run(predict, DESCRIPTION, argv)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main(predict, DESCRIPTION))
+    raise SystemExit(main())
