@@ -39,7 +39,8 @@ class Config:
     JOB_TIMEOUT = 600  # seconds a scoring job may run before it is killed and reaped
     REAPER_INTERVAL = 60  # seconds between reaper passes, in workers and in embedded mode
     REAPER_GRACE = 30  # seconds a submission may wait for its job before the reaper looks at it
-    UPLOAD_PART_SIZE = 64 * 1024 * 1024  # direct uploads larger than this go to the store in parallel parts
+    UPLOAD_MULTIPART_THRESHOLD = 100 * 1024 * 1024  # direct uploads larger than this go up in parallel parts
+    UPLOAD_PART_SIZE = 16 * 1024 * 1024  # the size of those parts (raised so that a file has at most 1,000)
     MAX_PENDING_UPLOADS = 3  # unconfirmed direct uploads a participant may have at once
     RATELIMIT_KEY_PREFIX = "playground"
     RATELIMIT_SWALLOW_ERRORS = True  # a Redis outage must not take the API down with it

@@ -1,7 +1,10 @@
 """Flask extensions, created unbound; ``create_app`` binds them to an application."""
 
+import hashlib
+
+from flask import current_app, request
 from flask_caching import Cache
-from flask_limiter import Limiter
+from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -30,5 +33,29 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
+
+
+def rate_limit_key() -> str:
+    """Whom a rate limit counts: the holder of the API token sent, else the client's address."""
+    header = request.headers.get("Authorization")
+    if header:
+        return "token:" + hashlib.sha256(header.encode()).hexdigest()[:32]
+    return get_remote_address()
+
+
+def _api_rate_limit() -> str:
+    return current_app.config.get("API_RATE_LIMIT") or "300 per minute"
+
+
+# One budget per token (or address) across every /api/ route; pages keep their own limits. Counts live
+# in RATELIMIT_STORAGE_URI: Redis when REDIS_URL is set, shared by every web process; memory when embedded.
+API_LIMIT = ApplicationLimit(
+    _api_rate_limit,
+    exempt_when=lambda: not request.path.startswith("/api/"),
+    error_message=lambda: (
+        f"Too many requests: the API allows {_api_rate_limit()} per token (or per address without one); "
+        "try again after the seconds in Retry-After."
+    ),
+)
+limiter = Limiter(key_func=rate_limit_key, application_limits=[API_LIMIT])
 cache = Cache()

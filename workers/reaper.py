@@ -20,6 +20,7 @@ from app.models.types import utcnow
 from app.services import leaderboards
 from app.services.queue import get_queue
 from app.services.submissions import requeue, scoring_job_id
+from workers.uploads import expire_uploads
 
 log = logging.getLogger(__name__)
 MAX_REQUEUES = 1
@@ -84,6 +85,7 @@ def start_reaper_thread(app: Flask, interval: float) -> threading.Thread:
             try:
                 with app.app_context():
                     reap()
+                    expire_uploads()
             except Exception:
                 log.exception("reaper pass failed; trying again in %s s", interval)
 

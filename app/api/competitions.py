@@ -1,18 +1,20 @@
-"""API routes of competitions: list, details, join, files, submissions and leaderboards."""
+"""API routes of competitions: list, details, join, files, submissions, leaderboards and organisers' exports."""
 
 from __future__ import annotations
 
 from flask import jsonify, request
 
 from app.api import bp
-from app.api.auth import api_user, token_required
+from app.api.auth import api_user, roles_required, token_required
 from app.errors import api_error
 from app.extensions import db
-from app.models import Competition, SubmissionStatus
+from app.models import Competition, Role, SubmissionStatus
+from app.models.uploads import ExportStatus, SubmissionExport
 from app.services import leaderboards, submissions
 from app.services.downloads import send_stored
 from app.services.submissions import SubmissionRefused
 from app.services.visibility import can_see_private, submission_view
+from workers.export import export_view, request_export
 
 
 def _competition(slug: str) -> Competition:
@@ -66,8 +68,8 @@ def competition_details(slug: str):
 def join_competition(slug: str):
     """Join and accept the rules: the body must say {"accept_rules": true}."""
     competition = _competition(slug)
-    body = request.get_json(silent=True) or {}
-    if body.get("accept_rules") is not True:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or body.get("accept_rules") is not True:
         return api_error(400, 'Joining means accepting the rules: send {"accept_rules": true}.')
     submissions.join(competition, api_user())
     db.session.commit()
@@ -146,3 +148,37 @@ def leaderboard(slug: str):
         return api_error(403, "The private leaderboard is revealed when the competition closes.")
     rows = [row.as_dict() for row in leaderboards.get(competition, board)]
     return jsonify(board=board, competition=competition.slug, rows=rows)
+
+
+@bp.post("/competitions/<slug>/exports")
+@roles_required(Role.ORGANISER)
+def start_export(slug: str):
+    """Organisers: start building the zip of every submission file and the scores (or get the one building)."""
+    export = request_export(_competition(slug), api_user())
+    return jsonify(export_view(export)), 202
+
+
+def _export(export_id: int) -> SubmissionExport | None:
+    return db.session.get(SubmissionExport, export_id)
+
+
+@bp.get("/exports/<int:export_id>")
+@roles_required(Role.ORGANISER)
+def export_status(export_id: int):
+    """Organisers: where an export stands; ``download_url`` once it is ready."""
+    export = _export(export_id)
+    if export is None:
+        return api_error(404, f"No export {export_id}.")
+    return jsonify(export_view(export))
+
+
+@bp.get("/exports/<int:export_id>/file")
+@roles_required(Role.ORGANISER)
+def download_export(export_id: int):
+    """Organisers: the export's zip, streamed with HTTP ranges, or a redirect to a short-lived storage URL."""
+    export = _export(export_id)
+    if export is None:
+        return api_error(404, f"No export {export_id}.")
+    if export.status is not ExportStatus.READY:
+        return api_error(409, f"Export {export_id} is {export.status.value}, not ready.")
+    return send_stored(export.storage_key, export.file_name, export.sha256)

@@ -19,6 +19,7 @@ from app.models.datasets import Dataset, DatasetFile, DatasetVersion, FileKind
 from app.models.runs import Lumisection, Run, RunClass
 from app.models.submissions import PLATFORM_ERROR, FinalSelection, Rescore, Submission, SubmissionStatus
 from app.models.system import HealthCheck
+from app.models.uploads import ExportStatus, SubmissionExport, Upload, UploadState  # noqa: F401
 
 __all__ = [
     "PLATFORM_ERROR",

@@ -72,6 +72,22 @@ class Storage(Protocol):
     def exists(self, key: str) -> bool: ...
     def size(self, key: str) -> int: ...
     def download_url(self, key: str, *, expires_in: int = 300, filename: str | None = None) -> str | None: ...
+    def read_range(self, key: str, start: int, length: int) -> bytes: ...
+
+
+class DirectUploads(Protocol):
+    """What a backend offers when clients can upload to it straight, through presigned URLs."""
+
+    def presigned_put(self, key: str, *, expires_in: int) -> str: ...
+    def start_multipart(self, key: str) -> str: ...
+    def presigned_part(self, key: str, multipart_id: str, number: int, *, expires_in: int) -> str: ...
+    def complete_multipart(self, key: str, multipart_id: str) -> None: ...
+    def abort_multipart(self, key: str, multipart_id: str) -> None: ...
+
+
+def accepts_direct_uploads(storage: Storage) -> bool:
+    """Whether clients can upload to this backend themselves (S3), rather than through the web process."""
+    return getattr(storage, "direct_uploads", False)
 
 
 class FileSystemStorage:
@@ -131,6 +147,12 @@ class FileSystemStorage:
         self._path(key)
         return None
 
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        """At most length bytes of the file from offset start."""
+        with self.open(key) as handle:
+            handle.seek(start)
+            return handle.read(length)
+
     def local_path(self, key: str) -> Path:
         """The file's path on this machine, for streaming with HTTP ranges."""
         path = self._path(key)
@@ -141,6 +163,8 @@ class FileSystemStorage:
 
 class S3Storage:
     """Objects in an S3-compatible bucket (AWS, MinIO, Ceph, moto) under an optional prefix."""
+
+    direct_uploads = True
 
     def __init__(self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None, client=None) -> None:
         import boto3
@@ -210,6 +234,63 @@ class S3Storage:
         if filename:
             params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
         return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
+
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        """At most length bytes of the object from offset start."""
+        if length <= 0:
+            return b""
+        try:
+            response = self.client.get_object(
+                Bucket=self.bucket, Key=self._key(key), Range=f"bytes={start}-{start + length - 1}"
+            )
+        except self.client.exceptions.NoSuchKey:
+            raise FileNotFoundError(f"no stored file {key!r}") from None
+        with response["Body"] as body:
+            return body.read()
+
+    def presigned_put(self, key: str, *, expires_in: int) -> str:
+        """A URL a client PUTs the whole object to, valid for expires_in seconds."""
+        params = {"Bucket": self.bucket, "Key": self._key(key)}
+        return self.client.generate_presigned_url("put_object", Params=params, ExpiresIn=expires_in)
+
+    def start_multipart(self, key: str) -> str:
+        """Begin a multipart upload of the object; returns its upload id."""
+        return self.client.create_multipart_upload(Bucket=self.bucket, Key=self._key(key))["UploadId"]
+
+    def presigned_part(self, key: str, multipart_id: str, number: int, *, expires_in: int) -> str:
+        """A URL a client PUTs part number (from 1) of a multipart upload to."""
+        params = {"Bucket": self.bucket, "Key": self._key(key), "UploadId": multipart_id, "PartNumber": number}
+        return self.client.generate_presigned_url("upload_part", Params=params, ExpiresIn=expires_in)
+
+    def complete_multipart(self, key: str, multipart_id: str) -> None:
+        """Assemble the object from the parts the store received (not from what a client claims it sent)."""
+        from botocore.exceptions import ClientError
+
+        parts = []
+        paginator = self.client.get_paginator("list_parts")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Key=self._key(key), UploadId=multipart_id):
+                parts += [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in page.get("Parts", [])]
+            if not parts:
+                raise FileNotFoundError(f"no part of {key!r} was uploaded")
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=self._key(key), UploadId=multipart_id, MultipartUpload={"Parts": parts}
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code in ("NoSuchUpload", "InvalidPart", "InvalidPartOrder", "EntityTooSmall"):
+                raise FileNotFoundError(f"the parts of {key!r} do not make a file: {code}") from None
+            raise StorageError(f"could not assemble {key!r}: {error}") from error
+
+    def abort_multipart(self, key: str, multipart_id: str) -> None:
+        """Drop a multipart upload and every part received; an unknown upload is not an error."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=self._key(key), UploadId=multipart_id)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in ("NoSuchUpload", "404"):
+                raise
 
 
 class _CountingReader:

@@ -20,7 +20,7 @@ from app.models import Competition, FinalSelection, Participation, Phase, Submis
 from app.models.types import utcnow
 from app.services.queue import enqueue
 from app.services.quotas import Quota, compute_quota, utc_day_start
-from app.services.storage import StorageError, get_storage
+from app.services.storage import StorageError, StoredFile, get_storage
 
 SCORING_JOB = "workers.scoring.score_submission"
 
@@ -102,6 +102,13 @@ def _safe_file_name(name: str | None) -> str:
     return cleaned[:200]
 
 
+def new_file_key(competition: Competition, file_name: str | None) -> tuple[str, str, str]:
+    """A fresh storage key for a submission file: (key, its random part, the cleaned file name)."""
+    name = _safe_file_name(file_name)
+    unique = uuid.uuid4().hex
+    return f"submissions/{competition.slug}/{unique}/{name}", unique, name
+
+
 def submit(
     competition: Competition,
     user: User,
@@ -117,8 +124,7 @@ def submit(
     participation = participation_of(competition, user)
     if participation is None:
         raise SubmissionRefused("Join the competition and accept its rules before submitting.", 403)
-    name = _safe_file_name(file_name)
-    key = f"submissions/{competition.slug}/{uuid.uuid4().hex}/{name}"
+    key, _, name = new_file_key(competition, file_name)
     storage = get_storage()
     try:
         stored = storage.put(key, stream, max_size=current_app.config["MAX_CONTENT_LENGTH"])
@@ -129,11 +135,46 @@ def submit(
     if stored.size == 0:
         storage.delete(key)
         raise SubmissionRefused("The file is empty.")
+    return _accept(competition, participation, user, stored, name, description, baseline, now)
+
+
+def check_can_submit(competition: Competition, user: User, now: datetime | None = None) -> Participation:
+    """The user's participation if they may submit now; SubmissionRefused otherwise. Nothing is charged."""
+    now = now or utcnow()
+    _check_open(competition, now)
+    participation = participation_of(competition, user)
+    if participation is None:
+        raise SubmissionRefused("Join the competition and accept its rules before submitting.", 403)
+    quota = quota_for(competition, participation, now)
+    if quota.exhausted:
+        raise SubmissionRefused(_quota_message(competition, quota), 429, quota.retry_after(now))
+    return participation
+
+
+def submit_stored(
+    competition: Competition, user: User, stored: StoredFile, *, file_name: str, description: str = ""
+) -> Submission:
+    """Queue a file already in storage (a checked direct upload) exactly as submit() queues an uploaded one.
+
+    Changes pending in the session (the upload row's removal) are committed with the
+    submission; a refusal rolls them back and deletes the stored file.
+    """
+    now = utcnow()
+    try:
+        participation = check_can_submit(competition, user, now)
+    except SubmissionRefused:
+        db.session.rollback()
+        get_storage().delete(stored.key)
+        raise
+    return _accept(competition, participation, user, stored, file_name, description, False, now)
+
+
+def _accept(competition, participation, user, stored, name, description, baseline, now) -> Submission:
     try:
         submission = _insert_charged(competition, participation, user, stored, name, description, baseline, now)
     except BaseException:
         db.session.rollback()
-        storage.delete(key)
+        get_storage().delete(stored.key)
         raise
     _enqueue(submission)
     return submission

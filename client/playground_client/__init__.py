@@ -1,5 +1,6 @@
 """Client of the DQM Playground API: ``Client(url, token)`` and the ``playground`` command."""
 
 from playground_client.api import ApiError, Client
+from playground_client.models import Competition, Export, LeaderboardRow, PublicFile, Quota, Submission
 
-__all__ = ["ApiError", "Client"]
+__all__ = ["ApiError", "Client", "Competition", "Export", "LeaderboardRow", "PublicFile", "Quota", "Submission"]

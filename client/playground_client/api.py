@@ -1,14 +1,59 @@
-"""A thin, typed client of the DQM Playground REST API (``/api/v1``)."""
+"""A typed client of the DQM Playground REST API (``/api/v1``).
+
+    from playground_client import Client
+    client = Client("https://playground.example.org", token)
+    client.download("ls-anomaly-2018", "data/")
+    result = client.submit("ls-anomaly-2018", "predictions.csv", wait=True)
+    print(result.status, result.public_score)
+
+Every refusal raises ApiError carrying the server's own message. Calls answered
+429 (rate limit) or 503 (unavailable) are retried after the server's
+``Retry-After``, or with exponential back-off, a bounded number of times.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import re
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
+
+from playground_client import transfer
+from playground_client.models import Competition, Export, LeaderboardRow, PublicFile, Submission
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+CONNECTION_RETRIES = 2
+DIRECT_UPLOADS_UNAVAILABLE = "direct_uploads_unavailable"
+UPLOAD_THREADS = 8
+
+
+class _LargeBlocks(HTTPAdapter):
+    """Sends request bodies read from disk in 1 MB blocks rather than urllib3's 16 kB."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["blocksize"] = transfer.CHUNK
+        super().init_poolmanager(*args, **kwargs)
+
+
+def _session() -> requests.Session:
+    session = requests.Session()
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, _LargeBlocks())
+    return session
 
 
 class ApiError(Exception):
-    """The server refused a call; the message is the server's own."""
+    """The server refused a call, or could not be reached; the message is the server's own."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
@@ -16,28 +61,369 @@ class ApiError(Exception):
 
 
 class Client:
-    """Calls the API of one platform as one user."""
+    """Calls the API of one platform as one user (anonymously without a token).
 
-    def __init__(self, url: str, token: str | None = None, *, timeout: float = 60) -> None:
+    ``progress`` shows progress bars on standard error: True, False, or None for
+    "only on a terminal". ``max_retries`` and ``max_wait`` bound the waiting on 429
+    and 503: a ``Retry-After`` longer than ``max_wait`` seconds (a used-up daily
+    quota, say) is not waited for but raised.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        timeout: float = 60,
+        progress: bool | None = None,
+        max_retries: int = 5,
+        max_wait: float = 120,
+        on_wait: Callable[[str], object] | None = None,
+    ) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
-        self.session = requests.Session()
+        self.progress = progress
+        self.max_retries = max_retries
+        self.max_wait = max_wait
+        self.on_wait = on_wait
+        self.sleep: Callable[[float], object] = time.sleep
+        self.session = _session()
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
+        self._store_sessions = threading.local()
 
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """Send one call; raises ApiError with the server's message when it is refused."""
-        try:
-            response = self.session.request(method, f"{self.url}/api/v1{path}", timeout=self.timeout, **kwargs)
-        except requests.RequestException as error:
-            raise ApiError(0, "unreachable", f"cannot reach {self.url}: {error}") from None
+    # -- HTTP --------------------------------------------------------------------------------------
+
+    def request(self, method: str, path: str, *, body: Callable[[], Any] | None = None, **kwargs: Any):
+        """Send one API call, retrying on 429 and 503; raises ApiError with the server's message when refused.
+
+        ``body`` builds the request body afresh for each attempt (a file being uploaded).
+        """
+        response = self._send(self.session, method, f"{self.url}/api/v1{path}", body=body, **kwargs)
         if response.status_code >= 400:
             raise _error_of(response)
         return response
 
+    def _send(self, session: requests.Session, method: str, url: str, *, body=None, **kwargs: Any):
+        for attempt in range(self.max_retries + 1):
+            if body is not None:
+                kwargs["data"] = body()
+            try:
+                response = session.request(method, url, timeout=self.timeout, **kwargs)
+            except requests.RequestException as error:
+                # Only calls that change nothing are safe to send again after a lost connection.
+                if method in ("GET", "HEAD", "PUT", "DELETE") and attempt < min(self.max_retries, CONNECTION_RETRIES):
+                    self._wait(_backoff(attempt), f"cannot reach {_host(url)} ({_reason(error)})")
+                    continue
+                raise ApiError(0, "unreachable", f"cannot reach {_host(url)}: {_reason(error)}") from None
+            if response.status_code not in RETRY_STATUSES or attempt == self.max_retries:
+                return response
+            wait = _retry_after(response)
+            if wait is None:
+                wait = _backoff(attempt)
+            if wait > self.max_wait:
+                return response
+            response.close()
+            self._wait(wait, f"the server answered {response.status_code}")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wait(self, seconds: float, why: str) -> None:
+        if self.on_wait is not None:
+            self.on_wait(f"{why}; retrying in {seconds:.0f} s")
+        self.sleep(seconds)
+
+    def _store(self) -> requests.Session:
+        """A session without the API token, one per thread, for presigned storage URLs."""
+        session = getattr(self._store_sessions, "session", None)
+        if session is None:
+            session = self._store_sessions.session = _session()
+        return session
+
+    # -- account and competitions ------------------------------------------------------------------
+
     def me(self) -> dict[str, Any]:
         """The user the token belongs to: username and roles."""
         return self.request("GET", "/me").json()
+
+    def competitions(self) -> list[Competition]:
+        """Every competition, newest first."""
+        return [Competition.from_json(c) for c in self.request("GET", "/competitions").json()["competitions"]]
+
+    def competition(self, slug: str) -> Competition:
+        """One competition, with whether the caller joined and their quota."""
+        return Competition.from_json(self.request("GET", f"/competitions/{slug}").json())
+
+    def join(self, slug: str) -> None:
+        """Join the competition, accepting its rules (read them on its page first)."""
+        self.request("POST", f"/competitions/{slug}/join", json={"accept_rules": True})
+
+    def leaderboard(self, slug: str, private: bool = False) -> list[LeaderboardRow]:
+        """The public leaderboard, or the private one once it is revealed."""
+        board = "private" if private else "public"
+        rows = self.request("GET", f"/competitions/{slug}/leaderboard", params={"board": board}).json()["rows"]
+        return [LeaderboardRow.from_json(row) for row in rows]
+
+    # -- files -------------------------------------------------------------------------------------
+
+    def files(self, slug: str) -> list[PublicFile]:
+        """The competition's public files, with their size and sha256."""
+        return [PublicFile.from_json(f) for f in self.request("GET", f"/competitions/{slug}/files").json()["files"]]
+
+    def download(self, slug: str, directory: str | Path = ".", names: list[str] | None = None) -> list[Path]:
+        """Download the public files into directory, resuming partial ones; each is checked against its sha256."""
+        folder = Path(directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        listed = self.files(slug)
+        if names is not None:
+            unknown = set(names) - {f.name for f in listed}
+            if unknown:
+                raise ApiError(404, "not_found", f"The competition has no public file {sorted(unknown)[0]!r}.")
+            listed = [f for f in listed if f.name in names]
+        return [
+            self._download_file(f"/competitions/{slug}/files/{f.name}", folder, f.name, f.size, f.sha256)
+            for f in listed
+        ]
+
+    def _download_file(self, path: str, folder: Path, name: str, size: int | None, sha256: str) -> Path:
+        """One file: skipped when already there, resumed from its .part file, verified, then moved in place."""
+        final = folder / transfer.safe_name(name)
+        partial = final.with_name(final.name + ".part")
+        already_there = final.exists() and (size is None or final.stat().st_size == size)
+        if already_there and transfer.file_sha256(final) == sha256:
+            return final
+        for attempt in range(self.max_retries + 1):
+            try:
+                self._fetch_into(path, partial, size, name)
+                break
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
+                if attempt == self.max_retries:
+                    raise ApiError(0, "unreachable", f"the download of {name} broke off: {error}") from None
+                self._wait(_backoff(attempt), f"the download of {name} broke off")
+        digest, got = transfer.hash_prefix(partial)
+        if digest.hexdigest() != sha256 or (size is not None and got != size):
+            partial.unlink(missing_ok=True)
+            raise ApiError(
+                0,
+                "checksum_mismatch",
+                f"{name}: the downloaded file's sha256 {digest.hexdigest()} is not the {sha256} the server lists; "
+                "it was deleted, download it again.",
+            )
+        transfer.replace_atomically(partial, final)
+        return final
+
+    def _fetch_into(self, path: str, partial: Path, size: int | None, name: str) -> None:
+        """Append to partial what it lacks, asking for the rest with an HTTP Range."""
+        offset = partial.stat().st_size if partial.exists() else 0
+        if size is not None and offset > size:
+            partial.unlink()
+            offset = 0
+        if size is not None and offset == size:
+            return
+        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        response = self.request("GET", path, headers=headers, stream=True, allow_redirects=False)
+        if response.is_redirect:
+            # A short-lived storage URL: it carries its own signature, so the API token must not go along.
+            location = response.headers["Location"]
+            response = self._send(self._store(), "GET", location, headers=headers, stream=True)
+            if response.status_code >= 400:
+                raise _error_of(response)
+        if response.status_code == 416:
+            return  # nothing left to fetch: the partial file is complete
+        if response.status_code != 206:
+            offset = 0  # the server sent the whole file
+        mode = "ab" if offset else "wb"
+        with (
+            response,
+            partial.open(mode) as handle,
+            transfer.progress_bar(size or 0, name, self.progress, initial=offset) as bar,
+        ):
+            for chunk in response.iter_content(transfer.CHUNK):
+                handle.write(chunk)
+                bar.update(len(chunk))
+
+    # -- submissions -------------------------------------------------------------------------------
+
+    def submit(
+        self, slug: str, path: str | Path, description: str | None = None, wait: bool = False, timeout: float = 3600
+    ) -> Submission:
+        """Submit a prediction file; with wait, return only once it is scored or failed.
+
+        On a platform storing files in S3 the file goes straight to the store through
+        presigned URLs and the server checks its size and sha256; elsewhere it is posted
+        to the API as a multipart form. Either way the submission is queued on return.
+        """
+        file = Path(path)
+        if not file.is_file():
+            raise ApiError(0, "invalid_input", f"{file} is not a file.")
+        try:
+            accepted = self._submit_direct(slug, file, description or "")
+        except ApiError as error:
+            # Filesystem-backed platforms (and servers older than direct uploads) take the file as a form.
+            if error.code != DIRECT_UPLOADS_UNAVAILABLE and error.status not in (404, 405):
+                raise
+            accepted = self._submit_form(slug, file, description or "")
+        if wait:
+            return self.wait(accepted["id"], timeout=timeout)
+        return self.submission(accepted["id"])
+
+    def _submit_form(self, slug: str, file: Path, description: str) -> dict[str, Any]:
+        """POST the file as a multipart form, streamed from disk."""
+        boundary = uuid.uuid4().hex
+        with transfer.progress_bar(file.stat().st_size, f"uploading {file.name}", self.progress) as bar:
+
+            def body() -> transfer.MultipartBody:
+                bar.reset()
+                return transfer.MultipartBody(file, {"description": description}, boundary, bar.update)
+
+            headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+            return self.request("POST", f"/competitions/{slug}/submissions", body=body, headers=headers).json()
+
+    def _submit_direct(self, slug: str, file: Path, description: str) -> dict[str, Any]:
+        """Ask for presigned URLs, upload straight to the store while hashing, then confirm size and sha256."""
+        size = file.stat().st_size
+        announced = {"file_name": file.name, "size": size, "description": description}
+        upload = self.request("POST", f"/competitions/{slug}/uploads", json=announced).json()
+        try:
+            with transfer.progress_bar(size, f"uploading {file.name}", self.progress) as bar:
+                if len(upload["parts"]) == 1:
+                    sha256 = self._put_streamed(file, upload["parts"][0], bar)
+                else:
+                    sha256 = self._put_in_parts(file, upload["parts"], bar)
+            confirmation = {"size": size, "sha256": sha256}
+            return self.request("POST", f"/uploads/{upload['id']}/complete", json=confirmation).json()
+        except BaseException:
+            # Leave nothing behind: a half-sent upload is dropped now rather than when it expires.
+            with contextlib.suppress(ApiError):
+                self.request("DELETE", f"/uploads/{upload['id']}")
+            raise
+
+    def _put(self, url: str, body: Callable[[], Any]) -> None:
+        response = self._send(self._store(), "PUT", url, body=body)
+        if response.status_code >= 400:
+            raise ApiError(response.status_code, "storage_error", _store_message(response))
+
+    def _put_streamed(self, file: Path, part: dict[str, Any], bar) -> str:
+        """One PUT streamed from disk, hashed meanwhile by a second read from the page cache; returns the sha256."""
+
+        def body() -> transfer.FileSlice:
+            bar.reset()  # a retry starts again from the beginning
+            return transfer.FileSlice(file, 0, part["size"], bar.update)
+
+        with ThreadPoolExecutor(max_workers=1) as hasher:
+            sha256 = hasher.submit(transfer.file_sha256, file, progress=False)
+            self._put(part["url"], body)
+            return sha256.result()
+
+    def _put_in_parts(self, file: Path, parts: list[dict[str, Any]], bar) -> str:
+        """Parts read in order (and hashed as they are read), sent UPLOAD_THREADS at a time; returns the sha256.
+
+        At most UPLOAD_THREADS parts are in memory at once.
+        """
+        digest = hashlib.sha256()
+
+        def put(part: dict[str, Any], data: bytes) -> None:
+            self._put(part["url"], lambda: data)
+            bar.update(len(data))
+
+        in_flight: deque[Future] = deque()
+        with file.open("rb") as handle, ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as pool:
+            try:
+                for part in parts:
+                    if len(in_flight) >= UPLOAD_THREADS:
+                        in_flight.popleft().result()
+                    handle.seek(part["offset"])
+                    data = handle.read(part["size"])
+                    digest.update(data)
+                    in_flight.append(pool.submit(put, part, data))
+                while in_flight:
+                    in_flight.popleft().result()
+            except BaseException:
+                for future in in_flight:
+                    future.cancel()
+                raise
+        return digest.hexdigest()
+
+    def submission(self, submission_id: int) -> Submission:
+        """A submission's status and scores."""
+        return Submission.from_json(self.request("GET", f"/submissions/{submission_id}").json())
+
+    def submissions(self, slug: str) -> list[Submission]:
+        """The caller's submissions to a competition, newest first."""
+        rows = self.request("GET", f"/competitions/{slug}/submissions").json()["submissions"]
+        return [Submission.from_json(row) for row in rows]
+
+    def wait(self, submission_id: int, timeout: float = 3600, first_poll: float = 0.5) -> Submission:
+        """Poll a submission, backing off from first_poll to 10 s between polls, until it is scored or failed."""
+        deadline = time.monotonic() + timeout
+        interval = first_poll
+        while True:
+            submission = self.submission(submission_id)
+            if submission.finished:
+                return submission
+            if time.monotonic() + interval > deadline:
+                raise ApiError(
+                    0, "timeout", f"submission {submission_id} is still {submission.status} after {timeout:.0f} s."
+                )
+            self.sleep(interval)
+            interval = min(interval * 1.5, 10.0)
+
+    # -- organisers --------------------------------------------------------------------------------
+
+    def start_export(self, slug: str) -> Export:
+        """Organisers: start building one zip of every submission file and the scores (or get the one building)."""
+        return Export.from_json(self.request("POST", f"/competitions/{slug}/exports").json())
+
+    def export_status(self, export_id: int) -> Export:
+        """Organisers: where an export stands."""
+        return Export.from_json(self.request("GET", f"/exports/{export_id}").json())
+
+    def export(self, slug: str, directory: str | Path = ".", timeout: float = 3600) -> Path:
+        """Organisers: build the zip of every submission file and scores.csv, wait for it, download and verify it."""
+        export = self.start_export(slug)
+        deadline, interval = time.monotonic() + timeout, 0.5
+        while not export.finished:
+            if time.monotonic() + interval > deadline:
+                raise ApiError(0, "timeout", f"export {export.id} is still {export.status} after {timeout:.0f} s.")
+            self.sleep(interval)
+            interval = min(interval * 1.5, 10.0)
+            export = self.export_status(export.id)
+        if export.status == "failed":
+            raise ApiError(0, "export_failed", export.error or f"export {export.id} failed.")
+        folder = Path(directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        return self._download_file(
+            f"/exports/{export.id}/file", folder, export.file_name, export.size, export.sha256 or ""
+        )
+
+    def select(self, submission_id: int) -> None:
+        """Pick a scored submission for the private leaderboard."""
+        self.request("POST", f"/submissions/{submission_id}/select")
+
+    def unselect(self, submission_id: int) -> None:
+        """Take a submission off the private leaderboard's picks."""
+        self.request("DELETE", f"/submissions/{submission_id}/select")
+
+
+def _backoff(attempt: int) -> float:
+    return min(2.0**attempt, 30.0)
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: rare enough to use the back-off instead
+
+
+def _host(url: str) -> str:
+    return url.split("/api/v1", 1)[0].split("?", 1)[0]
+
+
+def _reason(error: requests.RequestException) -> str:
+    """The operating system's words for a failed connection, without urllib3's object dump."""
+    match = re.search(r"\[Errno -?\d+\] ([^'\")]+)", str(error))
+    return match.group(1).strip() if match else error.__class__.__name__
 
 
 def _error_of(response: requests.Response) -> ApiError:
@@ -46,3 +432,10 @@ def _error_of(response: requests.Response) -> ApiError:
         return ApiError(response.status_code, error.get("code", "error"), error.get("message", response.reason))
     except (ValueError, KeyError, TypeError):
         return ApiError(response.status_code, "http_error", f"{response.status_code} {response.reason}")
+
+
+def _store_message(response: requests.Response) -> str:
+    """The storage service's own error text (S3 answers in XML)."""
+    match = re.search(r"<Message>(.*?)</Message>", response.text or "")
+    detail = match.group(1) if match else response.reason
+    return f"the file store refused the upload ({response.status_code}): {detail}"

@@ -1,6 +1,15 @@
-"""The ``playground`` command."""
+"""The ``playground`` command: take part in competitions from a terminal.
+
+Every refusal is printed as the server's message on standard error, with exit
+status 1; nothing here prints a traceback.
+"""
 
 from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 import click
 
@@ -8,36 +17,186 @@ from playground_client import config
 from playground_client.api import ApiError, Client
 
 
+class _Commands(click.Group):
+    """Turns every ApiError and file error into a one-line message and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ApiError as error:
+            raise click.ClickException(error.message) from None
+        except (OSError, ValueError) as error:
+            raise click.ClickException(str(error)) from None
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
 def _client() -> Client:
     login = config.load()
     if not login.url or not login.token:
-        raise click.ClickException("not logged in: run `playground login --url URL --token TOKEN` first")
-    return Client(login.url, login.token)
+        raise click.ClickException(
+            "not logged in: run `playground login --url URL --token TOKEN`, or set PLAYGROUND_URL and PLAYGROUND_TOKEN"
+        )
+    return Client(login.url, login.token, on_wait=_say)
 
 
-@click.group()
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def _score(value: float | None) -> str:
+    return "-" if value is None else f"{value:.6g}"
+
+
+def _table(header: Sequence[str], rows: list[Sequence[Any]]) -> None:
+    """Print rows as aligned columns."""
+    cells = [[str(c) for c in header], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    for row in cells:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+@click.group(cls=_Commands)
+@click.version_option(package_name="dqm-playground-client")
 def main() -> None:
-    """Take part in DQM Playground competitions from the command line."""
+    """Take part in DQM Playground competitions from the command line.
+
+    Log in once with `playground login`; PLAYGROUND_URL and PLAYGROUND_TOKEN override the saved login.
+    """
 
 
 @main.command()
 @click.option("--url", envvar="PLAYGROUND_URL", required=True, help="Address of the platform.")
 @click.option("--token", envvar="PLAYGROUND_TOKEN", required=True, help="API token from your account page.")
 def login(url: str, token: str) -> None:
-    """Check the token against the platform and save it."""
-    try:
-        me = Client(url, token).me()
-    except ApiError as error:
-        raise click.ClickException(error.message) from None
+    """Check the token against the platform and save it (readable by you only)."""
+    me = Client(url, token, on_wait=_say).me()
     path = config.save(url, token)
     click.echo(f"logged in to {url} as {me['username']} (saved in {path})")
 
 
 @main.command()
 def whoami() -> None:
-    """Print the user the saved token belongs to."""
-    try:
-        me = _client().me()
-    except ApiError as error:
-        raise click.ClickException(error.message) from None
+    """Print the user the token belongs to."""
+    me = _client().me()
     click.echo(f"{me['username']} ({', '.join(me['roles']) or 'no roles'})")
+
+
+@main.command()
+def competitions() -> None:
+    """List the competitions."""
+    rows = [(c.slug, c.phase, c.metric, _when(c.closes_at), c.participants, c.title) for c in _client().competitions()]
+    _table(("slug", "phase", "metric", "closes (UTC)", "participants", "title"), rows)
+
+
+@main.command()
+@click.argument("slug")
+@click.option("--yes", is_flag=True, help="Accept the rules without asking.")
+def join(slug: str, yes: bool) -> None:
+    """Join a competition, accepting its rules."""
+    client = _client()
+    title = client.competition(slug).title
+    if not yes:
+        click.confirm(f"Join {title!r} and accept its rules (read them on its page)?", abort=True)
+    client.join(slug)
+    click.echo(f"joined {slug}")
+
+
+@main.command()
+@click.argument("slug")
+@click.option("-d", "--directory", default=".", show_default=True, help="Folder to write the files to.")
+@click.option("-f", "--file", "names", multiple=True, help="Only this file (repeatable).")
+def download(slug: str, directory: str, names: tuple[str, ...]) -> None:
+    """Download a competition's public files, resuming partial ones and checking each sha256."""
+    for path in _client().download(slug, directory, list(names) or None):
+        click.echo(f"{path}  sha256 ok")
+
+
+@main.command()
+@click.argument("slug")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("-m", "--message", default="", help="A description of this submission.")
+@click.option("--wait", is_flag=True, help="Wait for the score; exit non-zero if scoring fails.")
+@click.option("--timeout", default=3600, show_default=True, help="Seconds to wait with --wait.")
+def submit(slug: str, file: str, message: str, wait: bool, timeout: int) -> None:
+    """Submit a prediction file."""
+    client = _client()
+    submission = client.submit(slug, file, description=message)
+    click.echo(f"submission {submission.id} {submission.status}")
+    if not wait:
+        return
+    if not submission.finished:
+        submission = client.wait(submission.id, timeout=timeout)
+    if submission.status == "failed":
+        raise click.ClickException(f"submission {submission.id} failed: {submission.error}")
+    scores = f"public score {_score(submission.public_score)}"
+    if submission.private_score is not None:
+        scores += f", private score {_score(submission.private_score)}"
+    click.echo(f"submission {submission.id} scored: {scores}")
+
+
+@main.command()
+@click.argument("slug")
+def submissions(slug: str) -> None:
+    """List your submissions to a competition."""
+    rows = [
+        (
+            s.id,
+            _when(s.submitted_at),
+            s.status,
+            _score(s.public_score),
+            _score(s.private_score),
+            "*" if s.selected else "",
+            s.error or s.description,
+        )
+        for s in _client().submissions(slug)
+    ]
+    _table(("id", "submitted (UTC)", "status", "public", "private", "final", "description / error"), rows)
+
+
+@main.command()
+@click.argument("slug")
+@click.option("--private", is_flag=True, help="The private leaderboard (once revealed).")
+def leaderboard(slug: str, private: bool) -> None:
+    """Show a competition's leaderboard."""
+    rows = [
+        (
+            "-" if r.rank is None else r.rank,
+            r.participant + (" (baseline)" if r.baseline else ""),
+            _score(r.score),
+            r.submissions,
+            _when(r.last_submitted_at),
+        )
+        for r in _client().leaderboard(slug, private=private)
+    ]
+    _table(("rank", "participant", "score", "entries", "last (UTC)"), rows)
+
+
+@main.command()
+@click.argument("submission_id", type=int)
+@click.option("--off", is_flag=True, help="Unpick instead.")
+def select(submission_id: int, off: bool) -> None:
+    """Pick a scored submission for the private leaderboard (or unpick it with --off)."""
+    client = _client()
+    if off:
+        client.unselect(submission_id)
+        click.echo(f"submission {submission_id} unpicked")
+    else:
+        client.select(submission_id)
+        click.echo(f"submission {submission_id} picked for the private leaderboard")
+
+
+@main.command()
+@click.argument("slug")
+@click.option("-d", "--directory", default=".", show_default=True, help="Folder to write the zip to.")
+@click.option("--timeout", default=3600, show_default=True, help="Seconds to wait for the zip to be built.")
+def export(slug: str, directory: str, timeout: int) -> None:
+    """Organisers: download every submission file of a competition, and scores.csv, as one zip."""
+    path = _client().export(slug, directory, timeout=timeout)
+    click.echo(f"{path}  sha256 ok")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -25,7 +25,7 @@ class Login:
 def save(url: str, token: str) -> Path:
     """Write the login file, readable and writable by its owner only."""
     path = config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump({"url": url, "token": token}, handle)

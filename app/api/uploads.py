@@ -1,0 +1,93 @@
+"""API routes of direct uploads: presigned URLs out, a confirmation in, a submission queued once the file checks out."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from app.api import bp
+from app.api.auth import api_user, token_required
+from app.errors import api_error
+from app.extensions import db
+from app.models import Competition, SubmissionStatus
+from app.models.uploads import UploadState
+from app.services import uploads
+from app.services.submissions import SubmissionRefused
+
+
+def _refused(refused: SubmissionRefused):
+    headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
+    return api_error(refused.status, refused.message, headers=headers)
+
+
+def _body() -> dict | None:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else None
+
+
+def _integer(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+@bp.post("/competitions/<slug>/uploads")
+@token_required
+def start_upload(slug: str):
+    """Announce a file (name, size); get the presigned URL of each part to PUT it to the store."""
+    competition = db.one_or_404(
+        db.select(Competition).where(Competition.slug == slug), description=f"No competition {slug!r}."
+    )
+    body = _body()
+    if body is None or not isinstance(body.get("file_name"), str) or _integer(body.get("size")) is None:
+        return api_error(400, 'Announce the file as JSON: {"file_name": "...", "size": <bytes>, "description": "..."}.')
+    description = body.get("description") or ""
+    if not isinstance(description, str):
+        return api_error(400, "description must be a string.")
+    try:
+        upload, parts = uploads.start(
+            competition, api_user(), file_name=body["file_name"], size=body["size"], description=description
+        )
+    except uploads.DirectUploadsUnavailable:
+        return api_error(
+            409,
+            "This platform keeps files on its own disk and takes no direct uploads: "
+            f"POST the file as the multipart form field 'file' to /api/v1/competitions/{slug}/submissions.",
+            code="direct_uploads_unavailable",
+        )
+    except SubmissionRefused as refused:
+        return _refused(refused)
+    return jsonify(
+        id=upload.id,
+        size=upload.size,
+        expires_at=upload.expires_at.isoformat(),
+        parts=[part.as_dict() for part in parts],
+        complete_url=f"/api/v1/uploads/{upload.id}/complete",
+    ), 201
+
+
+@bp.post("/uploads/<upload_id>/complete")
+@token_required
+def complete_upload(upload_id: str):
+    """Confirm an upload with its size and sha256; 202 once the checked file is queued as a submission."""
+    upload = uploads.get_own(upload_id, api_user())
+    if upload is None:
+        return api_error(404, f"No open upload {upload_id!r}: it is unknown, someone else's, or expired.")
+    body = _body()
+    if body is None or _integer(body.get("size")) is None or not isinstance(body.get("sha256"), str):
+        return api_error(400, 'Confirm the upload as JSON: {"size": <bytes>, "sha256": "<64 hex digits>"}.')
+    try:
+        submission = uploads.complete(upload, size=body["size"], sha256=body["sha256"])
+    except SubmissionRefused as refused:
+        return _refused(refused)
+    return jsonify(id=submission.id, status=SubmissionStatus.QUEUED.value), 202
+
+
+@bp.delete("/uploads/<upload_id>")
+@token_required
+def cancel_upload(upload_id: str):
+    """Drop an unconfirmed upload and whatever of it reached the store."""
+    upload = uploads.get_own(upload_id, api_user())
+    if upload is None:
+        return api_error(404, f"No open upload {upload_id!r}: it is unknown, someone else's, or expired.")
+    if upload.state is UploadState.CONFIRMING:
+        return api_error(409, "This upload is being confirmed; it can no longer be cancelled.")
+    uploads.discard(upload)
+    return "", 204

@@ -1,0 +1,264 @@
+"""Direct uploads to an S3 endpoint over HTTP: presigned PUTs and parts, checks on confirmation, expiry."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import timedelta
+
+import boto3
+import pytest
+import requests
+
+from app.extensions import db
+from app.models import Competition, Submission, SubmissionStatus
+from app.models.types import utcnow
+from app.models.uploads import Upload, UploadState
+from app.services.bundles import import_bundle
+from app.services.storage import get_storage
+from tests.conftest import make_app
+from tests.helpers import bearer, make_token, make_user, predictions_csv, write_bundle
+from workers.uploads import expire_uploads
+
+pytestmark = [pytest.mark.s3, pytest.mark.databases("sqlite", "postgresql")]
+SLUG = "test-comp"
+MB = 1024 * 1024
+
+
+@pytest.fixture
+def s3(database_url, tmp_path, s3_bucket):
+    """The embedded app storing files in a bucket of its own, a competition, and two joined researchers."""
+    bucket, endpoint = s3_bucket
+    app = make_app(
+        database_url,
+        tmp_path,
+        STORAGE_URL=f"s3://{bucket}/pg",
+        S3_ENDPOINT_URL=endpoint,
+        UPLOAD_PART_SIZE=5 * MB,
+        UPLOAD_MULTIPART_THRESHOLD=5 * MB,
+    )
+    folder, ids, _, x = write_bundle(tmp_path / "bundle")
+    with app.app_context():
+        import_bundle(folder)
+        tokens = {name: make_token(make_user(name)) for name in ("rita", "ravi")}
+    client = app.test_client()
+    for token in tokens.values():
+        client.post(f"/api/v1/competitions/{SLUG}/join", headers=bearer(token), json={"accept_rules": True})
+    yield {
+        "app": app,
+        "client": client,
+        "tokens": tokens,
+        "content": predictions_csv(ids, x),
+        "s3": boto3.client("s3", endpoint_url=endpoint),
+        "bucket": bucket,
+    }
+    with app.app_context():
+        db.engine.dispose()
+
+
+def start(s3, size: int, token: str | None = None, name: str = "p.csv"):
+    return s3["client"].post(
+        f"/api/v1/competitions/{SLUG}/uploads",
+        headers=bearer(token or s3["tokens"]["rita"]),
+        json={"file_name": name, "size": size, "description": "direct"},
+    )
+
+
+def put(parts: list[dict], content: bytes, skip: tuple[int, ...] = ()) -> None:
+    for part in parts:
+        if part["number"] in skip:
+            continue
+        piece = content[part["offset"] : part["offset"] + part["size"]]
+        assert requests.put(part["url"], data=piece, timeout=60).status_code == 200
+
+
+def confirm(s3, upload_id: str, size: int, sha256: str, token: str | None = None):
+    return s3["client"].post(
+        f"/api/v1/uploads/{upload_id}/complete",
+        headers=bearer(token or s3["tokens"]["rita"]),
+        json={"size": size, "sha256": sha256},
+    )
+
+
+def leftovers(s3) -> dict:
+    """What the platform holds beyond the competition's own files: submissions, uploads, objects, parts."""
+    with s3["app"].app_context():
+        submissions = db.session.execute(db.select(Submission)).scalars().all()
+        uploads = db.session.execute(db.select(Upload)).scalars().all()
+    listed = s3["s3"].list_objects_v2(Bucket=s3["bucket"], Prefix="pg/submissions/")
+    multipart = s3["s3"].list_multipart_uploads(Bucket=s3["bucket"])
+    return {
+        "submissions": len(submissions),
+        "uploads": len(uploads),
+        "objects": listed.get("KeyCount", 0),
+        "multipart": len(multipart.get("Uploads", [])),
+    }
+
+
+NOTHING = {"submissions": 0, "uploads": 0, "objects": 0, "multipart": 0}
+
+
+def sha(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def test_single_put_is_checked_then_queued_and_scored(s3):
+    content = s3["content"]
+    started = start(s3, len(content))
+    assert started.status_code == 201, started.get_json()
+    upload = started.get_json()
+    assert len(upload["parts"]) == 1 and upload["id"] in upload["parts"][0]["url"]
+    put(upload["parts"], content)
+    accepted = confirm(s3, upload["id"], len(content), sha(content))
+    assert accepted.status_code == 202, accepted.get_json()
+    s3["app"].extensions["job_queue"].join()
+    with s3["app"].app_context():
+        submission = db.session.get(Submission, accepted.get_json()["id"])
+        assert submission.status is SubmissionStatus.SCORED
+        assert submission.file_sha256 == sha(content) and submission.file_size == len(content)
+        assert submission.file_key.endswith(f"/{upload['id']}/p.csv") and submission.description == "direct"
+        assert get_storage().exists(submission.file_key)
+        assert db.session.execute(db.select(Upload)).first() is None
+    assert confirm(s3, upload["id"], len(content), sha(content)).status_code == 404
+
+
+def test_large_file_goes_up_in_parts_the_store_assembles(s3):
+    content = os.urandom(12 * MB)
+    upload = start(s3, len(content)).get_json()
+    assert [p["size"] for p in upload["parts"]] == [5 * MB, 5 * MB, 2 * MB]
+    put(upload["parts"], content)
+    accepted = confirm(s3, upload["id"], len(content), sha(content))
+    assert accepted.status_code == 202
+    with s3["app"].app_context():
+        key = db.session.get(Submission, accepted.get_json()["id"]).file_key
+        assert get_storage().read_range(key, 5 * MB - 2, 4) == content[5 * MB - 2 : 5 * MB + 2]
+    assert leftovers(s3)["multipart"] == 0
+
+
+def test_tampered_content_is_refused_and_leaves_nothing(s3):
+    content = s3["content"]
+    upload = start(s3, len(content)).get_json()
+    put(upload["parts"], content.replace(b"ls", b"LS", 1))  # same size, other bytes
+    refused = confirm(s3, upload["id"], len(content), sha(content))
+    assert refused.status_code == 400
+    assert "sha256" in refused.get_json()["error"]["message"]
+    assert leftovers(s3) == NOTHING
+
+
+def test_file_of_another_size_than_announced_is_refused_and_leaves_nothing(s3):
+    content = s3["content"]
+    upload = start(s3, len(content)).get_json()
+    assert requests.put(upload["parts"][0]["url"], data=content + b"ls99999,0.5\n", timeout=60).status_code == 200
+    refused = confirm(s3, upload["id"], len(content), sha(content))
+    assert refused.status_code == 400 and "bytes" in refused.get_json()["error"]["message"]
+    assert leftovers(s3) == NOTHING
+
+
+def test_confirmation_of_another_size_is_refused(s3):
+    content = s3["content"]
+    upload = start(s3, len(content)).get_json()
+    put(upload["parts"], content)
+    refused = confirm(s3, upload["id"], len(content) + 1, sha(content))
+    assert refused.status_code == 400 and "announced" in refused.get_json()["error"]["message"]
+    assert leftovers(s3) == NOTHING
+
+
+def test_multipart_upload_missing_a_part_is_refused_and_leaves_nothing(s3):
+    content = os.urandom(12 * MB)
+    upload = start(s3, len(content)).get_json()
+    put(upload["parts"], content, skip=(2,))
+    refused = confirm(s3, upload["id"], len(content), sha(content))
+    assert refused.status_code == 400
+    assert leftovers(s3) == NOTHING
+
+
+def test_confirming_before_uploading_is_refused(s3):
+    upload = start(s3, 100).get_json()
+    refused = confirm(s3, upload["id"], 100, "0" * 64)
+    assert refused.status_code == 400 and "Nothing was uploaded" in refused.get_json()["error"]["message"]
+    assert leftovers(s3) == NOTHING
+
+
+def test_someone_elses_upload_does_not_exist(s3):
+    content = s3["content"]
+    upload = start(s3, len(content)).get_json()
+    put(upload["parts"], content)
+    ravi = s3["tokens"]["ravi"]
+    assert confirm(s3, upload["id"], len(content), sha(content), token=ravi).status_code == 404
+    assert s3["client"].delete(f"/api/v1/uploads/{upload['id']}", headers=bearer(ravi)).status_code == 404
+    assert confirm(s3, upload["id"], len(content), sha(content)).status_code == 202
+
+
+def test_cancelled_upload_leaves_nothing(s3):
+    content = os.urandom(12 * MB)
+    upload = start(s3, len(content)).get_json()
+    put(upload["parts"], content, skip=(3,))
+    response = s3["client"].delete(f"/api/v1/uploads/{upload['id']}", headers=bearer(s3["tokens"]["rita"]))
+    assert response.status_code == 204
+    assert leftovers(s3) == NOTHING
+
+
+@pytest.mark.parametrize("size", [100, 12 * MB], ids=["single", "multipart"])
+def test_unconfirmed_uploads_expire_with_their_files(s3, size):
+    content = os.urandom(size)
+    upload = start(s3, size).get_json()
+    put(upload["parts"], content, skip=(2,))
+    with s3["app"].app_context():
+        assert expire_uploads() == []  # not yet
+        later = utcnow() + timedelta(seconds=s3["app"].config["UPLOAD_EXPIRY"]) + timedelta(minutes=11)
+        assert expire_uploads(later) == [upload["id"]]
+    assert leftovers(s3) == NOTHING
+    assert confirm(s3, upload["id"], size, sha(content)).status_code == 404
+
+
+def test_unconfirmed_uploads_per_participant_are_limited(s3):
+    for _ in range(s3["app"].config["MAX_PENDING_UPLOADS"]):
+        assert start(s3, 100).status_code == 201
+    refused = start(s3, 100)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 3000
+    assert "unconfirmed uploads" in refused.get_json()["error"]["message"]
+
+
+def test_quota_is_charged_at_confirmation_and_the_refused_file_removed(s3):
+    with s3["app"].app_context():
+        db.session.execute(db.select(Competition)).scalar_one().daily_limit = 1
+        db.session.commit()
+    content = s3["content"]
+    first, second = start(s3, len(content)).get_json(), start(s3, len(content)).get_json()
+    for upload in (first, second):
+        put(upload["parts"], content)
+    assert confirm(s3, first["id"], len(content), sha(content)).status_code == 202
+    refused = confirm(s3, second["id"], len(content), sha(content))
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert leftovers(s3) == {"submissions": 1, "uploads": 0, "objects": 1, "multipart": 0}
+    assert start(s3, len(content)).status_code == 429  # refused before anything is uploaded
+
+
+def test_announcement_is_checked_before_any_url_is_given(s3):
+    too_big = s3["app"].config["MAX_CONTENT_LENGTH"] + 1
+    assert start(s3, too_big).status_code == 413
+    assert start(s3, 0).status_code == 400
+    with s3["app"].app_context():
+        outsider = make_token(make_user("otto"))
+    assert start(s3, 100, token=outsider).status_code == 403
+    bad = s3["client"].post(
+        f"/api/v1/competitions/{SLUG}/uploads", headers=bearer(s3["tokens"]["rita"]), json={"size": "big"}
+    )
+    assert bad.status_code == 400
+    assert leftovers(s3) == NOTHING
+
+
+def test_reaper_leaves_a_running_confirmation_alone_and_clears_a_crashed_one(s3):
+    content = s3["content"]
+    upload = start(s3, len(content)).get_json()
+    put(upload["parts"], content)
+    app = s3["app"]
+    after_expiry = utcnow() + timedelta(seconds=app.config["UPLOAD_EXPIRY"]) + timedelta(minutes=11)
+    with app.app_context():
+        row = db.session.get(Upload, upload["id"])
+        row.state, row.confirming_since = UploadState.CONFIRMING, after_expiry - timedelta(seconds=5)
+        db.session.commit()
+        assert expire_uploads(after_expiry) == []  # a confirmation started just before the deadline runs on
+        stuck = after_expiry + timedelta(seconds=app.config["JOB_TIMEOUT"])
+        assert expire_uploads(stuck) == [upload["id"]]  # its process died: the reaper cleans up
+    assert leftovers(s3) == NOTHING

@@ -1,0 +1,190 @@
+"""Bulk export for organisers: every submission file of a competition, and their scores, as one zip.
+
+The zip is built in a job, on a temporary file on the worker's disk (memory stays
+flat however large the files), then stored; organisers download it from the
+all-submissions page or with `playground export`. The two latest exports of a
+competition are kept; older ones are removed when a new one is ready.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import shutil
+import tempfile
+import zipfile
+
+from app.extensions import db
+from app.models import Competition, Submission, User
+from app.models.types import utcnow
+from app.models.uploads import ExportStatus, SubmissionExport
+from app.services.queue import enqueue
+from app.services.storage import CHUNK_SIZE, get_storage
+from workers.context import job_context
+
+log = logging.getLogger(__name__)
+EXPORT_JOB = "workers.export.build_export"
+EXPORT_TIMEOUT = 6 * 3600
+KEEP = 2
+# Already compressed: stored as they are rather than deflated again.
+COMPRESSED_SUFFIXES = (".gz", ".parquet", ".zip", ".bz2", ".xz", ".zst")
+SCORE_COLUMNS = [
+    "submission_id",
+    "participant",
+    "status",
+    "baseline",
+    "selected",
+    "public_score",
+    "private_score",
+    "n_public",
+    "n_private",
+    "submitted_at",
+    "finished_at",
+    "file_sha256",
+    "solution_sha256",
+    "scorer",
+    "scorer_version",
+    "error",
+]
+
+
+def request_export(competition: Competition, user: User) -> SubmissionExport:
+    """Start building an export, or return the one already being built."""
+    running = db.session.execute(
+        db.select(SubmissionExport).where(
+            SubmissionExport.competition_id == competition.id, SubmissionExport.status == ExportStatus.BUILDING
+        )
+    ).scalar()
+    if running is not None:
+        return running
+    export = SubmissionExport(competition_id=competition.id, requested_by_id=user.id)
+    db.session.add(export)
+    db.session.commit()
+    enqueue(EXPORT_JOB, export.id, timeout=EXPORT_TIMEOUT)
+    return export
+
+
+def latest_ready(competition: Competition) -> SubmissionExport | None:
+    """The newest export of the competition that can be downloaded."""
+    return db.session.execute(
+        db.select(SubmissionExport)
+        .where(SubmissionExport.competition_id == competition.id, SubmissionExport.status == ExportStatus.READY)
+        .order_by(SubmissionExport.id.desc())
+        .limit(1)
+    ).scalar()
+
+
+def export_view(export: SubmissionExport) -> dict:
+    """An export as the API shows it."""
+    return {
+        "id": export.id,
+        "competition": export.competition.slug,
+        "status": export.status.value,
+        "file_name": export.file_name,
+        "files": export.files,
+        "size": export.size,
+        "sha256": export.sha256,
+        "error": export.error,
+        "requested_at": export.requested_at.isoformat(),
+        "finished_at": export.finished_at.isoformat() if export.finished_at else None,
+        "download_url": f"/api/v1/exports/{export.id}/file" if export.status is ExportStatus.READY else None,
+    }
+
+
+def scores_csv(submissions: list[Submission]) -> str:
+    """Every submission's scores and provenance, one row each, as the organisers' CSV."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(SCORE_COLUMNS)
+    for s in submissions:
+        writer.writerow(
+            [
+                s.id,
+                s.user.username,
+                s.status.value,
+                s.is_baseline,
+                s.selected,
+                s.public_score,
+                s.private_score,
+                s.n_public,
+                s.n_private,
+                s.submitted_at.isoformat(),
+                s.finished_at.isoformat() if s.finished_at else "",
+                s.file_sha256,
+                s.solution_sha256 or "",
+                s.scorer_name or "",
+                s.scorer_version or "",
+                s.error or "",
+            ]
+        )
+    return buffer.getvalue()
+
+
+def member_name(submission: Submission) -> str:
+    """Where a submission's file goes in the zip: its id first, so names never collide."""
+    return f"submissions/{submission.id}-{submission.user.username}-{submission.file_name}"
+
+
+def build_export(export_id: int) -> str | None:
+    """The job: write the zip of every submission file and the scores, store it; returns the final status."""
+    with job_context():
+        export = db.session.get(SubmissionExport, export_id)
+        if export is None or export.status is not ExportStatus.BUILDING:
+            return None
+        try:
+            _build(export)
+        except Exception:
+            log.exception("export %s failed", export_id)
+            db.session.rollback()
+            export.status = ExportStatus.FAILED
+            export.error = "The export could not be built on the platform's side; start it again."
+            export.finished_at = utcnow()
+            db.session.commit()
+            return export.status.value
+        _prune(export.competition)
+        return export.status.value
+
+
+def _build(export: SubmissionExport) -> None:
+    competition = export.competition
+    submissions = list(
+        db.session.execute(
+            db.select(Submission).where(Submission.competition_id == competition.id).order_by(Submission.id)
+        ).scalars()
+    )
+    storage = get_storage()
+    key = f"exports/{competition.slug}/{export.id}/{export.file_name}"
+    with tempfile.TemporaryFile() as spool:
+        with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            archive.writestr("scores.csv", scores_csv(submissions))
+            for submission in submissions:
+                info = zipfile.ZipInfo(member_name(submission), date_time=submission.submitted_at.timetuple()[:6])
+                stored = submission.file_name.lower().endswith(COMPRESSED_SUFFIXES)
+                info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+                with storage.open(submission.file_key) as source, archive.open(info, "w", force_zip64=True) as target:
+                    shutil.copyfileobj(source, target, CHUNK_SIZE)
+        spool.seek(0)
+        written = storage.put(key, spool)
+    export.storage_key = key
+    export.files = len(submissions)
+    export.size, export.sha256 = written.size, written.sha256
+    export.status = ExportStatus.READY
+    export.finished_at = utcnow()
+    db.session.commit()
+
+
+def _prune(competition: Competition) -> None:
+    """Remove exports older than the KEEP newest finished ones, files included."""
+    finished = db.session.execute(
+        db.select(SubmissionExport)
+        .where(SubmissionExport.competition_id == competition.id, SubmissionExport.status != ExportStatus.BUILDING)
+        .order_by(SubmissionExport.id.desc())
+        .offset(KEEP)
+    ).scalars()
+    storage = get_storage()
+    for old in list(finished):
+        if old.storage_key:
+            storage.delete(old.storage_key)
+        db.session.delete(old)
+    db.session.commit()
