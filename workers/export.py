@@ -8,8 +8,6 @@ competition are kept; older ones are removed when a new one is ready.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import shutil
 import tempfile
@@ -20,6 +18,7 @@ from app.models import Competition, Submission, User
 from app.models.types import utcnow
 from app.models.uploads import ExportStatus, SubmissionExport
 from app.services.queue import enqueue
+from app.services.scores_export import scores_csv
 from app.services.storage import CHUNK_SIZE, get_storage
 from workers.context import job_context
 
@@ -29,24 +28,6 @@ EXPORT_TIMEOUT = 6 * 3600
 KEEP = 2
 # Already compressed: stored as they are rather than deflated again.
 COMPRESSED_SUFFIXES = (".gz", ".parquet", ".zip", ".bz2", ".xz", ".zst")
-SCORE_COLUMNS = [
-    "submission_id",
-    "participant",
-    "status",
-    "baseline",
-    "selected",
-    "public_score",
-    "private_score",
-    "n_public",
-    "n_private",
-    "submitted_at",
-    "finished_at",
-    "file_sha256",
-    "solution_sha256",
-    "scorer",
-    "scorer_version",
-    "error",
-]
 
 
 def request_export(competition: Competition, user: User) -> SubmissionExport:
@@ -90,35 +71,6 @@ def export_view(export: SubmissionExport) -> dict:
         "finished_at": export.finished_at.isoformat() if export.finished_at else None,
         "download_url": f"/api/v1/exports/{export.id}/file" if export.status is ExportStatus.READY else None,
     }
-
-
-def scores_csv(submissions: list[Submission]) -> str:
-    """Every submission's scores and provenance, one row each, as the organisers' CSV."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(SCORE_COLUMNS)
-    for s in submissions:
-        writer.writerow(
-            [
-                s.id,
-                s.user.username,
-                s.status.value,
-                s.is_baseline,
-                s.selected,
-                s.public_score,
-                s.private_score,
-                s.n_public,
-                s.n_private,
-                s.submitted_at.isoformat(),
-                s.finished_at.isoformat() if s.finished_at else "",
-                s.file_sha256,
-                s.solution_sha256 or "",
-                s.scorer_name or "",
-                s.scorer_version or "",
-                s.error or "",
-            ]
-        )
-    return buffer.getvalue()
 
 
 def member_name(submission: Submission) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -16,28 +14,9 @@ from app.competitions.forms import BundleForm, DatasetCompetitionForm, SettingsF
 from app.competitions.routes import get_competition, page_context
 from app.extensions import db
 from app.models import DatasetVersion, Rescore, Role, Submission
-from app.services import leaderboards, publishing
+from app.services import leaderboards, publishing, scores_export
 from app.services.bundles import BundleError, import_bundle
 from app.services.queue import enqueue
-
-SCORE_COLUMNS = [
-    "submission_id",
-    "participant",
-    "status",
-    "baseline",
-    "selected",
-    "public_score",
-    "private_score",
-    "n_public",
-    "n_private",
-    "submitted_at",
-    "finished_at",
-    "file_sha256",
-    "solution_sha256",
-    "scorer",
-    "scorer_version",
-    "error",
-]
 
 
 @bp.route("/competitions/new", methods=["GET", "POST"])
@@ -171,32 +150,8 @@ def scores_csv(slug: str):
     rows = db.session.execute(
         db.select(Submission).where(Submission.competition_id == competition.id).order_by(Submission.id)
     ).scalars()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(SCORE_COLUMNS)
-    for s in rows:
-        writer.writerow(
-            [
-                s.id,
-                s.user.username,
-                s.status.value,
-                s.is_baseline,
-                s.selected,
-                s.public_score,
-                s.private_score,
-                s.n_public,
-                s.n_private,
-                s.submitted_at.isoformat(),
-                s.finished_at.isoformat() if s.finished_at else "",
-                s.file_sha256,
-                s.solution_sha256 or "",
-                s.scorer_name or "",
-                s.scorer_version or "",
-                s.error or "",
-            ]
-        )
     return Response(
-        buffer.getvalue(),
+        scores_export.scores_csv(rows),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{competition.slug}-scores.csv"'},
     )

@@ -70,6 +70,24 @@ def curve_figures(details: dict | None, sides: tuple[str, ...]) -> list[dict]:
     return figures
 
 
+def shaded_ranges(ranges: list[tuple[int, int]]) -> list[dict]:
+    """Lumisection ranges (inclusive) shaded red across a chart, as bad ones are drawn."""
+    return [
+        {
+            "type": "rect",
+            "xref": "x",
+            "yref": "paper",
+            "x0": first - 0.5,
+            "x1": last + 0.5,
+            "y0": 0,
+            "y1": 1,
+            "fillcolor": "rgba(220, 53, 69, 0.2)",
+            "line": {"width": 0},
+        }
+        for first, last in ranges
+    ]
+
+
 def run_conditions(run, bad_ranges: list[tuple[int, int]]) -> dict:
     """Per-lumisection recorded luminosity, pileup and DCS state of a run, with its bad ranges shaded."""
     numbers, recorded, pileup, dcs = [], [], [], []
@@ -91,20 +109,7 @@ def run_conditions(run, bad_ranges: list[tuple[int, int]]) -> dict:
             "marker": {"size": 4},
         },
     ]
-    shapes = [
-        {
-            "type": "rect",
-            "xref": "x",
-            "yref": "paper",
-            "x0": first - 0.5,
-            "x1": last + 0.5,
-            "y0": 0,
-            "y1": 1,
-            "fillcolor": "rgba(220, 53, 69, 0.2)",
-            "line": {"width": 0},
-        }
-        for first, last in bad_ranges
-    ]
+    shapes = shaded_ranges(bad_ranges)
     layout = LAYOUT | {
         "xaxis": {"title": {"text": "lumisection"}, "domain": [0, 0.9]},
         "yaxis": {"title": {"text": "recorded luminosity"}},

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from app.models import DatasetFile, DatasetVersion, FileKind
+from app.services.charts import shaded_ranges
 from app.services.monitoring_elements import histogram
 from app.services.storage import get_storage
 
@@ -133,20 +134,7 @@ def run_figure(run: pd.DataFrame) -> dict:
         if index:
             trace["yaxis"] = "y2"
         traces.append(trace)
-    shapes = [
-        {
-            "type": "rect",
-            "xref": "x",
-            "yref": "paper",
-            "x0": first - 0.5,
-            "x1": last + 0.5,
-            "y0": 0,
-            "y1": 1,
-            "fillcolor": "rgba(220, 53, 69, 0.2)",
-            "line": {"width": 0},
-        }
-        for first, last in bad_spans(run)
-    ]
+    shapes = shaded_ranges(bad_spans(run))
     layout = LAYOUT | {
         "xaxis": {"title": {"text": "lumisection"}},
         "yaxis": {"title": {"text": traces[0]["name"] if traces else ""}},

@@ -17,11 +17,10 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from app.extensions import db
-from app.models import Competition, DatasetVersion, FileKind, Submission, User
+from app.models import Competition, DatasetVersion, Submission, User
 from app.models.types import utcnow
-from app.services import publishing, submissions
+from app.services import dataset_views, publishing, submissions
 from app.services.bundles import import_bundle
-from app.services.storage import get_storage
 from baselines import isolation_forest, logistic_regression, random_baseline
 from baselines.common import features as baseline_features
 
@@ -61,9 +60,7 @@ class Entry:
 
 
 def _read(version: DatasetVersion, name: str) -> pd.DataFrame:
-    file = next(f for f in version.files if f.name == name and f.kind is FileKind.PUBLIC)
-    with get_storage().open(file.storage_key) as handle:
-        return pd.read_csv(io.BytesIO(handle.read()))
+    return dataset_views.read_file(next(f for f in version.public_files if f.name == name))
 
 
 def _submit(competition: Competition, entries: list[Entry], test: pd.DataFrame) -> list[Submission]:
