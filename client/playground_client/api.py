@@ -32,6 +32,8 @@ from playground_client import transfer
 from playground_client.models import Competition, Export, LeaderboardRow, PublicFile, Submission
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# Retry-After counts whole seconds, rounded down: 0 means "within the second", not "at once".
+MIN_RETRY_AFTER = 1.0
 CONNECTION_RETRIES = 2
 DIRECT_UPLOADS_UNAVAILABLE = "direct_uploads_unavailable"
 UPLOAD_THREADS = 8
@@ -409,9 +411,10 @@ def _backoff(attempt: int) -> float:
 
 
 def _retry_after(response: requests.Response) -> float | None:
+    """The server's Retry-After in seconds, at least MIN_RETRY_AFTER; None when absent or a date."""
     value = response.headers.get("Retry-After", "")
     try:
-        return max(0.0, float(value))
+        return max(MIN_RETRY_AFTER, float(value))
     except ValueError:
         return None  # an HTTP date: rare enough to use the back-off instead
 

@@ -157,6 +157,14 @@ def test_429_is_retried_after_the_servers_retry_after(flaky):
     assert waited == [3.0, 1.0] and server.calls == 3
 
 
+def test_retry_after_zero_waits_a_second_rather_than_hammering(flaky):
+    """A window that resets within the second is announced as 0: retrying at once would use up every retry."""
+    server = flaky((429, {"Retry-After": "0"}), (429, {"Retry-After": "0"}))
+    client, waited = _client(server.url)
+    assert client.me()["username"] == "rita"
+    assert waited == [1.0, 1.0]
+
+
 def test_503_without_retry_after_backs_off_exponentially(flaky):
     server = flaky((503, {}), (503, {}), (503, {}))
     client, waited = _client(server.url)
