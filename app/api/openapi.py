@@ -409,6 +409,11 @@ TRANSFER_SCHEMAS = {
             "offset": {"type": "integer", "description": "first byte of the file in this part"},
             "size": {"type": "integer"},
             "url": {"type": "string", "description": "presigned URL to PUT exactly these bytes to"},
+            "headers": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "headers the PUT must carry as given (the checksums announced, signed into the URL)",
+            },
         },
     },
     "Upload": {
@@ -470,6 +475,24 @@ def _transfer_paths() -> dict:
                             "file_name": {"type": "string"},
                             "size": {"type": "integer", "minimum": 1},
                             "description": {"type": "string"},
+                            "sha256": {
+                                "type": "string",
+                                "pattern": "^[0-9a-fA-F]{64}$",
+                                "description": "optional: the file's SHA-256, for the store to check a single PUT",
+                            },
+                            "parts": {
+                                "type": "array",
+                                "description": "optional: the parts to send, in order, each with its CRC32 for the "
+                                "store to check on arrival; every part but the last at least 5 MiB",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["size", "crc32"],
+                                    "properties": {
+                                        "size": {"type": "integer", "minimum": 1},
+                                        "crc32": {"type": "string", "description": "4 bytes, big-endian, base64"},
+                                    },
+                                },
+                            },
                         },
                     }
                 ),

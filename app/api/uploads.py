@@ -41,9 +41,21 @@ def start_upload(slug: str):
     description = body.get("description") or ""
     if not isinstance(description, str):
         return api_error(400, "description must be a string.")
+    announcement = _announcement(body)
+    if announcement is None:
+        return api_error(
+            400,
+            'Checksums are optional: "sha256" as a string, and "parts" as a list of '
+            '{"size": <bytes>, "crc32": "<base64>"}, one per part, in order.',
+        )
     try:
         upload, parts = uploads.start(
-            competition, api_user(), file_name=body["file_name"], size=body["size"], description=description
+            competition,
+            api_user(),
+            file_name=body["file_name"],
+            size=body["size"],
+            description=description,
+            announcement=announcement,
         )
     except uploads.DirectUploadsUnavailable:
         return api_error(
@@ -61,6 +73,21 @@ def start_upload(slug: str):
         parts=[part.as_dict() for part in parts],
         complete_url=f"/api/v1/uploads/{upload.id}/complete",
     ), 201
+
+
+def _announcement(body: dict) -> uploads.Announcement | None:
+    """The optional checksums of an upload's announcement, or None when they are not of the documented shape."""
+    sha256, parts = body.get("sha256"), body.get("parts") or []
+    if sha256 is not None and not isinstance(sha256, str):
+        return None
+    if not isinstance(parts, list) or not all(
+        isinstance(part, dict) and _integer(part.get("size")) is not None and isinstance(part.get("crc32"), str)
+        for part in parts
+    ):
+        return None
+    return uploads.Announcement(
+        sha256=sha256.lower() if sha256 else None, parts=tuple((part["size"], part["crc32"]) for part in parts)
+    )
 
 
 @bp.post("/uploads/<upload_id>/complete")

@@ -7,6 +7,7 @@ record provenance without reading a file twice.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import tempfile
@@ -75,12 +76,24 @@ class Storage(Protocol):
     def read_range(self, key: str, start: int, length: int) -> bytes: ...
 
 
+@dataclass(frozen=True)
+class PresignedPut:
+    """A URL to PUT bytes to, and the headers the PUT must carry (signed into the URL: the store checks them)."""
+
+    url: str
+    headers: dict[str, str]
+
+
 class DirectUploads(Protocol):
     """What a backend offers when clients can upload to it straight, through presigned URLs."""
 
-    def presigned_put(self, key: str, *, expires_in: int) -> str: ...
-    def start_multipart(self, key: str) -> str: ...
-    def presigned_part(self, key: str, multipart_id: str, number: int, *, expires_in: int) -> str: ...
+    def presigned_put(
+        self, key: str, *, expires_in: int, sha256: str | None = None, crc32: str | None = None
+    ) -> PresignedPut: ...
+    def start_multipart(self, key: str, *, crc32_parts: bool = False) -> str: ...
+    def presigned_part(
+        self, key: str, multipart_id: str, number: int, *, expires_in: int, crc32: str | None = None
+    ) -> PresignedPut: ...
     def complete_multipart(self, key: str, multipart_id: str) -> None: ...
     def abort_multipart(self, key: str, multipart_id: str) -> None: ...
 
@@ -248,19 +261,47 @@ class S3Storage:
         with response["Body"] as body:
             return body.read()
 
-    def presigned_put(self, key: str, *, expires_in: int) -> str:
-        """A URL a client PUTs the whole object to, valid for expires_in seconds."""
+    def presigned_put(
+        self, key: str, *, expires_in: int, sha256: str | None = None, crc32: str | None = None
+    ) -> PresignedPut:
+        """A URL a client PUTs the whole object to, valid for expires_in seconds.
+
+        With the file's sha256 (hex), or else its crc32 (base64), the PUT must carry that
+        checksum and the store refuses a body that does not match it.
+        """
         params = {"Bucket": self.bucket, "Key": self._key(key)}
-        return self.client.generate_presigned_url("put_object", Params=params, ExpiresIn=expires_in)
+        if sha256:
+            params["ChecksumSHA256"] = _base64_of_hex(sha256)
+        elif crc32:
+            params["ChecksumCRC32"] = crc32
+        return self._presign("put_object", params, expires_in)
 
-    def start_multipart(self, key: str) -> str:
-        """Begin a multipart upload of the object; returns its upload id."""
-        return self.client.create_multipart_upload(Bucket=self.bucket, Key=self._key(key))["UploadId"]
+    def start_multipart(self, key: str, *, crc32_parts: bool = False) -> str:
+        """Begin a multipart upload of the object; returns its upload id.
 
-    def presigned_part(self, key: str, multipart_id: str, number: int, *, expires_in: int) -> str:
-        """A URL a client PUTs part number (from 1) of a multipart upload to."""
+        With crc32_parts, every part carries its CRC32, which the store checks on arrival.
+        """
+        extra = {"ChecksumAlgorithm": "CRC32"} if crc32_parts else {}
+        return self.client.create_multipart_upload(Bucket=self.bucket, Key=self._key(key), **extra)["UploadId"]
+
+    def presigned_part(
+        self, key: str, multipart_id: str, number: int, *, expires_in: int, crc32: str | None = None
+    ) -> PresignedPut:
+        """A URL a client PUTs part number (from 1) of a multipart upload to; with crc32 (base64), checked."""
         params = {"Bucket": self.bucket, "Key": self._key(key), "UploadId": multipart_id, "PartNumber": number}
-        return self.client.generate_presigned_url("upload_part", Params=params, ExpiresIn=expires_in)
+        if crc32:
+            params["ChecksumCRC32"] = crc32
+        return self._presign("upload_part", params, expires_in)
+
+    def _presign(self, operation: str, params: dict, expires_in: int) -> PresignedPut:
+        url = self.client.generate_presigned_url(operation, Params=params, ExpiresIn=expires_in)
+        # Checksums are signed headers (Signature V4), so the PUT must send them as given here.
+        headers = {
+            name: params[field]
+            for field, name in (("ChecksumSHA256", "x-amz-checksum-sha256"), ("ChecksumCRC32", "x-amz-checksum-crc32"))
+            if field in params
+        }
+        return PresignedPut(url, headers)
 
     def complete_multipart(self, key: str, multipart_id: str) -> None:
         """Assemble the object from the parts the store received (not from what a client claims it sent)."""
@@ -270,7 +311,12 @@ class S3Storage:
         paginator = self.client.get_paginator("list_parts")
         try:
             for page in paginator.paginate(Bucket=self.bucket, Key=self._key(key), UploadId=multipart_id):
-                parts += [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in page.get("Parts", [])]
+                # A part sent with a checksum is listed with it, and the store wants it back on completion.
+                parts += [
+                    {"PartNumber": p["PartNumber"], "ETag": p["ETag"]}
+                    | ({"ChecksumCRC32": p["ChecksumCRC32"]} if p.get("ChecksumCRC32") else {})
+                    for p in page.get("Parts", [])
+                ]
             if not parts:
                 raise FileNotFoundError(f"no part of {key!r} was uploaded")
             self.client.complete_multipart_upload(
@@ -291,6 +337,10 @@ class S3Storage:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") not in ("NoSuchUpload", "404"):
                 raise
+
+
+def _base64_of_hex(digest: str) -> str:
+    return base64.b64encode(bytes.fromhex(digest)).decode()
 
 
 class _CountingReader:

@@ -11,10 +11,11 @@ upload row; an upload nobody confirms expires and the reaper removes it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import itertools
 import math
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -29,8 +30,10 @@ from app.services.storage import StoredFile, accepts_direct_uploads, get_storage
 from app.services.submissions import SubmissionRefused
 
 MIN_PART_SIZE = 5 * 1024 * 1024  # S3's smallest part but the last
+MAX_PART_SIZE = 5 * 1024**3  # and its largest
 MAX_PARTS = 1000  # S3 allows 10,000; fewer, larger parts keep the list of URLs short
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
+CRC32 = re.compile(r"^[A-Za-z0-9+/]{6}==$")  # four bytes, big-endian, in base64, as S3 writes them
 # A PUT that began just before its URL expired may still be running; its upload is kept this much longer.
 EXPIRY_GRACE = timedelta(minutes=10)
 VERIFY_CHUNK = 4 * 1024 * 1024  # what is in memory at once while a stored file is checked
@@ -40,18 +43,32 @@ class DirectUploadsUnavailable(Exception):
     """The storage backend takes no direct uploads (the filesystem): post the file to the API instead."""
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Part:
-    """One byte range of the file and the URL to PUT it to."""
+    """One byte range of the file, the URL to PUT it to, and the headers that PUT must carry."""
 
     number: int
     offset: int
     size: int
     url: str
+    headers: dict[str, str]
 
     def as_dict(self) -> dict:
         """The part as the API hands it out."""
-        return {"number": self.number, "offset": self.offset, "size": self.size, "url": self.url}
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Announcement:
+    """What a client may say of its file before sending it: its sha256, and its parts with their CRC32s.
+
+    Checksums known up front are signed into the presigned URLs, so the store itself
+    refuses a part (or a whole file) that arrives damaged, and the client sends again
+    only that part. They change nothing of the server's own check on confirmation.
+    """
+
+    sha256: str | None = None
+    parts: tuple[tuple[int, str], ...] = ()  # (size, crc32 in base64) of each part, in order
 
 
 def plan_parts(size: int, part_size: int) -> list[tuple[int, int]]:
@@ -60,13 +77,43 @@ def plan_parts(size: int, part_size: int) -> list[tuple[int, int]]:
     return [(offset, min(part_size, size - offset)) for offset in range(0, size, part_size)]
 
 
+def check_announcement(size: int, announcement: Announcement) -> None:
+    """Refuse checksums or parts that cannot describe a file of size bytes, saying what is wrong."""
+    if announcement.sha256 is not None and not SHA256.match(announcement.sha256):
+        raise SubmissionRefused("sha256 must be the file's SHA-256 as 64 hexadecimal digits.")
+    parts = announcement.parts
+    if not parts:
+        return
+    if len(parts) > MAX_PARTS:
+        raise SubmissionRefused(f"{len(parts)} parts announced; at most {MAX_PARTS}: make them larger.")
+    total = sum(part_size for part_size, _ in parts)
+    if total != size:
+        raise SubmissionRefused(f"The parts announced add up to {total} bytes, not the {size} of the file.")
+    for number, (part_size, crc32) in enumerate(parts, start=1):
+        last = number == len(parts)
+        if part_size > MAX_PART_SIZE or (part_size < MIN_PART_SIZE and not last) or part_size <= 0:
+            raise SubmissionRefused(
+                f"Part {number} has {part_size} bytes: every part but the last needs at least {MIN_PART_SIZE} "
+                f"and none may have more than {MAX_PART_SIZE}."
+            )
+        if not CRC32.match(crc32):
+            raise SubmissionRefused(f"Part {number}: crc32 must be the part's CRC32 as 4 bytes in base64.")
+
+
 def start(
-    competition: Competition, user: User, *, file_name: str, size: int, description: str = ""
+    competition: Competition,
+    user: User,
+    *,
+    file_name: str,
+    size: int,
+    description: str = "",
+    announcement: Announcement = Announcement(),
 ) -> tuple[Upload, list[Part]]:
     """Open a direct upload: check the participant may submit, then hand out presigned URLs.
 
-    Returns (upload, parts). Raises DirectUploadsUnavailable on the filesystem backend
-    and SubmissionRefused when the file or the participant is refused.
+    Parts follow the announcement when it has them (checksummed), else the server's
+    own plan. Returns (upload, parts). Raises DirectUploadsUnavailable on the filesystem
+    backend and SubmissionRefused when the file or the participant is refused.
     """
     storage = get_storage()
     if not accepts_direct_uploads(storage):
@@ -76,6 +123,7 @@ def start(
         raise SubmissionRefused(f"The file is larger than {limit // (1024 * 1024)} MB, the largest accepted.", 413)
     if size <= 0:
         raise SubmissionRefused("The file is empty.")
+    check_announcement(size, announcement)
     now = utcnow()
     participation = submissions.check_can_submit(competition, user, now)
     _check_pending(participation.id, now)
@@ -97,7 +145,7 @@ def start(
     db.session.add(upload)
     db.session.commit()
     try:
-        parts = _presign(storage, upload, expiry)
+        parts = _presign(storage, upload, expiry, announcement)
     except Exception as error:
         current_app.logger.exception("could not open direct upload %s", upload.id)
         _forget(upload.id)
@@ -122,21 +170,28 @@ def _check_pending(participation_id: int, now: datetime) -> None:
         )
 
 
-def _presign(storage, upload: Upload, expiry: int) -> list[Part]:
-    part_size = current_app.config["UPLOAD_PART_SIZE"]
-    if upload.size <= max(part_size, current_app.config["UPLOAD_MULTIPART_THRESHOLD"]):
-        return [Part(1, 0, upload.size, storage.presigned_put(upload.storage_key, expires_in=expiry))]
-    upload.multipart_id = storage.start_multipart(upload.storage_key)
-    db.session.commit()
-    return [
-        Part(
-            number,
-            offset,
-            length,
-            storage.presigned_part(upload.storage_key, upload.multipart_id, number, expires_in=expiry),
+def _presign(storage, upload: Upload, expiry: int, announcement: Announcement) -> list[Part]:
+    if announcement.parts:
+        sizes = [part_size for part_size, _ in announcement.parts]
+        checksums: list[str | None] = [crc32 for _, crc32 in announcement.parts]
+    else:
+        part_size = current_app.config["UPLOAD_PART_SIZE"]
+        single = upload.size <= max(part_size, current_app.config["UPLOAD_MULTIPART_THRESHOLD"])
+        sizes = [upload.size] if single else [length for _, length in plan_parts(upload.size, part_size)]
+        checksums = [None] * len(sizes)
+    if len(sizes) == 1:
+        put = storage.presigned_put(
+            upload.storage_key, expires_in=expiry, sha256=announcement.sha256, crc32=checksums[0]
         )
-        for number, (offset, length) in enumerate(plan_parts(upload.size, part_size), start=1)
-    ]
+        return [Part(1, 0, upload.size, put.url, put.headers)]
+    upload.multipart_id = storage.start_multipart(upload.storage_key, crc32_parts=bool(announcement.parts))
+    db.session.commit()
+    parts = []
+    offsets = itertools.accumulate(sizes[:-1], initial=0)
+    for number, (offset, length, crc32) in enumerate(zip(offsets, sizes, checksums, strict=True), start=1):
+        put = storage.presigned_part(upload.storage_key, upload.multipart_id, number, expires_in=expiry, crc32=crc32)
+        parts.append(Part(number, offset, length, put.url, put.headers))
+    return parts
 
 
 def get_own(upload_id: str, user: User) -> Upload | None:

@@ -14,7 +14,6 @@ Every refusal raises ApiError carrying the server's own message. Calls answered
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import re
 import threading
 import time
@@ -281,16 +280,29 @@ class Client:
             return self.request("POST", f"/competitions/{slug}/submissions", body=body, headers=headers).json()
 
     def _submit_direct(self, slug: str, file: Path, description: str) -> dict[str, Any]:
-        """Ask for presigned URLs, upload straight to the store while hashing, then confirm size and sha256."""
+        """Checksum the file, ask for presigned URLs, upload straight to the store, then confirm size and sha256.
+
+        The checksums go with the announcement: the store checks each part's CRC32 (or a
+        single PUT's sha256) as it arrives, and the server checks the whole file's sha256
+        on confirmation. A file sent in parts is hashed while its parts are on their way.
+        """
         size = file.stat().st_size
-        announced = {"file_name": file.name, "size": size, "description": description}
+        sizes = transfer.plan_parts(size)
+        single = len(sizes) == 1
+        sha256, crc32s = transfer.file_checksums(file, sizes, sha256=single, progress=self.progress)
+        announced = {
+            "file_name": file.name,
+            "size": size,
+            "description": description,
+            "parts": [{"size": part_size, "crc32": crc32} for part_size, crc32 in zip(sizes, crc32s, strict=True)],
+        } | ({"sha256": sha256} if sha256 else {})
         upload = self.request("POST", f"/competitions/{slug}/uploads", json=announced).json()
         try:
-            with transfer.progress_bar(size, f"uploading {file.name}", self.progress) as bar:
-                if len(upload["parts"]) == 1:
-                    sha256 = self._put_streamed(file, upload["parts"][0], bar)
-                else:
-                    sha256 = self._put_in_parts(file, upload["parts"], bar)
+            with ThreadPoolExecutor(max_workers=1) as hasher:
+                hashing = None if sha256 else hasher.submit(transfer.file_sha256, file, progress=False)
+                with transfer.progress_bar(size, f"uploading {file.name}", self.progress) as bar:
+                    self._put_parts(file, upload["parts"], bar)
+                sha256 = sha256 or hashing.result()
             confirmation = {"size": size, "sha256": sha256}
             return self.request("POST", f"/uploads/{upload['id']}/complete", json=confirmation).json()
         except BaseException:
@@ -299,32 +311,24 @@ class Client:
                 self.request("DELETE", f"/uploads/{upload['id']}")
             raise
 
-    def _put(self, url: str, body: Callable[[], Any]) -> None:
-        response = self._send(self._store(), "PUT", url, body=body)
+    def _put(self, part: dict[str, Any], body: Callable[[], Any]) -> None:
+        response = self._send(self._store(), "PUT", part["url"], body=body, headers=part.get("headers") or {})
         if response.status_code >= 400:
             raise ApiError(response.status_code, "storage_error", _store_message(response))
 
-    def _put_streamed(self, file: Path, part: dict[str, Any], bar) -> str:
-        """One PUT streamed from disk, hashed meanwhile by a second read from the page cache; returns the sha256."""
+    def _put_parts(self, file: Path, parts: list[dict[str, Any]], bar) -> None:
+        """A lone part streamed from disk; several sent UPLOAD_THREADS at a time, at most that many in memory."""
+        if len(parts) == 1:
 
-        def body() -> transfer.FileSlice:
-            bar.reset()  # a retry starts again from the beginning
-            return transfer.FileSlice(file, 0, part["size"], bar.update)
+            def body() -> transfer.FileSlice:
+                bar.reset()  # a retry starts again from the beginning
+                return transfer.FileSlice(file, 0, parts[0]["size"], bar.update)
 
-        with ThreadPoolExecutor(max_workers=1) as hasher:
-            sha256 = hasher.submit(transfer.file_sha256, file, progress=False)
-            self._put(part["url"], body)
-            return sha256.result()
-
-    def _put_in_parts(self, file: Path, parts: list[dict[str, Any]], bar) -> str:
-        """Parts read in order (and hashed as they are read), sent UPLOAD_THREADS at a time; returns the sha256.
-
-        At most UPLOAD_THREADS parts are in memory at once.
-        """
-        digest = hashlib.sha256()
+            self._put(parts[0], body)
+            return
 
         def put(part: dict[str, Any], data: bytes) -> None:
-            self._put(part["url"], lambda: data)
+            self._put(part, lambda: data)
             bar.update(len(data))
 
         in_flight: deque[Future] = deque()
@@ -334,16 +338,13 @@ class Client:
                     if len(in_flight) >= UPLOAD_THREADS:
                         in_flight.popleft().result()
                     handle.seek(part["offset"])
-                    data = handle.read(part["size"])
-                    digest.update(data)
-                    in_flight.append(pool.submit(put, part, data))
+                    in_flight.append(pool.submit(put, part, handle.read(part["size"])))
                 while in_flight:
                     in_flight.popleft().result()
             except BaseException:
                 for future in in_flight:
                     future.cancel()
                 raise
-        return digest.hexdigest()
 
     def submission(self, submission_id: int) -> Submission:
         """A submission's status and scores."""

@@ -6,8 +6,10 @@ arrive, uploads are read from disk as the connection takes them.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -15,6 +17,9 @@ from typing import BinaryIO
 from tqdm import tqdm
 
 CHUNK = 1024 * 1024
+MULTIPART_THRESHOLD = 100 * 1024 * 1024  # files up to this size go up in one PUT
+PART_SIZE = 16 * 1024 * 1024  # larger ones in parts of this size (S3 takes 5 MiB to 5 GiB)...
+MAX_PARTS = 1000  # ...and at most this many (the server's limit)
 
 
 def progress_bar(total: int, description: str, enabled: bool | None, initial: int = 0) -> tqdm:
@@ -40,6 +45,38 @@ def file_sha256(path: Path, *, progress: bool | None = None) -> str:
             digest.update(chunk)
             bar.update(len(chunk))
     return digest.hexdigest()
+
+
+def plan_parts(size: int) -> list[int]:
+    """The sizes of the parts a file of size bytes is uploaded in: one up to MULTIPART_THRESHOLD, else PART_SIZE.
+
+    Parts grow past PART_SIZE so that a file never has more than MAX_PARTS of them.
+    """
+    if size <= MULTIPART_THRESHOLD:
+        return [size]
+    part_size = max(PART_SIZE, -(-size // MAX_PARTS))
+    return [min(part_size, size - offset) for offset in range(0, size, part_size)]
+
+
+def file_checksums(
+    path: Path, part_sizes: list[int], *, sha256: bool = True, progress: bool | None = None
+) -> tuple[str | None, list[str]]:
+    """The file's SHA-256 (hex; None unless asked for) and the CRC32 of each part (big-endian, base64, as S3 has it)."""
+    digest = hashlib.sha256() if sha256 else None
+    crc32s = []
+    with path.open("rb") as handle, progress_bar(sum(part_sizes), f"checksumming {path.name}", progress) as bar:
+        for part_size in part_sizes:
+            crc, left = 0, part_size
+            while left and (chunk := handle.read(min(CHUNK, left))):
+                if digest is not None:
+                    digest.update(chunk)
+                crc = zlib.crc32(chunk, crc)
+                left -= len(chunk)
+                bar.update(len(chunk))
+            if left:
+                raise ValueError(f"{path} changed while it was read: {left} bytes fewer than expected")
+            crc32s.append(base64.b64encode(crc.to_bytes(4, "big")).decode())
+    return (digest.hexdigest() if digest is not None else None), crc32s
 
 
 def safe_name(name: str) -> str:

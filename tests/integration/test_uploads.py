@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import itertools
 import os
+import zlib
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
@@ -52,16 +56,33 @@ def s3(database_url, tmp_path, s3_bucket):
         "s3": boto3.client("s3", endpoint_url=endpoint),
         "bucket": bucket,
     }
+    app.extensions["job_queue"].join()  # scoring of what a test confirmed ends before its database goes
     with app.app_context():
         db.engine.dispose()
 
 
-def start(s3, size: int, token: str | None = None, name: str = "p.csv"):
+def start(s3, size: int, token: str | None = None, name: str = "p.csv", **checksums):
     return s3["client"].post(
         f"/api/v1/competitions/{SLUG}/uploads",
         headers=bearer(token or s3["tokens"]["rita"]),
-        json={"file_name": name, "size": size, "description": "direct"},
+        json={"file_name": name, "size": size, "description": "direct", **checksums},
     )
+
+
+def crc32(data: bytes) -> str:
+    return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+
+
+def announced_parts(content: bytes, sizes: list[int]) -> list[dict]:
+    offsets = itertools.accumulate(sizes[:-1], initial=0)
+    return [
+        {"size": size, "crc32": crc32(content[offset : offset + size])}
+        for offset, size in zip(offsets, sizes, strict=True)
+    ]
+
+
+def signed_headers(url: str) -> set[str]:
+    return set(parse_qs(urlsplit(url).query)["X-Amz-SignedHeaders"][0].split(";"))
 
 
 def put(parts: list[dict], content: bytes, skip: tuple[int, ...] = ()) -> None:
@@ -69,7 +90,8 @@ def put(parts: list[dict], content: bytes, skip: tuple[int, ...] = ()) -> None:
         if part["number"] in skip:
             continue
         piece = content[part["offset"] : part["offset"] + part["size"]]
-        assert requests.put(part["url"], data=piece, timeout=60).status_code == 200
+        response = requests.put(part["url"], data=piece, headers=part["headers"], timeout=60)
+        assert response.status_code == 200
 
 
 def confirm(s3, upload_id: str, size: int, sha256: str, token: str | None = None):
@@ -133,6 +155,57 @@ def test_large_file_goes_up_in_parts_the_store_assembles(s3):
         key = db.session.get(Submission, accepted.get_json()["id"]).file_key
         assert get_storage().read_range(key, 5 * MB - 2, 4) == content[5 * MB - 2 : 5 * MB + 2]
     assert leftovers(s3)["multipart"] == 0
+
+
+def test_announced_parts_carry_their_crc32_for_the_store_to_check(s3):
+    content = os.urandom(13 * MB)
+    sizes = [6 * MB, 6 * MB, 1 * MB]  # the client's plan, not the server's 5 MB parts
+    started = start(s3, len(content), parts=announced_parts(content, sizes), sha256=sha(content))
+    assert started.status_code == 201, started.get_json()
+    parts = started.get_json()["parts"]
+    assert [(p["offset"], p["size"]) for p in parts] == [(0, 6 * MB), (6 * MB, 6 * MB), (12 * MB, MB)]
+    for part in parts:
+        piece = content[part["offset"] : part["offset"] + part["size"]]
+        assert part["headers"] == {"x-amz-checksum-crc32": crc32(piece)}
+        assert "x-amz-checksum-crc32" in signed_headers(part["url"])  # the PUT cannot leave it out or change it
+    (listed,) = s3["s3"].list_multipart_uploads(Bucket=s3["bucket"])["Uploads"]
+    assert listed["ChecksumAlgorithm"] == "CRC32"
+    put(parts, content)
+    accepted = confirm(s3, started.get_json()["id"], len(content), sha(content))
+    assert accepted.status_code == 202, accepted.get_json()
+    with s3["app"].app_context():
+        key = db.session.get(Submission, accepted.get_json()["id"]).file_key
+        assert get_storage().read_range(key, 6 * MB - 1, 2) == content[6 * MB - 1 : 6 * MB + 1]
+    assert leftovers(s3)["multipart"] == 0
+
+
+def test_a_single_put_announced_with_its_sha256_must_carry_it(s3):
+    content = s3["content"]
+    upload = start(s3, len(content), sha256=sha(content), parts=announced_parts(content, [len(content)])).get_json()
+    (part,) = upload["parts"]
+    assert part["headers"] == {"x-amz-checksum-sha256": base64.b64encode(hashlib.sha256(content).digest()).decode()}
+    assert "x-amz-checksum-sha256" in signed_headers(part["url"])
+    put(upload["parts"], content)
+    assert confirm(s3, upload["id"], len(content), sha(content)).status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("checksums", "message"),
+    [
+        ({"sha256": "abc"}, "64"),
+        ({"sha256": 12}, "optional"),
+        ({"parts": "all"}, "optional"),
+        ({"parts": [{"size": 13 * MB}]}, "optional"),
+        ({"parts": [{"size": 12 * MB, "crc32": "AAAAAA=="}]}, "add up to"),
+        ({"parts": [{"size": MB, "crc32": "AAAAAA=="}, {"size": 12 * MB, "crc32": "AAAAAA=="}]}, "at least"),
+        ({"parts": [{"size": 13 * MB, "crc32": "not a crc"}]}, "CRC32"),
+    ],
+)
+def test_malformed_checksums_are_refused_before_any_url_is_given(s3, checksums, message):
+    refused = start(s3, 13 * MB, **checksums)
+    assert refused.status_code == 400
+    assert message in refused.get_json()["error"]["message"]
+    assert leftovers(s3) == NOTHING
 
 
 def test_tampered_content_is_refused_and_leaves_nothing(s3):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import subprocess
 import sys
 import threading
+import zlib
 from collections.abc import Iterator
 
 import pytest
@@ -14,7 +17,7 @@ from flask import Flask, jsonify, request
 from playground_client import ApiError, Client, config
 from playground_client.cli import main
 from playground_client.models import Competition, Submission
-from playground_client.transfer import FileSlice, MultipartBody, safe_name
+from playground_client.transfer import FileSlice, MultipartBody, file_checksums, plan_parts, safe_name
 from werkzeug.formparser import parse_form_data
 from werkzeug.serving import make_server
 
@@ -60,6 +63,41 @@ def test_file_slice_reads_its_range_only(tmp_path):
     path.write_bytes(bytes(range(256)) * 10)
     piece = FileSlice(path, 100, 50)
     assert len(piece) == 50 and b"".join(piece) == (bytes(range(256)) * 10)[100:150]
+
+
+MB = 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("size", "sizes"),
+    [
+        (1, [1]),
+        (100 * MB, [100 * MB]),  # one PUT up to the threshold
+        (100 * MB + 1, [16 * MB] * 6 + [4 * MB + 1]),
+        (20_000 * MB, [20 * MB] * 1000),  # parts grow rather than pass 1,000
+    ],
+)
+def test_large_files_are_planned_in_parts_s3_accepts(size, sizes):
+    assert plan_parts(size) == sizes
+
+
+def test_checksums_are_the_files_sha256_and_each_parts_crc32(tmp_path):
+    content = bytes(range(256)) * 12_289  # parts that end inside a read block
+    path = tmp_path / "p.csv"
+    path.write_bytes(content)
+    sizes = [1_000_000, 1_500_000, len(content) - 2_500_000]
+    sha256, crc32s = file_checksums(path, sizes, progress=False)
+    assert sha256 == hashlib.sha256(content).hexdigest()
+    pieces = [content[:1_000_000], content[1_000_000:2_500_000], content[2_500_000:]]
+    assert crc32s == [base64.b64encode(zlib.crc32(piece).to_bytes(4, "big")).decode() for piece in pieces]
+    assert file_checksums(path, sizes, sha256=False, progress=False) == (None, crc32s)
+
+
+def test_checksums_refuse_a_file_shorter_than_planned(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_bytes(b"id,label\n")
+    with pytest.raises(ValueError, match="changed while it was read"):
+        file_checksums(path, [100], progress=False)
 
 
 def test_server_file_names_cannot_leave_the_download_folder():
