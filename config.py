@@ -64,6 +64,8 @@ class Config:
         self.REDIS_URL = env.get("REDIS_URL") or None
         self.STORAGE_URL = env.get("STORAGE_URL") or f"file://{INSTANCE_DIR / 'storage'}"
         self.S3_ENDPOINT_URL = env.get("S3_ENDPOINT_URL") or None
+        self.TRUSTED_PROXIES = int(env.get("TRUSTED_PROXIES") or 0)  # reverse proxies whose X-Forwarded-* count
+        self.S3_PUBLIC_ENDPOINT_URL = env.get("S3_PUBLIC_ENDPOINT_URL") or None  # in presigned URLs, if it differs
         self.MAX_UPLOAD_MB = int(env.get("MAX_UPLOAD_MB") or 200)
         self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_MB * 1024 * 1024
         self.RQ_QUEUE = env.get("RQ_QUEUE") or self.RQ_QUEUE

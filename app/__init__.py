@@ -16,6 +16,7 @@ def create_app(config: Config | type[Config] = Config, **overrides) -> Flask:
     app.config.update(overrides)
     os.makedirs(app.instance_path, exist_ok=True)  # the embedded database and files live here
 
+    _trust_proxies(app)
     _init_extensions(app)
     _register_blueprints(app)
 
@@ -25,6 +26,17 @@ def create_app(config: Config | type[Config] = Config, **overrides) -> Flask:
     templating.register(app)
     cli.register(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies (an ingress, a router), take the client's address and scheme
+    from their X-Forwarded-* headers: rate limits then count clients, not the proxy. With none (the
+    default), those headers are ignored, so a client cannot pick its own address by sending them."""
+    hops = app.config.get("TRUSTED_PROXIES") or 0
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
 
 def _init_extensions(app: Flask) -> None:
@@ -40,7 +52,9 @@ def _init_extensions(app: Flask) -> None:
     cache.init_app(app)
     queue.init_app(app)
     app.extensions["storage"] = storage.storage_from_url(
-        app.config["STORAGE_URL"], endpoint_url=app.config.get("S3_ENDPOINT_URL")
+        app.config["STORAGE_URL"],
+        endpoint_url=app.config.get("S3_ENDPOINT_URL"),
+        public_endpoint_url=app.config.get("S3_PUBLIC_ENDPOINT_URL"),
     )
 
 

@@ -179,17 +179,29 @@ class S3Storage:
 
     direct_uploads = True
 
-    def __init__(self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None, client=None) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        endpoint_url: str | None = None,
+        public_endpoint_url: str | None = None,
+        client=None,
+    ) -> None:
         import boto3
         from botocore.config import Config as BotoConfig
 
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self.client = client or boto3.client(
-            "s3",
-            endpoint_url=endpoint_url,
-            config=BotoConfig(signature_version="s3v4", retries={"max_attempts": 5, "mode": "standard"}),
-        )
+
+        def connect(url: str | None):
+            config = BotoConfig(signature_version="s3v4", retries={"max_attempts": 5, "mode": "standard"})
+            return boto3.client("s3", endpoint_url=url, config=config)
+
+        self.client = client or connect(endpoint_url)
+        # Presigned URLs are for browsers and researchers' machines: they name the store as those see it
+        # (a cluster's web processes may reach it by an internal name). The host is part of the signature.
+        self.presigner = connect(public_endpoint_url) if public_endpoint_url else self.client
 
     def _key(self, key: str) -> str:
         key = validate_key(key)
@@ -246,7 +258,7 @@ class S3Storage:
         params = {"Bucket": self.bucket, "Key": self._key(key)}
         if filename:
             params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
-        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
+        return self.presigner.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
 
     def read_range(self, key: str, start: int, length: int) -> bytes:
         """At most length bytes of the object from offset start."""
@@ -294,7 +306,7 @@ class S3Storage:
         return self._presign("upload_part", params, expires_in)
 
     def _presign(self, operation: str, params: dict, expires_in: int) -> PresignedPut:
-        url = self.client.generate_presigned_url(operation, Params=params, ExpiresIn=expires_in)
+        url = self.presigner.generate_presigned_url(operation, Params=params, ExpiresIn=expires_in)
         # Checksums are signed headers (Signature V4), so the PUT must send them as given here.
         headers = {
             name: params[field]
@@ -358,25 +370,31 @@ class _CountingReader:
         return chunk
 
 
-def _file_backend(url, endpoint_url: str | None) -> Storage:
+def _file_backend(url, endpoints: dict[str, str | None]) -> Storage:
     return FileSystemStorage(unquote(url.path))
 
 
-def _s3_backend(url, endpoint_url: str | None) -> Storage:
+def _s3_backend(url, endpoints: dict[str, str | None]) -> Storage:
     if not url.netloc:
         raise ValueError("STORAGE_URL s3://bucket/prefix needs a bucket name")
-    return S3Storage(url.netloc, unquote(url.path), endpoint_url=endpoint_url)
+    return S3Storage(url.netloc, unquote(url.path), **endpoints)
 
 
 BACKENDS: dict[str, Callable[..., Storage]] = {"file": _file_backend, "s3": _s3_backend}
 
 
-def storage_from_url(storage_url: str, *, endpoint_url: str | None = None) -> Storage:
-    """The backend a STORAGE_URL names: ``file:///abs/path`` or ``s3://bucket/prefix``."""
+def storage_from_url(
+    storage_url: str, *, endpoint_url: str | None = None, public_endpoint_url: str | None = None
+) -> Storage:
+    """The backend a STORAGE_URL names: ``file:///abs/path`` or ``s3://bucket/prefix``.
+
+    For S3, endpoint_url is where the platform reaches the store and public_endpoint_url
+    (when it differs) where its presigned URLs send clients.
+    """
     url = urlparse(storage_url)
     if url.scheme not in BACKENDS:
         raise ValueError(f"STORAGE_URL scheme {url.scheme!r} is not one of {', '.join(sorted(BACKENDS))}")
-    return BACKENDS[url.scheme](url, endpoint_url)
+    return BACKENDS[url.scheme](url, {"endpoint_url": endpoint_url, "public_endpoint_url": public_endpoint_url})
 
 
 def get_storage() -> Storage:

@@ -127,6 +127,23 @@ def test_presigned_url_is_fetched_over_http(s3_storage):
     assert tampered.status_code == 403
 
 
+@pytest.mark.s3
+def test_presigned_urls_name_the_public_endpoint_when_it_differs(s3_bucket):
+    """Web processes reach the store by one name (a cluster service), clients by another."""
+    bucket, endpoint = s3_bucket
+    public = endpoint.replace("127.0.0.1", "localhost")
+    storage = storage_from_url(f"s3://{bucket}/p", endpoint_url=endpoint, public_endpoint_url=public)
+    storage.put("public/test.csv", io.BytesIO(b"id,x\n1,2\n"))
+    download = storage.download_url("public/test.csv", expires_in=60)
+    assert download.startswith(f"{public}/") and requests.get(download, timeout=10).content == b"id,x\n1,2\n"
+    upload = storage.presigned_put("uploads/p.csv", expires_in=60)
+    assert upload.url.startswith(f"{public}/")
+    assert requests.put(upload.url, data=b"id,x\n", timeout=10).status_code == 200
+    assert storage.size("uploads/p.csv") == 5
+    internal = storage_from_url(f"s3://{bucket}/p", endpoint_url=endpoint)
+    assert internal.download_url("public/test.csv").startswith(f"{endpoint}/")
+
+
 def test_storage_url_picks_the_backend(tmp_path):
     assert isinstance(storage_from_url(f"file://{tmp_path}"), FileSystemStorage)
     s3 = storage_from_url("s3://bucket/pre/fix/", endpoint_url="http://127.0.0.1:1")

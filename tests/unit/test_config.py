@@ -16,7 +16,8 @@ def test_defaults_need_no_service():
     assert config.SQLALCHEMY_DATABASE_URI == f"sqlite:///{BASE_DIR / 'instance' / 'playground.db'}"
     assert config.STORAGE_URL == f"file://{BASE_DIR / 'instance' / 'storage'}"
     assert config.REDIS_URL is None
-    assert config.S3_ENDPOINT_URL is None
+    assert config.S3_ENDPOINT_URL is None and config.S3_PUBLIC_ENDPOINT_URL is None
+    assert config.TRUSTED_PROXIES == 0  # X-Forwarded-* ignored unless deployed behind proxies
     assert config.MAX_UPLOAD_MB == 200
     assert config.MAX_CONTENT_LENGTH == 200 * 1024 * 1024
     assert config.CACHE_TYPE == "SimpleCache"
@@ -32,6 +33,8 @@ def test_variables_override_defaults():
             "REDIS_URL": "redis://cache:6379/0",
             "STORAGE_URL": "s3://bucket/prefix",
             "S3_ENDPOINT_URL": "http://minio:9000",
+            "S3_PUBLIC_ENDPOINT_URL": "https://s3.example.org",
+            "TRUSTED_PROXIES": "1",
             "MAX_UPLOAD_MB": "5",
         }
     )
@@ -42,6 +45,7 @@ def test_variables_override_defaults():
     assert config.RATELIMIT_STORAGE_URI == "redis://cache:6379/0"
     assert config.STORAGE_URL == "s3://bucket/prefix"
     assert config.S3_ENDPOINT_URL == "http://minio:9000"
+    assert config.S3_PUBLIC_ENDPOINT_URL == "https://s3.example.org" and config.TRUSTED_PROXIES == 1
     assert config.MAX_CONTENT_LENGTH == 5 * 1024 * 1024
 
 

@@ -46,6 +46,23 @@ def test_each_token_has_its_own_budget_and_pages_are_not_counted(limited):
     assert all(client.get("/competitions").status_code == 200 for _ in range(5))
 
 
+@pytest.mark.parametrize(("proxies", "separate"), [(0, False), (1, True)], ids=["direct", "behind-a-proxy"])
+def test_forwarded_addresses_count_only_behind_trusted_proxies(database_url, tmp_path, proxies, separate):
+    """Behind an ingress every client arrives from its address: X-Forwarded-For tells them apart.
+
+    Served directly, the header is the client's own words and cannot buy a fresh budget.
+    """
+    app = make_app(
+        database_url, tmp_path, RATELIMIT_ENABLED=True, API_RATE_LIMIT="2 per minute", TRUSTED_PROXIES=proxies
+    )
+    client = app.test_client()
+    for _ in range(2):
+        assert client.get("/api/v1/competitions", headers={"X-Forwarded-For": "10.0.0.1"}).status_code == 200
+    other = client.get("/api/v1/competitions", headers={"X-Forwarded-For": "10.0.0.2"})
+    assert other.status_code == (200 if separate else 429)
+    assert client.get("/api/v1/competitions", headers={"X-Forwarded-For": "10.0.0.1"}).status_code == 429
+
+
 @pytest.mark.redis
 def test_web_processes_share_their_counts_through_redis(database_url, tmp_path):
     """Two apps on one Redis (two web processes) draw from the same budget."""
