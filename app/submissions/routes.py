@@ -14,6 +14,7 @@ from app.services.downloads import send_stored
 from app.services.submissions import SubmissionRefused, select_final, unselect_final
 from app.services.visibility import can_see_private, can_see_submission, submission_view
 from app.submissions import bp
+from app.templating import format_score
 
 
 def _visible(submission_id: int) -> Submission:
@@ -60,7 +61,14 @@ def statuses(slug: str):
             Submission.id.in_(ids),
         )
     ).scalars()
-    return jsonify(submissions=[submission_view(s, current_user) for s in rows])
+    return jsonify(submissions=[_status_view(s) for s in rows])
+
+
+def _status_view(submission: Submission) -> dict:
+    """A submission as the API shows it, with its scores as the page writes them, so a poll matches a reload."""
+    view = submission_view(submission, current_user)
+    view["shown"] = {field: format_score(view.get(field)) for field in ("public_score", "private_score")}
+    return view
 
 
 @bp.route("/submissions/<int:submission_id>/select", methods=["POST"])

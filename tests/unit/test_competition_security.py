@@ -122,3 +122,13 @@ def test_only_the_author_downloads_the_submitted_file(app, client, auth, scored)
     auth.login("ravi", PASSWORD)
     assert client.get("/submissions/1").status_code == 404
     assert client.get("/submissions/1/file").status_code == 404
+
+
+def test_status_poll_writes_the_scores_as_the_page_does_and_still_hides_the_private_one(client, scored):
+    (status,) = client.get(f"/competitions/{SLUG}/submissions/status.json?ids={scored['id']}").get_json()["submissions"]
+    shown = status["shown"]
+    assert shown["public_score"] == f"{status['public_score']:.6g}"
+    assert f'data-field="public_score">{shown["public_score"]}<' in client.get(
+        f"/competitions/{SLUG}/submissions"
+    ).get_data(as_text=True)
+    assert shown["private_score"] == "" and scored["private_shown"] not in str(status)

@@ -4,7 +4,6 @@
   if (!table) return;
   const pending = () => [...table.querySelectorAll("tr[data-submission]")]
     .filter((row) => row.dataset.status === "queued" || row.dataset.status === "scoring");
-  const format = (value) => (value === null || value === undefined ? "" : Number(value).toPrecision(6));
   let delay = 1000;
 
   async function poll() {
@@ -25,8 +24,9 @@
           badge.textContent = s.status;
           badge.className = `badge status-${s.status}`;
           row.querySelector('[data-field="error"]').textContent = s.error || "";
-          row.querySelector('[data-field="public_score"]').textContent = format(s.public_score);
-          row.querySelector('[data-field="private_score"]').textContent = format(s.private_score);
+          // Scores as the server formats them on the page, so a poll and a reload read the same.
+          row.querySelector('[data-field="public_score"]').textContent = s.shown.public_score;
+          row.querySelector('[data-field="private_score"]').textContent = s.shown.private_score;
         }
         delay = changed ? 1000 : Math.min(delay * 1.5, 15000);
       }
