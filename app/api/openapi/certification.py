@@ -1,0 +1,208 @@
+"""The certification part of the OpenAPI document: runs, labelling tasks, certifications, reviews, golden JSON."""
+
+from __future__ import annotations
+
+from app.api.openapi.common import NULLABLE_INTEGER, NULLABLE_NUMBER, json_response, op, ref
+from app.models.certification import PROBLEM_CATEGORIES
+
+TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+CERTIFICATION_ID = {"name": "certification_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+CERTIFICATION_BODY = {
+    "type": "object",
+    "required": ["run_number", "pixel", "strip", "tracking", "checklist"],
+    "properties": {
+        "run_number": {"type": "integer"},
+        "reco": {"type": "string", "enum": ["express", "prompt", "rereco"]},
+        **{c: {"type": "string", "enum": ["good", "bad", "excluded"]} for c in ("pixel", "strip", "tracking")},
+        **{f"{c}_lowstat": {"type": "boolean"} for c in ("pixel", "strip", "tracking")},
+        "bad_lumisections": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["first", "last"],
+                "properties": {
+                    "first": {"type": "integer"},
+                    "last": {"type": "integer"},
+                    "components": {"type": "array", "items": {"type": "string"}},
+                    "comment": {"type": "string"},
+                },
+            },
+        },
+        "reference_run": {"type": ["integer", "null"]},
+        "trackermap": {"type": "string", "enum": ["exists", "missing"]},
+        "checklist": {"type": "object", "additionalProperties": {"type": "boolean"}},
+        "problem_categories": {"type": "array", "items": {"type": "string", "enum": list(PROBLEM_CATEGORIES)}},
+        "bad_reason": {"type": "string", "maxLength": 300},
+        "comment": {"type": "string"},
+    },
+}
+
+SCHEMAS = {
+    "Run": {
+        "type": "object",
+        "required": ["run_number", "lumisections"],
+        "properties": {
+            "run_number": {"type": "integer"},
+            "fill_number": NULLABLE_INTEGER,
+            "run_class": {"type": ["string", "null"]},
+            "ls_count": NULLABLE_INTEGER,
+            "delivered_lumi": NULLABLE_NUMBER,
+            "recorded_lumi": NULLABLE_NUMBER,
+            "lumisections": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "description": "number, luminosity, pileup, DCS bits (null when not imported), golden",
+                    "properties": {"number": {"type": "integer"}},
+                },
+            },
+        },
+    },
+    "Tasks": {
+        "type": "object",
+        "required": ["tasks"],
+        "properties": {
+            "tasks": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "name": {"type": "string"},
+                        "reco": {"type": "string", "enum": ["express", "prompt", "rereco"]},
+                        "dataset": {"type": ["string", "null"]},
+                        "open": {"type": "boolean"},
+                        "checklists": {"type": "array", "items": {"type": "string"}},
+                        "double_certification": {"type": "boolean"},
+                        "progress": {"type": "object", "additionalProperties": {"type": "integer"}},
+                    },
+                },
+            }
+        },
+    },
+    "Certification": {
+        "type": "object",
+        "required": ["id", "task_id", "run_number", "reco", "review_state"],
+        "properties": {
+            "id": {"type": "integer"},
+            "task_id": {"type": "integer"},
+            "run_number": {"type": "integer"},
+            "reco": {"type": "string", "enum": ["express", "prompt", "rereco"]},
+            **{c: {"type": "string", "enum": ["good", "bad", "excluded"]} for c in ("pixel", "strip", "tracking")},
+            **{f"{c}_lowstat": {"type": "boolean"} for c in ("pixel", "strip", "tracking")},
+            "trackermap": {"type": ["string", "null"]},
+            "reference_run": NULLABLE_INTEGER,
+            "checklist": {"type": ["object", "null"], "additionalProperties": {"type": "boolean"}},
+            "problem_categories": {"type": ["array", "null"], "items": {"type": "string"}},
+            "bad_reason": {"type": ["string", "null"]},
+            "comment": {"type": ["string", "null"]},
+            "bad_lumisections": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "first": {"type": "integer"},
+                        "last": {"type": "integer"},
+                        "components": {"type": ["array", "null"], "items": {"type": "string"}},
+                        "comment": {"type": ["string", "null"]},
+                    },
+                },
+            },
+            "review_state": {"type": "string"},
+            "certifier": {"type": ["string", "null"]},
+            "copy": {"type": "integer"},
+        },
+    },
+    "ReviewResult": {
+        "type": "object",
+        "required": ["id", "review_state"],
+        "properties": {"id": {"type": "integer"}, "review_state": {"type": "string"}},
+    },
+    "ReferenceRun": {
+        "type": "object",
+        "required": ["run_number", "reco"],
+        "properties": {"run_number": {"type": "integer"}, "reco": {"type": "string"}},
+    },
+    "GoldenJSON": {
+        "type": "object",
+        "description": "run number (as a string) to sorted, merged, inclusive lumisection ranges",
+        "additionalProperties": {
+            "type": "array",
+            "items": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
+        },
+    },
+}
+
+
+def paths() -> dict:
+    return {
+        "/runs/{run_number}": {
+            "parameters": [{"name": "run_number", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "get": op(
+                "A run's metadata and lumisections", {"200": json_response(ref("Run"))}, errors=("401", "403", "404")
+            ),
+        },
+        "/tasks": {
+            "get": op(
+                "Labelling tasks with progress counts", {"200": json_response(ref("Tasks"))}, errors=("401", "403")
+            )
+        },
+        "/tasks/{task_id}/certifications": {
+            "parameters": [TASK_ID],
+            "post": op(
+                "Certify one run of the task",
+                {"201": json_response(ref("Certification"), "Created")},
+                errors=("400", "401", "403", "404", "409"),
+                requestBody={"required": True, "content": {"application/json": {"schema": CERTIFICATION_BODY}}},
+            ),
+        },
+        "/certifications/{certification_id}": {
+            "parameters": [CERTIFICATION_ID],
+            "get": op("One certification", {"200": json_response(ref("Certification"))}, errors=("401", "403", "404")),
+            "put": op(
+                "Change a certification (its certifier or a shift leader); it goes back to review",
+                {"200": json_response(ref("Certification"))},
+                errors=("400", "401", "403", "404"),
+                requestBody={"required": True, "content": {"application/json": {"schema": CERTIFICATION_BODY}}},
+            ),
+        },
+        "/certifications/{certification_id}/review": {
+            "parameters": [CERTIFICATION_ID],
+            "post": op(
+                "Approve or reject a certification (shift leaders)",
+                {"200": json_response(ref("ReviewResult"))},
+                errors=("400", "401", "403", "404"),
+                requestBody={
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["decision"],
+                                "properties": {
+                                    "decision": {"type": "string", "enum": ["approve", "reject"]},
+                                    "comment": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+            ),
+        },
+        "/certifications/{certification_id}/reference": {
+            "parameters": [CERTIFICATION_ID],
+            "post": op(
+                "Make the certified run a reference run (shift leaders)",
+                {"201": json_response(ref("ReferenceRun"))},
+                errors=("400", "401", "403", "404"),
+            ),
+        },
+        "/tasks/{task_id}/golden.json": {
+            "parameters": [TASK_ID],
+            "get": op(
+                "Golden JSON of the task's approved good lumisections",
+                {"200": json_response(ref("GoldenJSON"))},
+                errors=("401", "403", "404"),
+            ),
+        },
+    }

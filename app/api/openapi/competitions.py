@@ -1,0 +1,273 @@
+"""The competitions part of the OpenAPI document: competitions, files, submissions, leaderboards, the caller."""
+
+from __future__ import annotations
+
+from app.api.openapi.common import NULLABLE_NUMBER, NULLABLE_TIME, SLUG, SUBMISSION_ID, json_response, op, ref
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            }
+        },
+    },
+    "Quota": {
+        "type": "object",
+        "properties": {
+            "remaining_today": {"type": "integer"},
+            "remaining_total": {"type": ["integer", "null"]},
+            "next_slot_at": NULLABLE_TIME,
+        },
+    },
+    "CompetitionSummary": {
+        "type": "object",
+        "properties": {
+            "slug": {"type": "string"},
+            "title": {"type": "string"},
+            "phase": {"type": "string", "enum": ["upcoming", "open", "closed"]},
+            "metric": {"type": "string"},
+            "opens_at": NULLABLE_TIME,
+            "closes_at": NULLABLE_TIME,
+            "daily_limit": {"type": "integer"},
+            "total_limit": {"type": ["integer", "null"]},
+            "final_selections": {"type": "integer"},
+            "participants": {"type": "integer"},
+        },
+    },
+    "Competition": {
+        "allOf": [
+            ref("CompetitionSummary"),
+            {
+                "type": "object",
+                "properties": {
+                    "id_column": {"type": "string"},
+                    "target_column": {"type": "string"},
+                    "overview": {"type": "string", "description": "Markdown"},
+                    "joined": {"type": "boolean"},
+                    "quota": {"oneOf": [ref("Quota"), {"type": "null"}]},
+                },
+            },
+        ]
+    },
+    "File": {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "size": {"type": "integer"}, "sha256": {"type": "string"}},
+    },
+    "Submission": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "competition": {"type": "string"},
+            "participant": {"type": "string"},
+            "status": {"type": "string", "enum": ["queued", "scoring", "scored", "failed"]},
+            "description": {"type": "string"},
+            "file_name": {"type": "string"},
+            "file_size": {"type": "integer"},
+            "file_sha256": {"type": "string"},
+            "public_score": NULLABLE_NUMBER,
+            "private_score": {**NULLABLE_NUMBER, "description": "null until the caller may see it"},
+            "n_public": {"type": ["integer", "null"]},
+            "n_private": {"type": ["integer", "null"]},
+            "error": {"type": ["string", "null"]},
+            "counted": {"type": "boolean", "description": "charged to the quota"},
+            "baseline": {"type": "boolean"},
+            "selected": {"type": "boolean"},
+            "submitted_at": {"type": "string", "format": "date-time"},
+            "finished_at": NULLABLE_TIME,
+        },
+    },
+    "LeaderboardRow": {
+        "type": "object",
+        "properties": {
+            "rank": {"type": ["integer", "null"], "description": "null for baselines"},
+            "participant": {"type": "string"},
+            "score": {"type": "number"},
+            "submissions": {"type": "integer"},
+            "last_submitted_at": {"type": "string", "format": "date-time"},
+            "baseline": {"type": "boolean"},
+            "public_rank": {"type": ["integer", "null"]},
+            "rank_change": {"type": ["integer", "null"]},
+        },
+    },
+    "Me": {
+        "type": "object",
+        "required": ["username", "roles"],
+        "properties": {
+            "username": {"type": "string"},
+            "email": {"type": ["string", "null"]},
+            "roles": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "Selection": {
+        "type": "object",
+        "required": ["id", "selected"],
+        "properties": {"id": {"type": "integer"}, "selected": {"type": "boolean"}},
+    },
+}
+
+
+def paths() -> dict:
+    submission = json_response(ref("Submission"))
+    return {
+        "/me": {"get": op("The user the token belongs to", {"200": json_response(ref("Me"))}, errors=("401",))},
+        "/token": {"delete": op("Revoke the token of this call", {"204": {"description": "Revoked"}}, errors=("401",))},
+        "/competitions": {
+            "get": op(
+                "List competitions",
+                {
+                    "200": json_response(
+                        {
+                            "type": "object",
+                            "properties": {"competitions": {"type": "array", "items": ref("CompetitionSummary")}},
+                        }
+                    )
+                },
+                public=True,
+            )
+        },
+        "/competitions/{slug}": {
+            "parameters": [SLUG],
+            "get": op(
+                "A competition, with the caller's quota",
+                {"200": json_response(ref("Competition"))},
+                errors=("404",),
+                public=True,
+            ),
+        },
+        "/competitions/{slug}/join": {
+            "parameters": [SLUG],
+            "post": op(
+                "Join and accept the rules",
+                {"200": json_response({"type": "object", "properties": {"joined": {"type": "boolean"}}})},
+                errors=("400", "401", "404"),
+                requestBody={
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["accept_rules"],
+                                "properties": {"accept_rules": {"const": True}},
+                            }
+                        }
+                    },
+                },
+            ),
+        },
+        "/competitions/{slug}/files": {
+            "parameters": [SLUG],
+            "get": op(
+                "Public files with size and sha256",
+                {
+                    "200": json_response(
+                        {"type": "object", "properties": {"files": {"type": "array", "items": ref("File")}}}
+                    )
+                },
+                errors=("401", "403", "404"),
+            ),
+        },
+        "/competitions/{slug}/files/{name}": {
+            "parameters": [
+                SLUG,
+                {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+            ],
+            "get": op(
+                "Download a public file (HTTP ranges supported), or a redirect to a storage URL",
+                {
+                    "200": {
+                        "description": "The file",
+                        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+                    },
+                    "302": {"description": "Redirect to a short-lived storage URL"},
+                },
+                errors=("401", "403", "404"),
+            ),
+        },
+        "/competitions/{slug}/submissions": {
+            "parameters": [SLUG],
+            "post": op(
+                "Submit predictions",
+                {
+                    "202": json_response(
+                        {
+                            "type": "object",
+                            "properties": {"id": {"type": "integer"}, "status": {"type": "string"}},
+                        },
+                        "Queued",
+                    )
+                },
+                errors=("400", "401", "403", "404", "413", "429", "503"),
+                requestBody={
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["file"],
+                                "properties": {
+                                    "file": {"type": "string", "format": "binary"},
+                                    "description": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+            ),
+            "get": op(
+                "The caller's submissions",
+                {
+                    "200": json_response(
+                        {
+                            "type": "object",
+                            "properties": {"submissions": {"type": "array", "items": ref("Submission")}},
+                        }
+                    )
+                },
+                errors=("401", "404"),
+            ),
+        },
+        "/submissions/{submission_id}": {
+            "parameters": [SUBMISSION_ID],
+            "get": op("Status and scores of a submission", {"200": submission}, errors=("401", "404")),
+        },
+        "/submissions/{submission_id}/select": {
+            "parameters": [SUBMISSION_ID],
+            "post": op(
+                "Pick as a final for the private board",
+                {"200": json_response(ref("Selection"))},
+                errors=("401", "404", "409"),
+            ),
+            "delete": op("Unpick", {"200": json_response(ref("Selection"))}, errors=("401", "404", "409")),
+        },
+        "/competitions/{slug}/leaderboard": {
+            "parameters": [
+                SLUG,
+                {
+                    "name": "board",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["public", "private"], "default": "public"},
+                },
+            ],
+            "get": op(
+                "Ranked rows of the public board, or of the private one once revealed",
+                {
+                    "200": json_response(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "board": {"type": "string"},
+                                "rows": {"type": "array", "items": ref("LeaderboardRow")},
+                            },
+                        }
+                    )
+                },
+                errors=("400", "403", "404"),
+                public=True,
+            ),
+        },
+    }
