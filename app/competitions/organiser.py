@@ -14,7 +14,7 @@ from app.competitions.forms import BundleForm, DatasetCompetitionForm, SettingsF
 from app.competitions.routes import get_competition, page_context
 from app.extensions import db
 from app.models import DatasetVersion, Rescore, Role, Submission
-from app.services import leaderboards, publishing, scores_export
+from app.services import dataset_competitions, leaderboards, publishing, scores_export
 from app.services.bundles import BundleError, import_bundle
 from app.services.queue import enqueue
 
@@ -52,12 +52,12 @@ def _new_on_dataset(version_id: int | None):
         data={
             "slug": version.dataset.slug,
             "title": version.dataset.title,
-            "overview": publishing.overview_for(version),
+            "overview": dataset_competitions.overview_for(version),
         }
     )
     problems: list[str] = []
     if form.validate_on_submit():
-        settings = publishing.CompetitionSettings(
+        settings = dataset_competitions.CompetitionSettings(
             slug=form.slug.data.strip(),
             title=form.title.data,
             overview=form.overview.data or "",
@@ -73,7 +73,7 @@ def _new_on_dataset(version_id: int | None):
             final_selections=form.final_selections.data,
         )
         try:
-            competition = publishing.create_competition(version, settings, created_by=current_user)
+            competition = dataset_competitions.create_competition(version, settings, created_by=current_user)
         except publishing.Refused as refused:
             problems = refused.problems
         else:

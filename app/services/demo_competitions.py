@@ -19,7 +19,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from app.extensions import db
 from app.models import Competition, DatasetVersion, Submission, User
 from app.models.types import utcnow
-from app.services import dataset_views, publishing, submissions
+from app.services import dataset_competitions, dataset_views, publishing, submissions
 from app.services.bundles import import_bundle
 from baselines import isolation_forest, logistic_regression, random_baseline
 from baselines.common import features as baseline_features
@@ -110,7 +110,7 @@ def running_competition(version: DatasetVersion, organiser: User, researchers: l
     if _exists(RUNNING):
         return None
     now = utcnow()
-    settings = publishing.CompetitionSettings(
+    settings = dataset_competitions.CompetitionSettings(
         slug=RUNNING,
         title="Lumisection anomaly detection",
         overview=RUNNING_OVERVIEW,
@@ -118,7 +118,7 @@ def running_competition(version: DatasetVersion, organiser: User, researchers: l
         closes_at=now + timedelta(days=30),
         daily_limit=10,
     )
-    competition = publishing.create_competition(version, settings, created_by=organiser)
+    competition = dataset_competitions.create_competition(version, settings, created_by=organiser)
     train, test = _read(version, "train.csv"), _read(version, "test.csv")
     entries = _baselines(organiser, train, test)
     maps = [c for c in train.columns if c.startswith(("pixelphase1_tracks_pxbarrel", "summary_clusterston"))]
@@ -147,7 +147,7 @@ def closed_competition(version: DatasetVersion, organiser: User, researchers: li
     if _exists(CLOSED):
         return None
     now = utcnow()
-    settings = publishing.CompetitionSettings(
+    settings = dataset_competitions.CompetitionSettings(
         slug=CLOSED,
         title="Lumisection anomaly warm-up",
         overview="The warm-up round on the same data: closed, its private leaderboard revealed.",
@@ -155,7 +155,7 @@ def closed_competition(version: DatasetVersion, organiser: User, researchers: li
         closes_at=now + timedelta(hours=1),
         daily_limit=10,
     )
-    competition = publishing.create_competition(version, settings, created_by=organiser)
+    competition = dataset_competitions.create_competition(version, settings, created_by=organiser)
     train, test = _read(version, "train.csv"), _read(version, "test.csv")
     solid = logistic_regression.predict(train, test)
     rng = np.random.default_rng(7)

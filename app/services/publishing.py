@@ -1,4 +1,4 @@
-"""Publishing a labelling task's approved labels as a dataset version, and competitions on published versions.
+"""Publishing a labelling task's approved labels as a dataset version.
 
 A published version holds one row per lumisection of every run with an approved
 certification in the task, labelled bad (1) unless the task's golden JSON holds
@@ -6,6 +6,7 @@ it, so that its good lumisections are the task's golden JSON by construction.
 Runs go whole to train or test (`split_runs`, a pure function); test rows are
 marked Public or Private by a seeded draw within each label and weighted by
 recorded luminosity. Everything is checked and built before anything is written.
+Competitions on a published version are built by `dataset_competitions`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import random
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -28,7 +28,6 @@ import scorers
 from app.extensions import db
 from app.models import (
     Certification,
-    Competition,
     Dataset,
     DatasetFile,
     DatasetVersion,
@@ -40,7 +39,7 @@ from app.models import (
 )
 from app.models.runs import DCS_FLAGS
 from app.services import lumimask
-from app.services.bundles import SLUG_PATTERN, Bundle, _check_solution
+from app.services.bundles import SLUG_PATTERN
 from app.services.certification import audit, golden_mask
 from app.services.storage import get_storage
 
@@ -473,122 +472,3 @@ def summary_of(version: DatasetVersion) -> Summary | None:
         private=int((test[USAGE] == "Private").sum()),
         weighted=WEIGHT in solution.columns,
     )
-
-
-# Competitions on a published version: no bundle, the same checks.
-
-
-@dataclass
-class CompetitionSettings:
-    """What an organiser chooses for a competition on an existing dataset version."""
-
-    slug: str
-    title: str
-    overview: str = ""
-    metric: str = "roc_auc"
-    id_column: str = ID
-    target_column: str = TARGET
-    public_fraction: float = 0.3
-    split_seed: int = 0
-    opens_at: datetime | None = None
-    closes_at: datetime | None = None
-    daily_limit: int = 5
-    total_limit: int | None = None
-    final_selections: int = 2
-
-
-def overview_for(version: DatasetVersion) -> str:
-    """A starting overview in Markdown for a competition on the version."""
-    return (
-        f"# {version.dataset.title}\n\n"
-        "Find the lumisections certified bad. Each row of `train.csv` and `test.csv` is one lumisection with its "
-        "run, number and conditions; `label` is 1 when the lumisection is bad. Runs are never split between "
-        "train and test. Submit one `label` score per id of `test.csv`, as `sample_submission.csv` shows.\n\n"
-        f"Dataset `{version.dataset.slug}`, version {version.number}. {version.notes}\n"
-    )
-
-
-def _check_competition(version: DatasetVersion, settings: CompetitionSettings) -> tuple[DatasetFile, dict[str, Any]]:
-    """The version's solution file and the checked target column and sample submission, or Refused."""
-    problems = []
-    if not SLUG_PATTERN.match(settings.slug):
-        problems.append(f"slug {settings.slug!r} must be 3 to 100 lowercase letters, digits and dashes.")
-    elif db.session.execute(db.select(Competition.id).where(Competition.slug == settings.slug)).first():
-        problems.append(f"A competition with the slug {settings.slug!r} already exists.")
-    if not settings.title.strip():
-        problems.append("title is missing.")
-    scorer = None
-    try:
-        scorer = scorers.get(settings.metric)
-    except (KeyError, ValueError, TypeError) as error:
-        problems.append(f"metric: {error}")
-    if not 0 <= settings.public_fraction <= 1:
-        problems.append(f"public_fraction must be a number between 0 and 1, not {settings.public_fraction!r}.")
-    if settings.opens_at and settings.closes_at and settings.closes_at <= settings.opens_at:
-        problems.append("closes_at must come after opens_at.")
-    if not settings.id_column.strip() or not settings.target_column.strip():
-        problems.append("Name the id column and the target column.")
-    limits = {"daily_limit": settings.daily_limit, "final_selections": settings.final_selections}
-    if settings.total_limit is not None:
-        limits["total_limit"] = settings.total_limit
-    for name, value in limits.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            problems.append(f"{name} must be a whole number of at least 1, not {value!r}.")
-    solution = next((f for f in version.files if f.kind is FileKind.SOLUTION), None)
-    if solution is None:
-        problems.append(f"Dataset version {version.id} has no solution file to score against.")
-    checked: dict[str, Any] = {}
-    if scorer is not None and solution is not None and not problems:
-        public = {f.name: f.storage_key for f in version.public_files}
-        storage = get_storage()
-        bundle = Bundle(
-            spec={},
-            opener=lambda name: storage.open(solution.storage_key if name == solution.name else public[name]),
-            names={solution.name, *public},
-        )
-        checked = {
-            "solution": solution.name,
-            "files": list(public),
-            "id_column": settings.id_column,
-            "target_column": settings.target_column,
-            "public_fraction": settings.public_fraction,
-            "split_seed": settings.split_seed,
-        }
-        _check_solution(bundle, checked, scorer, problems)
-    if problems:
-        raise Refused(problems)
-    return solution, checked
-
-
-def create_competition(
-    version: DatasetVersion, settings: CompetitionSettings, *, created_by: User | None = None
-) -> Competition:
-    """A competition on an existing dataset version, checked whole as a bundle is; committed."""
-    solution, checked = _check_competition(version, settings)
-    competition = Competition(
-        slug=settings.slug,
-        title=settings.title.strip(),
-        overview=settings.overview,
-        dataset_version=version,
-        solution_file=solution,
-        sample_submission=checked.get("sample_submission"),
-        metric=settings.metric,
-        metric_params={},
-        id_column=settings.id_column,
-        target_column=checked["target_column"],
-        public_fraction=settings.public_fraction,
-        split_seed=settings.split_seed,
-        opens_at=settings.opens_at,
-        closes_at=settings.closes_at,
-        daily_limit=settings.daily_limit,
-        total_limit=settings.total_limit,
-        final_selections=settings.final_selections,
-        created_by_id=created_by and created_by.id,
-    )
-    db.session.add(competition)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Refused([f"A competition with the slug {settings.slug!r} already exists."], 409) from None
-    return competition
