@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from config import BASE_DIR, Config, ConfigError
 
@@ -83,3 +84,13 @@ def test_wsgi_exits_with_the_reason_and_no_traceback():
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_compose_file_sets_only_variables_the_platform_reads():
+    """A misspelt variable in the deployment would be ignored without a word: each one must be read."""
+    compose = yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())
+    variables = compose["x-app"]["environment"]
+    source = (BASE_DIR / "config.py").read_text()
+    unread = [name for name in variables if not name.startswith("AWS_") and f'env.get("{name}")' not in source]
+    assert unread == []
+    assert {"DATABASE_URL", "REDIS_URL", "STORAGE_URL", "S3_PUBLIC_ENDPOINT_URL"} <= set(variables)
