@@ -36,6 +36,7 @@ MIN_RETRY_AFTER = 1.0
 CONNECTION_RETRIES = 2
 DIRECT_UPLOADS_UNAVAILABLE = "direct_uploads_unavailable"
 UPLOAD_THREADS = 8
+DAMAGED_PART_RETRIES = 2  # a part whose checksum does not match on arrival is sent this many more times
 
 
 class _LargeBlocks(HTTPAdapter):
@@ -312,9 +313,15 @@ class Client:
             raise
 
     def _put(self, part: dict[str, Any], body: Callable[[], Any]) -> None:
-        response = self._send(self._store(), "PUT", part["url"], body=body, headers=part.get("headers") or {})
-        if response.status_code >= 400:
-            raise ApiError(response.status_code, "storage_error", _store_message(response))
+        """PUT one part to the store; a part the store finds damaged on arrival (BadDigest) is sent again."""
+        for attempt in range(DAMAGED_PART_RETRIES + 1):
+            response = self._send(self._store(), "PUT", part["url"], body=body, headers=part.get("headers") or {})
+            if response.status_code < 400:
+                return
+            if not _damaged_in_transit(response) or attempt == DAMAGED_PART_RETRIES:
+                raise ApiError(response.status_code, "storage_error", _store_message(response))
+            if self.on_wait is not None:
+                self.on_wait(f"part {part.get('number', 1)} arrived damaged; sending it again")
 
     def _put_parts(self, file: Path, parts: list[dict[str, Any]], bar) -> None:
         """A lone part streamed from disk; several sent UPLOAD_THREADS at a time, at most that many in memory."""
@@ -436,6 +443,11 @@ def _error_of(response: requests.Response) -> ApiError:
         return ApiError(response.status_code, error.get("code", "error"), error.get("message", response.reason))
     except (ValueError, KeyError, TypeError):
         return ApiError(response.status_code, "http_error", f"{response.status_code} {response.reason}")
+
+
+def _damaged_in_transit(response: requests.Response) -> bool:
+    """Whether the store refused a PUT because the bytes it got do not match the checksum signed into the URL."""
+    return response.status_code == 400 and "<Code>BadDigest</Code>" in (response.text or "")
 
 
 def _store_message(response: requests.Response) -> str:

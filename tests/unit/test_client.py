@@ -250,3 +250,92 @@ def test_commands_without_a_login_say_how_to_log_in(tmp_path):
     env = {"XDG_CONFIG_HOME": str(tmp_path), "PLAYGROUND_URL": None, "PLAYGROUND_TOKEN": None}
     result = CliRunner().invoke(main, ["competitions"], env=env)
     assert result.exit_code == 1 and "playground login" in result.output
+
+
+class FakePlatform:
+    """The upload routes of the API and a store behind presigned URLs, the store refusing PUTs as scripted."""
+
+    BAD_DIGEST = "<Error><Code>BadDigest</Code><Message>The SHA256 you specified did not match.</Message></Error>"
+
+    def __init__(self, store_statuses: list[int]) -> None:
+        self.store_statuses = list(store_statuses)
+        self.announced: dict = {}
+        self.puts: list[tuple[bytes, dict]] = []
+        self.confirmed: dict | None = None
+        self.cancelled = False
+        app = Flask(__name__)
+
+        @app.post("/api/v1/competitions/c/uploads")
+        def start():
+            self.announced = request.get_json()
+            headers = {"x-amz-checksum-sha256": self.announced.get("sha256", "")}
+            part = {"number": 1, "offset": 0, "size": self.announced["size"], "url": f"{self.url}/store/u1"}
+            return jsonify(id="u1", parts=[part | {"headers": headers}]), 201
+
+        @app.put("/store/u1")
+        def store():
+            self.puts.append((request.get_data(), dict(request.headers)))
+            status = self.store_statuses.pop(0) if self.store_statuses else 200
+            return (self.BAD_DIGEST if status == 400 else ""), status
+
+        @app.post("/api/v1/uploads/u1/complete")
+        def complete():
+            self.confirmed = request.get_json()
+            return jsonify(id=7, status="queued"), 202
+
+        @app.delete("/api/v1/uploads/u1")
+        def cancel():
+            self.cancelled = True
+            return "", 204
+
+        @app.get("/api/v1/submissions/7")
+        def submission():
+            return jsonify(id=7, status="queued")
+
+        self.server = make_server("127.0.0.1", services.free_port(), app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(10)
+
+
+@pytest.fixture
+def fake_platform() -> Iterator[callable]:
+    started = []
+
+    def start(*store_statuses: int) -> FakePlatform:
+        started.append(FakePlatform(list(store_statuses)))
+        return started[-1]
+
+    yield start
+    for fake in started:
+        fake.stop()
+
+
+def test_a_part_the_store_finds_damaged_is_sent_again(fake_platform, tmp_path):
+    content = b"id,label\n" + b"".join(b"ls%d,0.5\n" % i for i in range(1000))
+    (tmp_path / "p.csv").write_bytes(content)
+    fake = fake_platform(400)
+    notes: list[str] = []
+    submission = Client(fake.url, "token", on_wait=notes.append).submit("c", tmp_path / "p.csv")
+    assert submission.id == 7
+    digest = hashlib.sha256(content).hexdigest()
+    assert fake.announced["sha256"] == digest
+    assert fake.announced["parts"] == [
+        {"size": len(content), "crc32": base64.b64encode(zlib.crc32(content).to_bytes(4, "big")).decode()}
+    ]
+    assert [body for body, _ in fake.puts] == [content, content]
+    assert all(headers["X-Amz-Checksum-Sha256"] == digest for _, headers in fake.puts)
+    assert fake.confirmed == {"size": len(content), "sha256": digest}
+    assert notes == ["part 1 arrived damaged; sending it again"]
+
+
+def test_a_part_damaged_every_time_fails_with_the_stores_words_and_cancels_the_upload(fake_platform, tmp_path):
+    (tmp_path / "p.csv").write_bytes(b"id,label\nls1,0.5\n")
+    fake = fake_platform(400, 400, 400)
+    with pytest.raises(ApiError, match=r"refused the upload \(400\): The SHA256 you specified did not match"):
+        Client(fake.url, "token").submit("c", tmp_path / "p.csv")
+    assert len(fake.puts) == 3 and fake.confirmed is None and fake.cancelled
