@@ -36,6 +36,12 @@ def api_error(status: int, message: str, code: str | None = None, headers: dict 
     return response
 
 
+def refusal_error(refused):
+    """The JSON error of a refusal that carries a message, a status and, maybe, seconds to retry after."""
+    headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
+    return api_error(refused.status, refused.message, headers=headers)
+
+
 def _http_error(error: HTTPException):
     status = error.code or 500
     # An unexpected exception reaches here as a plain 500 (Flask logged it first); its text may

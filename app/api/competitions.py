@@ -6,7 +6,7 @@ from flask import jsonify, request
 
 from app.api import bp
 from app.api.auth import api_user, roles_required, token_required
-from app.errors import api_error
+from app.errors import api_error, refusal_error
 from app.extensions import db
 from app.models import Competition, Role, SubmissionStatus
 from app.models.uploads import ExportStatus, SubmissionExport
@@ -123,8 +123,7 @@ def create_submission(slug: str):
             description=request.form.get("description", ""),
         )
     except SubmissionRefused as refused:
-        headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
-        return api_error(refused.status, refused.message, headers=headers)
+        return refusal_error(refused)
     # Accepted means queued; a worker may already have picked it up by now, which the status route tells.
     return jsonify(id=submission.id, status=SubmissionStatus.QUEUED.value), 202
 

@@ -6,7 +6,7 @@ from flask import jsonify, request
 
 from app.api import bp
 from app.api.auth import api_user, token_required
-from app.errors import api_error
+from app.errors import api_error, refusal_error
 from app.extensions import db
 from app.models import Competition, SubmissionStatus
 from app.models.uploads import UploadState
@@ -14,18 +14,9 @@ from app.services import uploads
 from app.services.submissions import SubmissionRefused
 
 
-def _refused(refused: SubmissionRefused):
-    headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
-    return api_error(refused.status, refused.message, headers=headers)
-
-
 def _body() -> dict | None:
     body = request.get_json(silent=True)
     return body if isinstance(body, dict) else None
-
-
-def _integer(value) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 @bp.post("/competitions/<slug>/uploads")
@@ -36,12 +27,12 @@ def start_upload(slug: str):
         db.select(Competition).where(Competition.slug == slug), description=f"No competition {slug!r}."
     )
     body = _body()
-    if body is None or not isinstance(body.get("file_name"), str) or _integer(body.get("size")) is None:
+    if body is None or not isinstance(body.get("file_name"), str) or uploads.whole_number(body.get("size")) is None:
         return api_error(400, 'Announce the file as JSON: {"file_name": "...", "size": <bytes>, "description": "..."}.')
     description = body.get("description") or ""
     if not isinstance(description, str):
         return api_error(400, "description must be a string.")
-    announcement = _announcement(body)
+    announcement = uploads.Announcement.from_json(body)
     if announcement is None:
         return api_error(
             400,
@@ -65,29 +56,8 @@ def start_upload(slug: str):
             code="direct_uploads_unavailable",
         )
     except SubmissionRefused as refused:
-        return _refused(refused)
-    return jsonify(
-        id=upload.id,
-        size=upload.size,
-        expires_at=upload.expires_at.isoformat(),
-        parts=[part.as_dict() for part in parts],
-        complete_url=f"/api/v1/uploads/{upload.id}/complete",
-    ), 201
-
-
-def _announcement(body: dict) -> uploads.Announcement | None:
-    """The optional checksums of an upload's announcement, or None when they are not of the documented shape."""
-    sha256, parts = body.get("sha256"), body.get("parts") or []
-    if sha256 is not None and not isinstance(sha256, str):
-        return None
-    if not isinstance(parts, list) or not all(
-        isinstance(part, dict) and _integer(part.get("size")) is not None and isinstance(part.get("crc32"), str)
-        for part in parts
-    ):
-        return None
-    return uploads.Announcement(
-        sha256=sha256.lower() if sha256 else None, parts=tuple((part["size"], part["crc32"]) for part in parts)
-    )
+        return refusal_error(refused)
+    return jsonify(uploads.describe(upload, parts, f"/api/v1/uploads/{upload.id}/complete")), 201
 
 
 @bp.post("/uploads/<upload_id>/complete")
@@ -98,12 +68,12 @@ def complete_upload(upload_id: str):
     if upload is None:
         return api_error(404, f"No open upload {upload_id!r}: it is unknown, someone else's, or expired.")
     body = _body()
-    if body is None or _integer(body.get("size")) is None or not isinstance(body.get("sha256"), str):
+    if body is None or uploads.whole_number(body.get("size")) is None or not isinstance(body.get("sha256"), str):
         return api_error(400, 'Confirm the upload as JSON: {"size": <bytes>, "sha256": "<64 hex digits>"}.')
     try:
         submission = uploads.complete(upload, size=body["size"], sha256=body["sha256"])
     except SubmissionRefused as refused:
-        return _refused(refused)
+        return refusal_error(refused)
     return jsonify(id=submission.id, status=SubmissionStatus.QUEUED.value), 202
 
 

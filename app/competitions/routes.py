@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from app.competitions import bp
@@ -12,6 +12,7 @@ from app.models import Competition, Phase
 from app.services import submissions
 from app.services.downloads import send_stored
 from app.services.markdown import render as render_markdown
+from app.services.storage import accepts_direct_uploads, get_storage
 from app.services.submissions import SubmissionRefused
 from app.services.visibility import can_see_private, is_organiser
 
@@ -118,13 +119,31 @@ def submit(slug: str):
             )
         except SubmissionRefused as refused:
             flash(refused.message, "danger")
-            return render_template("competitions/submit.html", form=form, **page_context(competition, "submit")), (
-                refused.status
-            )
+            return render_template(
+                "competitions/submit.html",
+                form=form,
+                direct_upload=_direct_upload_settings(),
+                **page_context(competition, "submit"),
+            ), refused.status
         flash(f"Submission {submission.id} is queued for scoring.", "success")
         return redirect(url_for("competitions.my_submissions", slug=slug))
     status = 400 if form.is_submitted() else 200
-    return render_template("competitions/submit.html", form=form, **page_context(competition, "submit")), status
+    return render_template(
+        "competitions/submit.html",
+        form=form,
+        direct_upload=_direct_upload_settings(),
+        **page_context(competition, "submit"),
+    ), status
+
+
+def _direct_upload_settings() -> dict | None:
+    """How the submit page sends files straight to the store, or None when it posts them (filesystem)."""
+    if not accepts_direct_uploads(get_storage()):
+        return None
+    return {
+        "part_size": current_app.config["UPLOAD_PART_SIZE"],
+        "multipart_threshold": current_app.config["UPLOAD_MULTIPART_THRESHOLD"],
+    }
 
 
 @bp.route("/competitions/<slug>/submissions")

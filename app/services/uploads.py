@@ -70,6 +70,24 @@ class Announcement:
     sha256: str | None = None
     parts: tuple[tuple[int, str], ...] = ()  # (size, crc32 in base64) of each part, in order
 
+    @classmethod
+    def from_json(cls, body: dict) -> Announcement | None:
+        """The optional "sha256" and "parts" of an announcement, or None when they are not of the documented shape."""
+        sha256, parts = body.get("sha256"), body.get("parts") or []
+        if sha256 is not None and not isinstance(sha256, str):
+            return None
+        if not isinstance(parts, list) or not all(
+            isinstance(part, dict) and whole_number(part.get("size")) is not None and isinstance(part.get("crc32"), str)
+            for part in parts
+        ):
+            return None
+        return cls(sha256=sha256.lower() if sha256 else None, parts=tuple((p["size"], p["crc32"]) for p in parts))
+
+
+def whole_number(value) -> int | None:
+    """The value when it is a JSON integer (not a boolean), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
 
 def plan_parts(size: int, part_size: int) -> list[tuple[int, int]]:
     """(offset, length) of each part of a file of size bytes: parts of part_size, fewer than MAX_PARTS."""
@@ -194,6 +212,17 @@ def _presign(storage, upload: Upload, expiry: int, announcement: Announcement) -
     return parts
 
 
+def describe(upload: Upload, parts: list[Part], complete_url: str) -> dict:
+    """An opened upload as the API and the submit page hand it out."""
+    return {
+        "id": upload.id,
+        "size": upload.size,
+        "expires_at": upload.expires_at.isoformat(),
+        "parts": [part.as_dict() for part in parts],
+        "complete_url": complete_url,
+    }
+
+
 def get_own(upload_id: str, user: User) -> Upload | None:
     """The user's upload with that id, if it is still open; someone else's does not exist for them."""
     upload = db.session.get(Upload, upload_id)
@@ -202,16 +231,19 @@ def get_own(upload_id: str, user: User) -> Upload | None:
     return upload
 
 
-def complete(upload: Upload, *, size: int, sha256: str) -> Submission:
+def complete(upload: Upload, *, size: int, sha256: str | None) -> Submission:
     """Check the stored file against the confirmed size and sha256, then queue it as a submission.
 
-    A mismatch (or a file that never arrived) deletes the file and the upload and raises
+    Without a sha256 (a browser, which cannot hash a large file as it reads it) the file
+    is checked for its size and the digest the server reads is recorded. A mismatch (or
+    a file that never arrived) deletes the file and the upload and raises
     SubmissionRefused(400); a store outage raises SubmissionRefused(503) and leaves the
     upload as it was, to be confirmed again.
     """
-    sha256 = (sha256 or "").lower()
-    if not SHA256.match(sha256):
-        raise SubmissionRefused("sha256 must be the file's SHA-256 as 64 hexadecimal digits.")
+    if sha256 is not None:
+        sha256 = sha256.lower()
+        if not SHA256.match(sha256):
+            raise SubmissionRefused("sha256 must be the file's SHA-256 as 64 hexadecimal digits.")
     _claim(upload)
     storage = get_storage()
     try:
@@ -255,7 +287,7 @@ def _release(upload: Upload) -> None:
     db.session.commit()
 
 
-def _verify(storage, upload: Upload, size: int, sha256: str) -> StoredFile:
+def _verify(storage, upload: Upload, size: int, sha256: str | None) -> StoredFile:
     if size != upload.size:
         raise SubmissionRefused(f"The confirmation says {size} bytes, but the upload was announced as {upload.size}.")
     if upload.multipart_id:
@@ -272,7 +304,7 @@ def _verify(storage, upload: Upload, size: int, sha256: str) -> StoredFile:
     if stored_size != upload.size:
         raise SubmissionRefused(f"The stored file has {stored_size} bytes, not the {upload.size} announced.")
     digest = stored_sha256(storage, upload.storage_key)
-    if digest != sha256:
+    if sha256 is not None and digest != sha256:
         raise SubmissionRefused(f"The stored file's sha256 is {digest}, not the {sha256} confirmed.")
     return StoredFile(upload.storage_key, stored_size, digest)
 

@@ -20,8 +20,8 @@ from app.models.types import utcnow
 from app.models.uploads import Upload, UploadState
 from app.services.bundles import import_bundle
 from app.services.storage import get_storage
-from tests.conftest import make_app
-from tests.helpers import bearer, make_token, make_user, predictions_csv, write_bundle
+from tests.conftest import AuthActions, make_app
+from tests.helpers import PASSWORD, bearer, make_token, make_user, predictions_csv, write_bundle
 from workers.uploads import expire_uploads
 
 pytestmark = [pytest.mark.s3, pytest.mark.databases("sqlite", "postgresql")]
@@ -335,3 +335,29 @@ def test_reaper_leaves_a_running_confirmation_alone_and_clears_a_crashed_one(s3)
         stuck = after_expiry + timedelta(seconds=app.config["JOB_TIMEOUT"])
         assert expire_uploads(stuck) == [upload["id"]]  # its process died: the reaper cleans up
     assert leftovers(s3) == NOTHING
+
+
+def test_the_submit_page_uploads_straight_to_the_store_and_the_server_records_the_digest(s3):
+    """The browser cannot hash a large file as it reads it: it confirms the size, and the server reads the sha256."""
+    auth, client = AuthActions(s3["client"]), s3["client"]
+    auth.login("rita", PASSWORD)
+    page = client.get(f"/competitions/{SLUG}/submit").get_data(as_text=True)
+    assert f'data-direct-upload="/competitions/{SLUG}/uploads"' in page and f'data-part-size="{5 * MB}"' in page
+    csrf = {"X-CSRFToken": auth.csrf_token(f"/competitions/{SLUG}/submit")}
+    content = s3["content"]
+
+    def start_from_page():
+        announced = {"file_name": "p.csv", "size": len(content), "parts": announced_parts(content, [len(content)])}
+        started = client.post(f"/competitions/{SLUG}/uploads", json=announced, headers=csrf)
+        assert started.status_code == 201, started.get_json()
+        put(started.get_json()["parts"], content)
+        return started.get_json()["complete_url"]
+
+    refused = client.post(start_from_page(), json={"size": len(content) - 1}, headers=csrf)
+    assert refused.status_code == 400 and "announced" in refused.get_json()["error"]["message"]
+    assert leftovers(s3) == NOTHING
+    accepted = client.post(start_from_page(), json={"size": len(content)}, headers=csrf)
+    assert accepted.status_code == 202 and accepted.get_json()["redirect"] == f"/competitions/{SLUG}/submissions"
+    with s3["app"].app_context():
+        submission = db.session.get(Submission, accepted.get_json()["id"])
+        assert submission.file_sha256 == sha(content) and submission.file_size == len(content)

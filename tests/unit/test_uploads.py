@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from app.services.uploads import MAX_PARTS, MIN_PART_SIZE, plan_parts
-from tests.helpers import bearer, make_token, make_user, write_bundle
+from tests.helpers import PASSWORD, bearer, make_token, make_user, write_bundle
 
 MB = 1024 * 1024
 
@@ -49,3 +49,25 @@ def test_unknown_uploads_are_404_and_calls_need_a_token(app, client):
     assert client.delete("/api/v1/uploads/abc", headers=bearer(token)).status_code == 404
     assert client.post("/api/v1/uploads/abc/complete", json=body).status_code == 401
     assert client.post("/api/v1/competitions/nope/uploads", headers=bearer(token), json={}).status_code == 404
+
+
+def test_submit_page_posts_its_form_where_the_platform_keeps_the_files(app, client, auth, tmp_path):
+    """On the filesystem backend the page loads no upload script, and its upload route says to post the form."""
+    folder, *_ = write_bundle(tmp_path / "bundle")
+    with app.app_context():
+        from app.services.bundles import import_bundle
+
+        import_bundle(folder)
+        token = make_token(make_user("rita"))
+    client.post("/api/v1/competitions/test-comp/join", headers=bearer(token), json={"accept_rules": True})
+    auth.login("rita", PASSWORD)
+    page = client.get("/competitions/test-comp/submit").get_data(as_text=True)
+    assert "data-direct-upload" not in page and "direct-upload.js" not in page
+    csrf = auth.csrf_token("/competitions/test-comp/submit")
+    announced = {"file_name": "p.csv", "size": 10, "parts": [{"size": 10, "crc32": "AAAAAA=="}]}
+    response = client.post("/competitions/test-comp/uploads", json=announced, headers={"X-CSRFToken": csrf})
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "direct_uploads_unavailable"
+    assert client.post("/competitions/test-comp/uploads", json=announced).status_code == 400  # no CSRF token
+    auth.logout()
+    logged_out = client.post("/competitions/test-comp/uploads", json=announced, headers={"X-CSRFToken": csrf})
+    assert logged_out.status_code == 302 and logged_out.headers["Location"].startswith("/login")

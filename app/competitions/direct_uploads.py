@@ -1,0 +1,81 @@
+"""The submit page's direct uploads: the browser sends the file straight to the S3 store, as the client does.
+
+The same service as the API's upload routes, for a logged-in session (CSRF-checked like
+every form post). The browser announces each part's CRC32, which the store checks as the
+part arrives; it does not hash the whole file, so on confirmation the server checks the
+size and records the sha256 it reads itself. On the filesystem backend the start answers
+409 and the page posts the form as before.
+"""
+
+from __future__ import annotations
+
+from flask import flash, jsonify, request, url_for
+from flask_login import current_user, login_required
+
+from app.competitions import bp
+from app.competitions.routes import get_competition
+from app.errors import api_error, refusal_error
+from app.services import uploads
+from app.services.submissions import SubmissionRefused
+
+ANNOUNCE = (
+    'Announce the file as JSON: {"file_name": "...", "size": <bytes>, "description": "...", '
+    '"parts": [{"size": <bytes>, "crc32": "<base64>"}, ...]}.'
+)
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+@bp.post("/competitions/<slug>/uploads")
+@login_required
+def start_upload(slug: str):
+    """Open a direct upload for the submit page; the presigned URLs come back as JSON."""
+    competition = get_competition(slug)
+    body = _body()
+    announcement = uploads.Announcement.from_json(body)
+    description = body.get("description") or ""
+    if (
+        not isinstance(body.get("file_name"), str)
+        or uploads.whole_number(body.get("size")) is None
+        or not isinstance(description, str)
+        or announcement is None
+    ):
+        return api_error(400, ANNOUNCE)
+    try:
+        upload, parts = uploads.start(
+            competition,
+            current_user,
+            file_name=body["file_name"],
+            size=body["size"],
+            description=description,
+            announcement=announcement,
+        )
+    except uploads.DirectUploadsUnavailable:
+        return api_error(409, "This platform takes files through the form.", code="direct_uploads_unavailable")
+    except SubmissionRefused as refused:
+        return refusal_error(refused)
+    return jsonify(uploads.describe(upload, parts, url_for(".complete_upload", upload_id=upload.id))), 201
+
+
+@bp.post("/uploads/<upload_id>/complete")
+@login_required
+def complete_upload(upload_id: str):
+    """Check the uploaded file and queue it; the page then goes where the answer's `redirect` says."""
+    upload = uploads.get_own(upload_id, current_user)
+    if upload is None:
+        return api_error(404, f"No open upload {upload_id!r}: it is unknown, someone else's, or expired.")
+    size = uploads.whole_number(_body().get("size"))
+    if size is None:
+        return api_error(400, 'Confirm the upload as JSON: {"size": <bytes>}.')
+    slug = upload.competition.slug
+    try:
+        submission = uploads.complete(upload, size=size, sha256=None)
+    except SubmissionRefused as refused:
+        return refusal_error(refused)
+    flash(f"Submission {submission.id} is queued for scoring.", "success")
+    return jsonify(
+        id=submission.id, status=submission.status.value, redirect=url_for(".my_submissions", slug=slug)
+    ), 202
