@@ -9,7 +9,6 @@ from app.api.auth import api_user, token_required
 from app.errors import api_error, refusal_error
 from app.extensions import db
 from app.models import Competition, SubmissionStatus
-from app.models.uploads import UploadState
 from app.services import uploads
 from app.services.submissions import SubmissionRefused
 
@@ -57,7 +56,7 @@ def start_upload(slug: str):
         )
     except SubmissionRefused as refused:
         return refusal_error(refused)
-    return jsonify(uploads.describe(upload, parts, f"/api/v1/uploads/{upload.id}/complete")), 201
+    return jsonify(uploads.describe(upload, parts, f"/api/v1/uploads/{upload.id}")), 201
 
 
 @bp.post("/uploads/<upload_id>/complete")
@@ -84,7 +83,8 @@ def cancel_upload(upload_id: str):
     upload = uploads.get_own(upload_id, api_user())
     if upload is None:
         return api_error(404, f"No open upload {upload_id!r}: it is unknown, someone else's, or expired.")
-    if upload.state is UploadState.CONFIRMING:
-        return api_error(409, "This upload is being confirmed; it can no longer be cancelled.")
-    uploads.discard(upload)
+    try:
+        uploads.cancel(upload)
+    except SubmissionRefused as refused:
+        return refusal_error(refused)
     return "", 204

@@ -57,7 +57,7 @@ def start_upload(slug: str):
         return api_error(409, "This platform takes files through the form.", code="direct_uploads_unavailable")
     except SubmissionRefused as refused:
         return refusal_error(refused)
-    return jsonify(uploads.describe(upload, parts, url_for(".complete_upload", upload_id=upload.id))), 201
+    return jsonify(uploads.describe(upload, parts, url_for(".cancel_upload", upload_id=upload.id))), 201
 
 
 @bp.post("/uploads/<upload_id>/complete")
@@ -79,3 +79,17 @@ def complete_upload(upload_id: str):
     return jsonify(
         id=submission.id, status=submission.status.value, redirect=url_for(".my_submissions", slug=slug)
     ), 202
+
+
+@bp.delete("/uploads/<upload_id>")
+@login_required
+def cancel_upload(upload_id: str):
+    """Drop an upload the page could not finish, so that it does not hold one of the pending places."""
+    upload = uploads.get_own(upload_id, current_user)
+    if upload is None:
+        return api_error(404, f"No open upload {upload_id!r}: it is unknown, someone else's, or expired.")
+    try:
+        uploads.cancel(upload)
+    except SubmissionRefused as refused:
+        return refusal_error(refused)
+    return "", 204

@@ -212,14 +212,15 @@ def _presign(storage, upload: Upload, expiry: int, announcement: Announcement) -
     return parts
 
 
-def describe(upload: Upload, parts: list[Part], complete_url: str) -> dict:
-    """An opened upload as the API and the submit page hand it out."""
+def describe(upload: Upload, parts: list[Part], url: str) -> dict:
+    """An opened upload as the API and the submit page hand it out; url is where it is confirmed or cancelled."""
     return {
         "id": upload.id,
         "size": upload.size,
         "expires_at": upload.expires_at.isoformat(),
         "parts": [part.as_dict() for part in parts],
-        "complete_url": complete_url,
+        "complete_url": f"{url}/complete",
+        "cancel_url": url,
     }
 
 
@@ -316,6 +317,13 @@ def stored_sha256(storage, key: str) -> str:
         while chunk := handle.read(VERIFY_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def cancel(upload: Upload) -> None:
+    """Drop an unconfirmed upload at its owner's request; one being confirmed is refused (409)."""
+    if upload.state is UploadState.CONFIRMING:
+        raise SubmissionRefused("This upload is being confirmed; it can no longer be cancelled.", 409)
+    discard(upload)
 
 
 def discard(upload: Upload) -> None:

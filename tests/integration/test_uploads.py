@@ -130,6 +130,8 @@ def test_single_put_is_checked_then_queued_and_scored(s3):
     assert started.status_code == 201, started.get_json()
     upload = started.get_json()
     assert len(upload["parts"]) == 1 and upload["id"] in upload["parts"][0]["url"]
+    assert upload["complete_url"] == f"/api/v1/uploads/{upload['id']}/complete"
+    assert upload["cancel_url"] == f"/api/v1/uploads/{upload['id']}"
     put(upload["parts"], content)
     accepted = confirm(s3, upload["id"], len(content), sha(content))
     assert accepted.status_code == 202, accepted.get_json()
@@ -361,3 +363,16 @@ def test_the_submit_page_uploads_straight_to_the_store_and_the_server_records_th
     with s3["app"].app_context():
         submission = db.session.get(Submission, accepted.get_json()["id"])
         assert submission.file_sha256 == sha(content) and submission.file_size == len(content)
+
+
+def test_the_submit_page_cancels_an_upload_it_cannot_finish(s3):
+    auth, client = AuthActions(s3["client"]), s3["client"]
+    auth.login("rita", PASSWORD)
+    csrf = {"X-CSRFToken": auth.csrf_token(f"/competitions/{SLUG}/submit")}
+    content = os.urandom(12 * MB)
+    announced = {"file_name": "p.csv", "size": len(content), "parts": announced_parts(content, [6 * MB, 6 * MB])}
+    upload = client.post(f"/competitions/{SLUG}/uploads", json=announced, headers=csrf).get_json()
+    put(upload["parts"], content, skip=(2,))
+    assert client.delete(upload["cancel_url"], headers=csrf).status_code == 204
+    assert leftovers(s3) == NOTHING
+    assert client.delete(upload["cancel_url"], headers=csrf).status_code == 404

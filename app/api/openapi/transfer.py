@@ -29,7 +29,8 @@ SCHEMAS = {
             "size": {"type": "integer"},
             "expires_at": {"type": "string", "format": "date-time"},
             "parts": {"type": "array", "items": ref("UploadPart")},
-            "complete_url": {"type": "string"},
+            "complete_url": {"type": "string", "description": "where to POST the confirmation"},
+            "cancel_url": {"type": "string", "description": "where to DELETE the upload if it cannot be finished"},
         },
     },
     "Queued": {

@@ -92,10 +92,11 @@
     event.preventDefault();
     button.disabled = true;
     status.classList.remove("text-danger");
+    let upload = null;
     try {
       const sizes = plan(file.size);
       const crcs = await checksums(file, sizes);
-      const upload = await postJson(form.dataset.directUpload, {
+      upload = await postJson(form.dataset.directUpload, {
         file_name: file.name,
         size: file.size,
         description: form.querySelector('[name="description"]').value,
@@ -108,8 +109,13 @@
       await sendParts(file, upload.parts);
       status.textContent = "Checking the upload…";
       const queued = await postJson(upload.complete_url, { size: file.size });
+      upload = null;
       window.location.assign(queued.redirect);
     } catch (error) {
+      if (upload && upload.cancel_url) {
+        // Give back the pending place now rather than when the upload expires.
+        fetch(upload.cancel_url, { method: "DELETE", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken } });
+      }
       status.textContent = error.message;
       status.classList.add("text-danger");
       button.disabled = false;
