@@ -63,13 +63,11 @@ def start_upload(slug: str):
 @token_required
 def complete_upload(upload_id: str):
     """Confirm an upload with its size and sha256; 202 once the checked file is queued as a submission."""
-    upload = uploads.get_own(upload_id, api_user())
-    if upload is None:
-        return api_error(404, f"No open upload {upload_id!r}: it is unknown, someone else's, or expired.")
     body = _body()
-    if body is None or uploads.whole_number(body.get("size")) is None or not isinstance(body.get("sha256"), str):
-        return api_error(400, 'Confirm the upload as JSON: {"size": <bytes>, "sha256": "<64 hex digits>"}.')
     try:
+        upload = uploads.own(upload_id, api_user())
+        if body is None or uploads.whole_number(body.get("size")) is None or not isinstance(body.get("sha256"), str):
+            return api_error(400, 'Confirm the upload as JSON: {"size": <bytes>, "sha256": "<64 hex digits>"}.')
         submission = uploads.complete(upload, size=body["size"], sha256=body["sha256"])
     except SubmissionRefused as refused:
         return refusal_error(refused)
@@ -80,11 +78,8 @@ def complete_upload(upload_id: str):
 @token_required
 def cancel_upload(upload_id: str):
     """Drop an unconfirmed upload and whatever of it reached the store."""
-    upload = uploads.get_own(upload_id, api_user())
-    if upload is None:
-        return api_error(404, f"No open upload {upload_id!r}: it is unknown, someone else's, or expired.")
     try:
-        uploads.cancel(upload)
+        uploads.cancel(uploads.own(upload_id, api_user()))
     except SubmissionRefused as refused:
         return refusal_error(refused)
     return "", 204

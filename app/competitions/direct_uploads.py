@@ -64,14 +64,12 @@ def start_upload(slug: str):
 @login_required
 def complete_upload(upload_id: str):
     """Check the uploaded file and queue it; the page then goes where the answer's `redirect` says."""
-    upload = uploads.get_own(upload_id, current_user)
-    if upload is None:
-        return api_error(404, f"No open upload {upload_id!r}: it is unknown, someone else's, or expired.")
     size = uploads.whole_number(_body().get("size"))
-    if size is None:
-        return api_error(400, 'Confirm the upload as JSON: {"size": <bytes>}.')
-    slug = upload.competition.slug
     try:
+        upload = uploads.own(upload_id, current_user)
+        if size is None:
+            return api_error(400, 'Confirm the upload as JSON: {"size": <bytes>}.')
+        slug = upload.competition.slug
         submission = uploads.complete(upload, size=size, sha256=None)
     except SubmissionRefused as refused:
         return refusal_error(refused)
@@ -85,11 +83,8 @@ def complete_upload(upload_id: str):
 @login_required
 def cancel_upload(upload_id: str):
     """Drop an upload the page could not finish, so that it does not hold one of the pending places."""
-    upload = uploads.get_own(upload_id, current_user)
-    if upload is None:
-        return api_error(404, f"No open upload {upload_id!r}: it is unknown, someone else's, or expired.")
     try:
-        uploads.cancel(upload)
+        uploads.cancel(uploads.own(upload_id, current_user))
     except SubmissionRefused as refused:
         return refusal_error(refused)
     return "", 204

@@ -224,11 +224,11 @@ def describe(upload: Upload, parts: list[Part], url: str) -> dict:
     }
 
 
-def get_own(upload_id: str, user: User) -> Upload | None:
-    """The user's upload with that id, if it is still open; someone else's does not exist for them."""
+def own(upload_id: str, user: User) -> Upload:
+    """The user's upload with that id, still open; else SubmissionRefused(404): someone else's does not exist."""
     upload = db.session.get(Upload, upload_id)
     if upload is None or upload.user_id != user.id or utcnow() > upload.expires_at + EXPIRY_GRACE:
-        return None
+        raise SubmissionRefused(f"No open upload {upload_id!r}: it is unknown, someone else's, or expired.", 404)
     return upload
 
 
