@@ -29,20 +29,14 @@ from pathlib import Path
 
 from _support import make_app, postgres_database
 
+from tests.services import free_port
+
 REPO = Path(__file__).resolve().parents[1]
 MB = 1024 * 1024
 SIZE_MB = int(os.environ.get("BENCH_UPLOAD_MB") or 500)
 REPEAT = 5
 TARGET_RATIO = 1.5
 MEMORY_LIMIT_MB = 32  # the web process's peak may rise this much on the presigned path, whatever the file's size
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until_up(url: str, timeout: float = 60) -> None:

@@ -11,7 +11,9 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -81,6 +83,21 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def serve(app) -> tuple[str, Callable[[], None]]:
+    """Serve a WSGI app over HTTP on a loopback port, in a thread; returns its URL and a function that stops it."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        thread.join(10)
+
+    return f"http://127.0.0.1:{server.server_port}", stop
 
 
 def wait_for_port(port: int, timeout: float = 20) -> bool:

@@ -9,6 +9,7 @@ from app.api.auth import api_user, roles_required
 from app.errors import api_error
 from app.extensions import db
 from app.models import Certification, LabellingTask, ReviewState, Role, Run
+from app.models.runs import CONDITIONS
 from app.services import certification as service
 from app.services import lumimask
 
@@ -37,23 +38,7 @@ def _certification(certification_id: int) -> Certification:
 def run_details(run_number: int):
     """A run's metadata and its lumisections."""
     run = db.get_or_404(Run, run_number, description=f"No run {run_number} was imported.")
-    columns = (
-        "number",
-        "delivered_lumi",
-        "recorded_lumi",
-        "pileup",
-        "physics_flag",
-        "beams_stable",
-        "cms_active",
-        "bpix_ready",
-        "fpix_ready",
-        "tibtid_ready",
-        "tob_ready",
-        "tecp_ready",
-        "tecm_ready",
-        "dcs_ok",
-        "golden",
-    )
+    columns = ("number", *CONDITIONS, "golden")
     return jsonify(
         run_number=run.run_number,
         fill_number=run.fill_number,

@@ -14,6 +14,8 @@ from app.models.types import UTCDateTime, utcnow
 
 TRACKER_FLAGS = ("bpix_ready", "fpix_ready", "tibtid_ready", "tob_ready", "tecp_ready", "tecm_ready")
 DCS_FLAGS = (*TRACKER_FLAGS, "beams_stable", "cms_active")
+# What a lumisection records of its conditions, as its columns are named.
+CONDITIONS = ("delivered_lumi", "recorded_lumi", "pileup", "physics_flag", *DCS_FLAGS, "dcs_ok")
 
 
 class RunClass(enum.StrEnum):

@@ -37,13 +37,12 @@ from app.models import (
     ReviewState,
     User,
 )
-from app.models.runs import DCS_FLAGS
+from app.models.runs import CONDITIONS
 from app.services import lumimask
 from app.services.bundles import SLUG_PATTERN
 from app.services.certification import audit, golden_mask
 from app.services.storage import get_storage
 
-CONDITIONS = ("delivered_lumi", "recorded_lumi", "pileup", "physics_flag", *DCS_FLAGS, "dcs_ok")
 ID, TARGET, USAGE, WEIGHT = "id", "label", "Usage", "weight"
 FILES = (
     ("train.csv", FileKind.PUBLIC),

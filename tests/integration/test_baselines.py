@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-
 import pandas as pd
 import pytest
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.models import Submission, SubmissionStatus
@@ -27,16 +24,13 @@ def platform(app, client, tmp_path, monkeypatch):
         token = make_token(make_user("rita"))
     joined = client.post(f"/api/v1/competitions/{SLUG}/join", headers=bearer(token), json={"accept_rules": True})
     assert joined.status_code in (200, 201), joined.get_json()
-    server = make_server("127.0.0.1", services.free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv("PLAYGROUND_URL", f"http://127.0.0.1:{server.server_port}")
+    url, stop = services.serve(app)
+    monkeypatch.setenv("PLAYGROUND_URL", url)
     monkeypatch.setenv("PLAYGROUND_TOKEN", token)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.chdir(tmp_path)
     yield
-    server.shutdown()
-    thread.join(10)
+    stop()
 
 
 def test_a_baseline_downloads_trains_submits_and_waits_for_its_score(app, platform, tmp_path, capsys):

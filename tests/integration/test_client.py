@@ -11,7 +11,6 @@ import os
 import stat
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,6 @@ import pytest
 from click.testing import CliRunner
 from playground_client import ApiError, Client
 from playground_client.cli import main
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.models import Competition, Role, Submission
@@ -30,19 +28,6 @@ from tests import services
 from tests.helpers import make_token, make_user, predictions_csv, write_bundle
 
 SLUG = "test-comp"
-
-
-def serve(app) -> tuple[str, callable]:
-    """Serve the app over HTTP in a thread; returns its URL and a function that stops it."""
-    server = make_server("127.0.0.1", services.free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        server.shutdown()
-        thread.join(10)
-
-    return f"http://127.0.0.1:{server.server_port}", stop
 
 
 class RangeRecorder:
@@ -67,7 +52,7 @@ def platform(app, tmp_path) -> Iterator[dict]:
         olga = make_token(make_user("olga", Role.ORGANISER))
     recorder = RangeRecorder(app.wsgi_app)
     app.wsgi_app = recorder
-    url, stop = serve(app)
+    url, stop = services.serve(app)
     yield {"app": app, "url": url, "rita": rita, "olga": olga, "folder": folder, "ids": ids, "x": x, "ranges": recorder}
     stop()
 

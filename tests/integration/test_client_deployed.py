@@ -29,7 +29,6 @@ from app.services.queue import get_queue
 from tests import services
 from tests.conftest import make_app
 from tests.helpers import make_token, make_user, write_bundle
-from tests.integration.test_client import serve
 
 pytestmark = [pytest.mark.redis, pytest.mark.databases("postgresql")]
 REPO = Path(__file__).resolve().parents[2]
@@ -67,7 +66,7 @@ def deployed(request, database_url, tmp_path) -> Iterator[dict]:
         olga = make_token(make_user("olga", Role.ORGANISER))
     sizes = BodySizes(app.wsgi_app)
     app.wsgi_app = sizes
-    url, stop = serve(app)
+    url, stop = services.serve(app)
     env = os.environ | {"DATABASE_URL": database_url, "SECRET_KEY": "t"} | settings
     worker = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],

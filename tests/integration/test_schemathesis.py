@@ -13,8 +13,8 @@ from openapi_spec_validator import validate
 
 from app.models import Role
 from app.services.bundles import import_bundle
+from tests import services
 from tests.helpers import bearer, make_token, make_user, write_bundle
-from tests.integration.test_client import serve
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 
@@ -79,7 +79,7 @@ def test_schemathesis_finds_no_server_error(app, tmp_path):
         import_bundle(folder)
         token = make_token(make_user("ada", Role.ADMIN))
     app.test_client().post("/api/v1/competitions/test-comp/join", headers=bearer(token), json={"accept_rules": True})
-    url, stop = serve(app)
+    url, stop = services.serve(app)
     report = tmp_path / "schemathesis.json"
     try:
         result = subprocess.run(

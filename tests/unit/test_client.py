@@ -7,7 +7,6 @@ import hashlib
 import io
 import subprocess
 import sys
-import threading
 import zlib
 from collections.abc import Iterator
 
@@ -19,7 +18,6 @@ from playground_client.cli import main
 from playground_client.models import Competition, Submission
 from playground_client.transfer import FileSlice, MultipartBody, file_checksums, plan_parts, safe_name
 from werkzeug.formparser import parse_form_data
-from werkzeug.serving import make_server
 
 from tests import services
 
@@ -158,14 +156,7 @@ class Flaky:
                 return jsonify(error={"code": "rate_limited", "message": f"slow down ({status})"}), status, headers
             return jsonify(username="rita", roles=[], body=request.get_data(as_text=True))
 
-        self.server = make_server("127.0.0.1", services.free_port(), app, threaded=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.thread.join(10)
+        self.url, self.stop = services.serve(app)
 
 
 @pytest.fixture
@@ -292,14 +283,7 @@ class FakePlatform:
         def submission():
             return jsonify(id=7, status="queued")
 
-        self.server = make_server("127.0.0.1", services.free_port(), app, threaded=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.thread.join(10)
+        self.url, self.stop = services.serve(app)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from playground_client import Client
 from tests import services
 from tests.conftest import make_app
 from tests.helpers import bearer, make_token, make_user
-from tests.integration.test_client import serve
 
 
 @pytest.fixture
@@ -85,7 +84,7 @@ def test_client_waits_for_retry_after_and_then_succeeds(database_url, tmp_path):
     app = make_app(database_url, tmp_path, RATELIMIT_ENABLED=True, API_RATE_LIMIT="2 per 2 seconds")
     with app.app_context():
         token = make_token(make_user("rita"))
-    url, stop = serve(app)
+    url, stop = services.serve(app)
     try:
         notes: list[str] = []
         client = Client(url, token, on_wait=notes.append)
