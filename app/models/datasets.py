@@ -53,6 +53,10 @@ class DatasetVersion(db.Model):
     number: Mapped[int]
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the version was published from a labelling task's approved labels: whoever can read those
+    # labels (the task's certifiers, its shift leaders, the publisher) must not compete on it.
+    task_id: Mapped[Optional[int]] = mapped_column(ForeignKey("labelling_tasks.id", ondelete="SET NULL"), index=True)
+    published_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     dataset: Mapped[Dataset] = relationship(back_populates="versions")
     files: Mapped[list[DatasetFile]] = relationship(

@@ -400,11 +400,13 @@ def publish(
         f"{summary.public} public and {summary.private} private rows, "
         + ("weighted by recorded luminosity." if summary.weighted else "unweighted (recorded luminosity missing).")
     )
-    version = _store(slug, title or task.name, notes, files, created_by)
+    version = _store(slug, title or task.name, notes, files, created_by, task)
     return Published(version, summary)
 
 
-def _store(slug: str, title: str, notes: str, files: dict[str, bytes], created_by: User | None) -> DatasetVersion:
+def _store(
+    slug: str, title: str, notes: str, files: dict[str, bytes], created_by: User | None, task: LabellingTask
+) -> DatasetVersion:
     """Reserve the version's number, store its files, then commit; on any failure delete what was stored."""
     dataset = db.session.execute(db.select(Dataset).where(Dataset.slug == slug)).scalar_one_or_none()
     if dataset is None:
@@ -416,7 +418,9 @@ def _store(slug: str, title: str, notes: str, files: dict[str, bytes], created_b
             db.select(func.max(DatasetVersion.number)).where(DatasetVersion.dataset_id == dataset.id)
         ).scalar_one()
         number = (latest or 0) + 1
-    version = DatasetVersion(dataset=dataset, number=number, notes=notes)
+    version = DatasetVersion(
+        dataset=dataset, number=number, notes=notes, task_id=task.id, published_by_id=created_by and created_by.id
+    )
     db.session.add(version)
     try:
         # The unique slug and number make a concurrent publication wait here and fail before it stores
