@@ -34,6 +34,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime already bounds a token
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Flask-Login's "keep me logged in" cookie is a login too: guarded like the session cookie.
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     RATELIMIT_HEADERS_ENABLED = True
     RQ_QUEUE = "playground"
     JOB_TIMEOUT = 600  # seconds a scoring job may run before it is killed and reaped
@@ -59,7 +62,7 @@ class Config:
                 "Set SECRET_KEY to a long random string shared by all web processes."
             )
         self.SECRET_KEY = secret or secrets.token_hex(32)
-        self.SESSION_COOKIE_SECURE = self.PRODUCTION
+        self.SESSION_COOKIE_SECURE = self.REMEMBER_COOKIE_SECURE = self.PRODUCTION
         self.SQLALCHEMY_DATABASE_URI = _database_url(env.get("DATABASE_URL"))
         self.REDIS_URL = env.get("REDIS_URL") or None
         self.STORAGE_URL = env.get("STORAGE_URL") or f"file://{INSTANCE_DIR / 'storage'}"

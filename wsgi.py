@@ -5,7 +5,12 @@ import sys
 from app import create_app
 from config import ConfigError
 
+# gunicorn boots a new worker whenever one exits, except on this status ("worker failed to boot"), where it
+# stops: a configuration that cannot work must stop the server, not make it respawn workers forever.
+CANNOT_START = 3
+
 try:
     app = create_app()
 except ConfigError as error:
-    sys.exit(f"DQM Playground cannot start: {error}")
+    print(f"DQM Playground cannot start: {error}", file=sys.stderr, flush=True)
+    sys.exit(CANNOT_START)

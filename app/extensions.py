@@ -1,7 +1,5 @@
 """Flask extensions, created unbound; ``create_app`` binds them to an application."""
 
-import hashlib
-
 from flask import current_app, request
 from flask_caching import Cache
 from flask_limiter import ApplicationLimit, Limiter
@@ -35,12 +33,21 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 
 
-def rate_limit_key() -> str:
-    """Whom a rate limit counts: the holder of the API token sent, else the client's address."""
-    header = request.headers.get("Authorization")
-    if header:
-        return "token:" + hashlib.sha256(header.encode()).hexdigest()[:32]
+def client_address() -> str:
+    """The client's address (its proxies' word only behind TRUSTED_PROXIES): whom page limits such as login's count."""
     return get_remote_address()
+
+
+def rate_limit_key() -> str:
+    """Whom the API budget counts: the holder of a valid API token, else the client's address.
+
+    Only a valid token picks a bucket of its own: a made-up or revoked one counts against the address, so that
+    sending a fresh Authorization header never buys a fresh budget.
+    """
+    from app.services.accounts import api_token_hash  # services import this module
+
+    token_hash = api_token_hash(request.headers.get("Authorization"))
+    return f"token:{token_hash[:32]}" if token_hash is not None else client_address()
 
 
 def _api_rate_limit() -> str:
@@ -51,11 +58,12 @@ def _api_rate_limit() -> str:
 # in RATELIMIT_STORAGE_URI: Redis when REDIS_URL is set, shared by every web process; memory when embedded.
 API_LIMIT = ApplicationLimit(
     _api_rate_limit,
+    key_function=rate_limit_key,
     exempt_when=lambda: not request.path.startswith("/api/"),
     error_message=lambda: (
         f"Too many requests: the API allows {_api_rate_limit()} per token (or per address without one); "
         "try again after the seconds in Retry-After."
     ),
 )
-limiter = Limiter(key_func=rate_limit_key, application_limits=[API_LIMIT])
+limiter = Limiter(key_func=client_address, application_limits=[API_LIMIT])
 cache = Cache()

@@ -23,20 +23,31 @@ def users():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def edit_user(user_id: int):
-    """Grant and take away roles, or deactivate an account."""
+    """Grant and take away roles, deactivate an account, or log its user out everywhere."""
     user = db.get_or_404(User, user_id)
     form = RolesForm(data={"roles": sorted(r.value for r in user.roles), "active": user.active})
     if form.validate_on_submit():
         roles = {Role(value) for value in form.roles.data}
         if user.id == current_user.id and (Role.ADMIN not in roles or not form.active.data):
             flash("You cannot remove your own admin role or deactivate yourself.", "danger")
-            return render_template("admin/user.html", user=user, form=form), 400
-        user.set_roles(roles)
-        user.active = form.active.data
+            return render_template("admin/user.html", user=user, form=form, sessions_form=EmptyForm()), 400
+        accounts.update_account(user, roles, form.active.data, by=current_user._get_current_object())
         db.session.commit()
         flash(f"Saved {user.username}.", "success")
         return redirect(url_for("admin.users"))
-    return render_template("admin/user.html", user=user, form=form)
+    return render_template("admin/user.html", user=user, form=form, sessions_form=EmptyForm())
+
+
+@bp.route("/users/<int:user_id>/logout", methods=["POST"])
+@roles_required(Role.ADMIN)
+def end_sessions(user_id: int):
+    """Log a user out everywhere: every session and remember cookie ends; API tokens stay valid."""
+    user = db.get_or_404(User, user_id)
+    if EmptyForm().validate_on_submit():
+        accounts.end_sessions(user, "logged out everywhere by an admin", by=current_user._get_current_object())
+        db.session.commit()
+        flash(f"{user.username} is logged out of every browser.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 @bp.route("/system", methods=["GET", "POST"])

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_login.config import COOKIE_NAME
 from sqlalchemy.exc import IntegrityError
 
 from app.auth import bp
@@ -20,9 +21,17 @@ login_manager.login_message_category = "info"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """The logged-in user of a session cookie."""
-    return db.session.get(User, int(user_id))
+def load_user(session_id: str) -> User | None:
+    """The logged-in user of a session or remember cookie, unless its session version is stale."""
+    return accounts.user_for_session(session_id)
+
+
+def _login_rate_limit() -> str:
+    return current_app.config.get("LOGIN_RATE_LIMIT") or "10 per minute"
+
+
+def _register_rate_limit() -> str:
+    return current_app.config.get("REGISTER_RATE_LIMIT") or "20 per hour"
 
 
 def _safe_next(target: str | None) -> str:
@@ -33,16 +42,16 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"])
 def login():
     """Log in with username and password."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.find_user(form.username.data)
+        user = accounts.authenticate(form.username.data, form.password.data)
         # One message for an unknown name and a wrong password: no hint which names exist.
-        if user is None or not user.check_password(form.password.data) or not user.active:
+        if user is None:
             flash("Invalid username or password.", "danger")
             return render_template("auth/login.html", form=form), 200
         login_user(user, remember=form.remember.data)
@@ -56,13 +65,17 @@ def login():
 def logout():
     """Log out (a POST, so that no link or image can log someone out)."""
     if EmptyForm().validate_on_submit():
+        if current_user.is_authenticated:
+            # Ends copies of the cookies too (another browser's, a stolen one), not only this browser's.
+            accounts.end_sessions(current_user._get_current_object(), "logout")
+            db.session.commit()
         logout_user()
         flash("You are logged out.", "info")
     return redirect(url_for("main.index"))
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("20 per hour", methods=["POST"])
+@limiter.limit(_register_rate_limit, methods=["POST"])
 def register():
     """Create a researcher account."""
     if current_user.is_authenticated:
@@ -93,12 +106,17 @@ def change_password():
     """Change one's own password."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        if not current_user.check_password(form.current.data):
-            form.current.errors.append("This is not your current password.")
+        user = current_user._get_current_object()
+        try:
+            accounts.change_password(user, form.current.data, form.password.data)
+        except accounts.AccountError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error))
         else:
-            current_user.set_password(form.password.data)
             db.session.commit()
-            flash("Your password was changed.", "success")
+            # Every other session ended with the change; this browser carries on with fresh cookies.
+            login_user(user, remember=current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies)
+            flash("Your password was changed; every other session of yours was logged out.", "success")
             return redirect(url_for("auth.tokens"))
     return render_template("auth/change_password.html", form=form), (400 if form.is_submitted() else 200)
 

@@ -60,8 +60,13 @@ class User(UserMixin, db.Model):
         return f"<User {self.username}>"
 
     @property
-    def is_active(self) -> bool:  # Flask-Login refuses inactive users at login and on each request
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users at login; the user loader on each request
         return self.active
+
+    def get_id(self) -> str:
+        """What the session and the remember cookie store: the id and the session version, so that raising
+        the version (services.accounts.end_sessions) makes every copy of them stale."""
+        return f"{self.id}:{self.session_version}"
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password, never the password."""

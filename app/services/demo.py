@@ -49,7 +49,7 @@ def seed_users() -> dict[str, User]:
     for login in DEMO_USERS:
         if accounts.find_user(login.username) is None:
             accounts.create_user(
-                login.username, login.password, email=f"{login.username}@demo.invalid", roles=set(login.roles)
+                login.username, login.password, email=f"{login.username}@example.org", roles=set(login.roles)
             )
     db.session.commit()
     return {login.username: accounts.find_user(login.username) for login in DEMO_USERS}

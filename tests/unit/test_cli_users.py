@@ -45,6 +45,21 @@ def test_users_create_refuses_a_taken_name_and_an_unknown_role(app, runner):
     assert unknown.exit_code != 0 and "wizard" in unknown.output
 
 
+def test_users_create_applies_the_password_and_email_rules(app, runner):
+    """The shell follows the rules of the registration form: one rule for every way in."""
+    refusals = {
+        ("--password", "password"): "among the most common ones",
+        ("--password", "lea-leader"): "must not be the username",
+        ("--password", "lea@example.org", "--email", "lea@example.org"): "must not be the e-mail address",
+        ("--password", "pw-long-enough", "--email", "lea@demo.invalid"): "This e-mail address is not valid",
+    }
+    for options, message in refusals.items():
+        result = runner.invoke(args=["users", "create", "lea-leader", "--role", "shift_leader", *options])
+        assert result.exit_code != 0 and message in result.output, options
+    with app.app_context():
+        assert accounts.find_user("lea-leader") is None
+
+
 def test_users_token_prints_a_working_token_last(app, runner, client):
     runner.invoke(args=["users", "create", "rita", "--role", "researcher", "--password", "pw-long-enough"])
     result = runner.invoke(args=["users", "token", "rita"])

@@ -1,6 +1,7 @@
 """Configuration: the variables of CONTRACT.md, their defaults, and the production guard."""
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ import pytest
 import yaml
 
 from config import BASE_DIR, Config, ConfigError
+from tests.services import free_port
 
 
 def test_defaults_need_no_service():
@@ -84,6 +86,31 @@ def test_wsgi_exits_with_the_reason_and_no_traceback():
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_gunicorn_stops_with_the_reason_instead_of_respawning_workers():
+    """`gunicorn wsgi:app` in production without a key exits by itself, saying why, rather than booting
+    workers that die, forever."""
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"} | {"APP_ENV": "production"}
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{free_port()}", "--workers", "2"]
+    command += ["--no-control-socket", "wsgi:app"]
+    server = subprocess.Popen(
+        command,
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # so that a gunicorn that does not stop goes with all its workers
+    )
+    try:
+        output, _ = server.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        output, _ = server.communicate()
+        pytest.fail(f"gunicorn was still running after 90 s; it said:\n{output[-3000:]}")
+    assert server.returncode != 0
+    assert "DQM Playground cannot start: SECRET_KEY is not set" in output
 
 
 def test_compose_file_sets_only_variables_the_platform_reads():

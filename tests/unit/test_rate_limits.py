@@ -1,4 +1,8 @@
-"""API rate limits: 429 in the API's error format with Retry-After, per token, Redis-backed when deployed."""
+"""Rate limits: the API's per token (429 in its error format with Retry-After, Redis-backed when deployed), and
+the login and registration forms' per address, whatever headers a client makes up.
+
+Limits are counted per hour, so that no window resets while a test runs (windows start at the first hit).
+"""
 
 from __future__ import annotations
 
@@ -9,20 +13,32 @@ import pytest
 from playground_client import Client
 
 from tests import services
-from tests.conftest import make_app
-from tests.helpers import bearer, make_token, make_user
+from tests.conftest import AuthActions, make_app
+from tests.helpers import PASSWORD, bearer, make_token, make_user
 
 
 @pytest.fixture
 def limited(database_url, tmp_path):
-    """The app with rate limits on: three API calls a minute."""
-    app = make_app(database_url, tmp_path, RATELIMIT_ENABLED=True, API_RATE_LIMIT="3 per minute")
+    """The app with rate limits on: three API calls, logins or registrations an hour."""
+    app = make_app(
+        database_url,
+        tmp_path,
+        RATELIMIT_ENABLED=True,
+        API_RATE_LIMIT="3 per hour",
+        LOGIN_RATE_LIMIT="3 per hour",
+        REGISTER_RATE_LIMIT="3 per hour",
+    )
     with app.app_context():
         tokens = [make_token(make_user(name)) for name in ("rita", "ravi")]
     return app, tokens
 
 
-def test_fourth_call_in_a_minute_is_refused_with_json_and_retry_after(limited):
+def made_up_token() -> dict[str, str]:
+    """An Authorization header no account ever had."""
+    return {"Authorization": f"Bearer dqm_{uuid.uuid4().hex}"}
+
+
+def test_fourth_call_in_an_hour_is_refused_with_json_and_retry_after(limited):
     app, (rita, _) = limited
     client = app.test_client()
     for _ in range(3):
@@ -30,8 +46,8 @@ def test_fourth_call_in_a_minute_is_refused_with_json_and_retry_after(limited):
     refused = client.get("/api/v1/competitions", headers=bearer(rita))
     assert refused.status_code == 429
     assert refused.get_json()["error"]["code"] == "rate_limited"
-    assert "3 per minute" in refused.get_json()["error"]["message"]
-    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert "3 per hour" in refused.get_json()["error"]["message"]
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
 
 
 def test_each_token_has_its_own_budget_and_pages_are_not_counted(limited):
@@ -43,6 +59,45 @@ def test_each_token_has_its_own_budget_and_pages_are_not_counted(limited):
     assert client.get("/api/v1/me", headers=bearer(ravi)).status_code == 200
     assert client.get("/api/v1/competitions").status_code == 200  # anonymous: counted by address
     assert all(client.get("/competitions").status_code == 200 for _ in range(5))
+
+
+def test_made_up_tokens_count_against_the_address(limited):
+    """Only a valid token has a budget of its own: a fresh made-up header each call buys nothing."""
+    app, (rita, _) = limited
+    client = app.test_client()
+    for _ in range(3):
+        assert client.get("/api/v1/me", headers=made_up_token()).status_code == 401
+    refused = client.get("/api/v1/competitions", headers={"Authorization": f"Basic {uuid.uuid4().hex}"})
+    assert refused.status_code == 429
+    assert client.get("/api/v1/competitions").status_code == 429
+    assert client.get("/api/v1/me", headers=bearer(rita)).status_code == 200
+
+
+def test_login_attempts_count_per_address_whatever_the_headers(limited):
+    """A password-guessing client cannot buy fresh attempts with a made-up or even a valid token."""
+    app, (rita, _) = limited
+    auth = AuthActions(app.test_client())
+
+    def guess(password: str, headers: dict[str, str]) -> int:
+        data = {"username": "rita", "password": password, "csrf_token": auth.csrf_token()}
+        return auth.client.post("/login", data=data, headers=headers).status_code
+
+    assert [guess("guess-1234", made_up_token()) for _ in range(3)] == [200, 200, 200]
+    assert guess("guess-5678", bearer(rita)) == 429
+    assert guess(PASSWORD, made_up_token()) == 429
+    assert guess(PASSWORD, {}) == 429
+
+
+def test_registrations_count_per_address_whatever_the_headers(limited):
+    app, _ = limited
+
+    def register(username: str) -> int:
+        auth = AuthActions(app.test_client())  # a new browser each time, from the same address
+        data = {"username": username, "password": "a-long-password", "confirm": "a-long-password"}
+        data["csrf_token"] = auth.csrf_token("/register")
+        return auth.client.post("/register", data=data, headers=made_up_token()).status_code
+
+    assert [register(f"bot{n}") for n in range(4)] == [302, 302, 302, 429]
 
 
 @pytest.mark.parametrize(("proxies", "separate"), [(0, False), (1, True)], ids=["direct", "behind-a-proxy"])
