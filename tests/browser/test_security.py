@@ -3,10 +3,10 @@ charts drawn, and uploads from the submit page reach the S3 store."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import boto3
 import plotly
@@ -16,7 +16,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from app.extensions import db
 from app.models import Dataset, LabellingTask, Submission, SubmissionStatus, User
-from app.models.certification import Certification
+from app.models.certification import Certification, TaskRun
 from app.services import dataset_views, demo
 from app.services.bundles import import_bundle
 from app.services.demo_competitions import RUNNING
@@ -25,8 +25,8 @@ from tests.conftest import make_app
 from tests.helpers import PASSWORD, bearer, make_token, make_user, predictions_csv, write_bundle
 
 pytestmark = pytest.mark.browser
-PLOTLY_JS = os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js")
-PLOTLY_CSS = os.path.join(os.path.dirname(__file__), "..", "..", "app", "static", "vendor", "plotly", "plotly.css")
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+PLOTLY_CSS = Path(__file__).resolve().parents[2] / "app" / "static" / "vendor" / "plotly" / "plotly.css"
 
 # Reports every blocked load or inline use to the test, whatever the page does with the event.
 REPORT_VIOLATIONS = """
@@ -93,6 +93,7 @@ class Browsing:
 
     def _note(self, problem: str) -> None:
         self.problems.append(f"{self.current}: {problem}")
+        print(self.problems[-1])  # shown with any failure, the ones a problem causes included
 
     def _console(self, message) -> None:
         # Chromium reports an error status of the page itself as a failed load: expected where the visit says so.
@@ -109,7 +110,7 @@ class Browsing:
         response = page.goto(self.base + visit.path)
         assert response is not None and response.status == visit.status, f"{visit.path}: {response and response.status}"
         for chart in visit.charts:
-            expect(page.locator(f"{chart} .main-svg").first).to_be_attached()
+            expect(page.locator(f"{chart} .main-svg").first).to_be_attached(timeout=20_000)
         page.wait_for_load_state("networkidle")
         return page
 
@@ -121,7 +122,7 @@ class Browsing:
 
 @pytest.fixture
 def app(database_url, tmp_path, s3_bucket) -> Iterator[Flask]:
-    """The app storing files in S3 (moto); the bucket lets the platform's pages PUT to it, as deployments set it."""
+    """The app storing files in S3 (moto)."""
     bucket, endpoint = s3_bucket
     app = make_app(database_url, tmp_path, STORAGE_URL=f"s3://{bucket}/web", S3_ENDPOINT_URL=endpoint)
     yield app
@@ -151,6 +152,12 @@ def demo_pages(app: Flask) -> list[Visit]:
             db.select(Certification.run_number).where(Certification.task_id == task.id).order_by(Certification.id)
         ).scalars()
         run = next(iter(certified))
+        uncertified = db.session.execute(
+            db.select(TaskRun.run_number)
+            .where(TaskRun.task_id == task.id, TaskRun.run_number.not_in(db.select(Certification.run_number)))
+            .order_by(TaskRun.run_number)
+        ).scalars()
+        open_run = next(iter(uncertified))
         version = db.session.execute(db.select(Dataset).where(Dataset.slug == DATASET_SLUG)).scalar_one().latest
         table = dataset_views.lumisections(version)
         first = table[table[dataset_views.LABEL].notna()].iloc[0]  # a labelled one, of the train split
@@ -175,6 +182,7 @@ def demo_pages(app: Flask) -> list[Visit]:
         Visit("rita", "/account/password"),
         Visit("rita", "/tasks", status=403),
         Visit("sam", "/tasks"),
+        Visit("sam", f"/tasks/{task.id}/runs/{open_run}", ("#run-conditions",)),
         Visit("lea", f"/tasks/{task.id}"),
         Visit("lea", f"/tasks/{task.id}/runs/{run}", ("#run-conditions",)),
         Visit("lea", f"/runs/{run}", ("#run-conditions",)),
@@ -236,7 +244,7 @@ def test_the_submit_page_uploads_to_the_store_under_the_policy(app, live_server,
         page.on("request", lambda request: puts.append(request.url) if request.method == "PUT" else None)
         page.get_by_label("Predictions").set_input_files(str(predictions))
         page.get_by_role("button", name="Submit predictions").click()
-        expect(page.get_by_text("is queued for scoring")).to_be_visible()
+        expect(page.get_by_text("is queued for scoring")).to_be_visible(timeout=30_000)
         browsing.current = page.url.removeprefix(live_server)
         page.wait_for_load_state("networkidle")
     finally:
@@ -254,6 +262,5 @@ def test_the_plotly_stylesheet_holds_the_rules_plotly_writes(page):
     page.goto("about:blank")
     page.add_script_tag(path=PLOTLY_JS)
     rules = page.evaluate("window.__rules")
-    with open(PLOTLY_CSS) as stylesheet:
-        ours = stylesheet.read().split("*/\n", 1)[1].splitlines()
+    ours = PLOTLY_CSS.read_text().split("*/\n", 1)[1].splitlines()  # below the opening comment
     assert ours == rules, "plotly.js now writes these rules:\n" + "\n".join(rules)
