@@ -8,11 +8,16 @@ from pathlib import Path
 import pytest
 
 from app import create_app
+from app.security import PLOTLY_STYLE_ATTRIBUTES as PLOTLY_STYLES
 from config import Config
 from tests.conftest import make_app
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "app" / "templates"
 JINJA_COMMENT = re.compile(r"{#.*?#}", re.DOTALL)
+HASHES = {  # sha256 of each style attribute, in base64, as Chromium names them when it refuses one
+    "": "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+    PLOTLY_STYLES[1]: "'sha256-AR/cKIZjWPcPmBUPDA6oti9XBiTbJvz0Cro2J1VzzS8='",
+}
 EVERY_RESPONSE = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -86,7 +91,10 @@ def test_the_policy_allows_only_this_origin_and_no_inline_script(client):
     assert policy["object-src"] == "'none'"
     assert policy["base-uri"] == "'self'"
     assert policy["form-action"] == "'self'"
-    assert "unsafe" not in client.get("/").headers["Content-Security-Policy"]
+    header = client.get("/").headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in header and "unsafe-eval" not in header
+    # Style attributes only with exactly the values Plotly's heatmaps set, by their hashes.
+    assert policy["style-src-attr"].split() == ["'unsafe-hashes'", *(HASHES[value] for value in PLOTLY_STYLES)]
 
 
 def test_hsts_is_sent_in_production_only(tmp_path):
