@@ -46,6 +46,14 @@ CSSStyleSheet.prototype.insertRule = function (rule, index) {
 };
 """
 
+# Each progress bar's drawn width as a share of its track, beside the share it stands for.
+BAR_SHARES = """
+[...document.querySelectorAll(".progress[aria-valuenow]")].map((track) => [
+  track.querySelector(".progress-bar").getBoundingClientRect().width / track.getBoundingClientRect().width,
+  Number(track.getAttribute("aria-valuenow")) / 100,
+])
+"""
+
 
 @dataclass(frozen=True)
 class Visit:
@@ -214,6 +222,10 @@ def test_every_kind_of_page_renders_under_the_policy_with_its_charts(demo_app, l
         # Where nothing links an icon (a JSON answer, say) browsers ask for /favicon.ico.
         icon = browsing.page_of(None).request.get(live_server + "/favicon.ico")
         assert icon.ok and icon.headers["content-type"] == "image/vnd.microsoft.icon"
+        # Progress bars take their width from classes now, not from style attributes: they still show it.
+        bars = browsing.visit(Visit(None, "/")).evaluate(BAR_SHARES)
+        assert bars and any(drawn > 0 for drawn, _ in bars)
+        assert all(abs(drawn - meant) < 0.01 for drawn, meant in bars), bars
     finally:
         browsing.close()
     assert not browsing.problems, "\n".join(browsing.problems)
