@@ -20,9 +20,10 @@ def create_app(config: Config | type[Config] = Config, **overrides) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from app import cli, errors, templating
+    from app import cli, errors, security, templating
 
     errors.register(app)
+    security.register(app)
     templating.register(app)
     cli.register(app)
     return app

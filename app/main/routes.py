@@ -39,3 +39,12 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 def plotly_js():
     """Plotly.js as shipped with the plotly package, so that charts need no CDN."""
     return send_file(PLOTLY_JS, mimetype="text/javascript", max_age=7 * 24 * 3600, conditional=True)
+
+
+FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.ico"
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """The site's icon where browsers look for it unasked (pages link the SVG as well)."""
+    return send_file(FAVICON, mimetype="image/vnd.microsoft.icon", max_age=7 * 24 * 3600, conditional=True)
