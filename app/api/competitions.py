@@ -16,7 +16,6 @@ from app.services.submissions import SubmissionRefused
 from app.services.visibility import can_see_private, is_organiser, submission_view
 from workers.export import export_view, request_export
 
-
 BASELINE_VALUES = {"true": True, "1": True, "false": False, "0": False, "": False}
 
 

@@ -37,4 +37,3 @@ def why_not(competition: Competition, user: User) -> str | None:
             "accounts that certify or review runs cannot compete on it."
         )
     return None
-
