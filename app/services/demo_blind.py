@@ -61,11 +61,12 @@ def certify_blind(generated: TrackerData, shifters: tuple[User, User], leader: U
     if task is None:
         first, last = runs[0]["run_number"], runs[-1]["run_number"]
         task = certification.create_task(TASK_NAME, "prompt", runs=(first, last), double=True)
-    done = set(
-        db.session.execute(
+    done = {
+        (number, certifier)
+        for number, certifier in db.session.execute(
             db.select(Certification.run_number, Certification.certifier_id).where(Certification.task_id == task.id)
-        ).tuples()
-    )
+        )
+    }
     blocks: dict[int, list[AnomalyBlock]] = {}
     for block in generated.anomalies:
         blocks.setdefault(block.run_number, []).append(block)

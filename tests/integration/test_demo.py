@@ -101,7 +101,7 @@ def certifications_show_bad_runs_excluded_components_and_low_statistics(app):
 
 def nobody_reviewed_their_own_certification(app):
     with app.app_context():
-        certifiers = dict(db.session.execute(db.select(Certification.id, Certification.certifier_id)).tuples())
+        certifiers = {i: c for i, c in db.session.execute(db.select(Certification.id, Certification.certifier_id))}
         reviews = (
             db.session.execute(db.select(AuditEntry).where(AuditEntry.action.in_(["approve", "reject"])))
             .scalars()
