@@ -165,3 +165,37 @@ def test_versions_published_before_0008_get_their_task_and_publisher(empty_datab
             )
         db.engine.dispose()
     assert rows == {versions["published"]: (task, olga), versions["imported"]: (None, None)}
+
+
+def test_a_baseline_without_participation_survives_a_downgrade_below_0009(empty_database, tmp_path):
+    """Before 0009 every submission had a participation: downgrading gives each baseline its author's."""
+    import io
+
+    from app.models import Role, Submission
+    from app.services import submissions
+    from tests.helpers import make_competition, make_user, predictions_csv, write_bundle
+
+    app = make_app(empty_database, tmp_path)
+    with app.app_context():
+        upgrade()
+        competition = make_competition(tmp_path)
+        _, ids, *_ = write_bundle(tmp_path / "ids")
+        olga = make_user("olga", Role.ORGANISER)
+        olga_id = olga.id
+        submissions.submit(
+            competition, olga, io.BytesIO(predictions_csv(ids, [0.5] * len(ids))), file_name="p.csv", baseline=True
+        )
+        app.extensions["job_queue"].join()
+        db.session.remove()
+        downgrade(revision="0008")
+        with db.engine.connect() as connection:
+            linked = connection.execute(
+                text(
+                    "SELECT p.user_id FROM submissions s JOIN participations p ON p.id = s.participation_id "
+                    "WHERE s.is_baseline"
+                )
+            ).scalar_one()
+        upgrade()
+        assert linked == olga_id and db.session.execute(db.select(Submission)).scalar_one().is_baseline
+        db.session.remove()
+        db.engine.dispose()
