@@ -130,7 +130,8 @@ def submit(
 ) -> Submission:
     """Store the file, write the queued row and charge the quota in one transaction, then enqueue scoring.
 
-    A baseline is an organiser's reference submission: no participation, no quota, listed but never ranked.
+    A baseline is an organiser's reference submission: no participation, no quota, listed but never ranked,
+    accepted before the opening and after the close too (organisers prepare and complete the board).
     """
     now = utcnow()
     participation = None if baseline else _participation_to_charge(competition, user, now)
