@@ -32,6 +32,7 @@ from app.models import (
 from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
 from app.models.types import utcnow
 from app.services import lumimask
+from app.services.reviewers import override_note, own_review_refusal
 
 
 class CertificationRefused(Exception):
@@ -249,24 +250,6 @@ def edit(certification: Certification, user: User, body: dict) -> Certification:
     return certification
 
 
-OVERRIDE = "an admin reviewed their own certification, overriding the rule that another person reviews it"
-
-
-def own_review_refusal(certification: Certification, user: User) -> str | None:
-    """Why the user may not review (or promote) this certification: it is their own; None when they may.
-
-    Admins may override the rule; their review is audited as an override.
-    """
-    if certification.certifier_id != user.id or Role.ADMIN in user.roles:
-        return None
-    return "you certified this run yourself: another shift leader reviews it"
-
-
-def _override(certification: Certification, user: User) -> dict:
-    """What the audit entry adds when an admin reviews their own certification."""
-    return {"override": OVERRIDE} if certification.certifier_id == user.id else {}
-
-
 def review(certification: Certification, reviewer: User, decision: str, comment: str = "") -> Review:
     """A shift leader other than the certifier approves or rejects a certification (committed and audited)."""
     states = {"approve": ReviewState.APPROVED, "reject": ReviewState.REJECTED}
@@ -281,7 +264,7 @@ def review(certification: Certification, reviewer: User, decision: str, comment:
     entry = Review(certification=certification, reviewer_id=reviewer.id, decision=states[decision], comment=comment)
     db.session.add(entry)
     db.session.flush()
-    after = snapshot(certification) | _override(certification, reviewer)
+    after = snapshot(certification) | override_note(certification, reviewer)
     audit(reviewer, decision, "certification", certification.id, before, after)
     db.session.commit()
     return entry
@@ -349,7 +332,7 @@ def promote_reference(certification: Certification, leader: User) -> ReferenceRu
     db.session.add(reference)
     db.session.flush()
     after = {"run_number": run.run_number, "reco": certification.reco.value, "run_class": run.run_class}
-    after |= _override(certification, leader)
+    after |= override_note(certification, leader)
     audit(leader, "promote_reference", "reference_run", reference.id, None, after)
     db.session.commit()
     return reference
