@@ -59,8 +59,9 @@ def participants(app) -> int:
         ((Role.SHIFTER,), "Only researchers take part"),
         ((Role.SHIFTER, Role.RESEARCHER), "which every shifter can read"),
         ((Role.SHIFT_LEADER, Role.RESEARCHER), "which every shift leader can read"),
+        ((Role.ORGANISER, Role.RESEARCHER), "which every organiser can read"),
     ],
-    ids=["shifter", "shifter-and-researcher", "shift-leader-and-researcher"],
+    ids=["shifter", "shifter-and-researcher", "shift-leader-and-researcher", "another-organiser"],
 )
 def test_label_readers_are_refused_with_the_reason_on_the_api(app, client, world, roles, reason):
     with app.app_context():
