@@ -111,22 +111,25 @@ def _baselines(organiser: User, train: pd.DataFrame, test: pd.DataFrame) -> list
 def schedule(authors: Sequence[str], start: datetime, end: datetime, daily_limit: int) -> list[datetime]:
     """When each submission was made: each author's spread evenly over the whole UTC days in [start, end).
 
-    An author's k submissions over d days make at most ceil(k / d) a day, which must stay within daily_limit;
-    authors submit at different hours, so the progress chart shows them apart.
+    An author's k submissions sit at the centres of k equal stretches of the d days, so no day holds more than
+    ceil(k / d) of them, which must stay within daily_limit; authors submit at different hours, so the progress
+    chart shows them apart.
     """
     first_day = utc_day_start(start) + timedelta(days=1)
     days = max(1, (end - first_day).days)
     totals, seen = Counter(authors), Counter()
     order = {author: index for index, author in enumerate(dict.fromkeys(authors))}
-    if any(-(-total // days) > daily_limit for total in totals.values()):
-        raise ValueError(f"more submissions than {daily_limit} a day over {days} days")
-    times = []
+    picked = []
     for author in authors:
         number = seen[author]
         seen[author] += 1
-        day = number * days // totals[author]
-        times.append(first_day + timedelta(days=day, hours=8 + (2 * order[author] + number) % 12, minutes=7 * number))
-    return times
+        picked.append((author, number, min(days - 1, int((number + 0.5) * days / totals[author]))))
+    if max(Counter((author, day) for author, _, day in picked).values(), default=0) > daily_limit:
+        raise ValueError(f"more submissions than {daily_limit} a day over {days} days")
+    return [
+        first_day + timedelta(days=day, hours=8 + (2 * order[author] + number) % 12, minutes=7 * number)
+        for author, number, day in picked
+    ]
 
 
 def _spread(competition: Competition, made: list[Submission], start: datetime, end: datetime) -> None:
@@ -167,21 +170,26 @@ def running_competition(version: DatasetVersion, organiser: User, researchers: l
     maps = [c for c in train.columns if c.startswith(("pixelphase1_tracks_pxbarrel", "summary_clusterston"))]
     conditions = [c for c in train.columns if c in publishing.CONDITIONS]
     first, second, third = researchers
-    entries += [
+    entries += [  # each researcher's tries in the order made: the progress chart shows them improving
+        Entry(second, "isolation forest, another seed", isolation_forest.predict(train, test, 1)),
         Entry(
             first,
             "logistic regression on layer 1 and strip summaries",
             _on(logistic_regression.predict, maps, train, test),
         ),
+        Entry(third, "gradient boosting, 10 trees", _boosting(train, test, 10)),
         Entry(
             second,
             "logistic regression on OMS conditions only",
             _on(logistic_regression.predict, conditions, train, test),
         ),
+        Entry(
+            first,
+            "logistic regression on layer 1 and strip summaries and OMS conditions",
+            _on(logistic_regression.predict, maps + conditions, train, test),
+        ),
         Entry(third, "gradient boosting, 30 trees", _boosting(train, test, 30)),
-        Entry(second, "isolation forest, another seed", isolation_forest.predict(train, test, 1)),
-        Entry(first, "logistic regression on every summary", logistic_regression.predict(train, test)),
-        Entry(third, "gradient boosting on every summary", _boosting(train, test)),
+        Entry(second, "isolation forest, a third seed", isolation_forest.predict(train, test, 2)),
     ]
     made = _submit(competition, entries, test)
     wait_for_scores()
