@@ -61,6 +61,16 @@ def format_score(value: float | None) -> str:
     return "" if value is None else f"{value:.6g}"
 
 
+def format_luminosity(value: float | None) -> str:
+    """A luminosity in pb^-1 (of a run or a lumisection) to three digits; below 1 nb^-1 it is noise, shown as 0.
+
+    OMS records a luminometer's noise, tiny and sometimes negative, where there was no beam.
+    """
+    if value is None:
+        return ""
+    return "0" if value < 1e-3 else f"{value:.3g}"
+
+
 def format_size(size: int | None) -> str:
     """A file size in the unit that reads best."""
     if size is None:
@@ -80,3 +90,4 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["score"] = format_score
     app.jinja_env.filters["filesize"] = format_size
+    app.jinja_env.filters["luminosity"] = format_luminosity

@@ -43,6 +43,11 @@ def run(predict: Predict, description: str, argv: list[str] | None = None) -> in
     parser.add_argument("--data", type=Path, default=Path("data"), help="where to download the files")
     parser.add_argument("--out", type=Path, default=Path("submission.csv"), help="the submission file to write")
     parser.add_argument("--no-submit", action="store_true", help="only write the submission file")
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="organisers: submit as the competition's baseline, listed under its name and never ranked",
+    )
     args = parser.parse_args(argv)
 
     from playground_client import ApiError, Client, config  # the client: pip install ./client
@@ -59,7 +64,7 @@ def run(predict: Predict, description: str, argv: list[str] | None = None) -> in
         print(f"wrote {args.out} ({len(test)} rows)")
         if args.no_submit:
             return 0
-        result = client.submit(args.competition, args.out, description=description, wait=True)
+        result = client.submit(args.competition, args.out, description=description, wait=True, baseline=args.baseline)
     except ApiError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -13,8 +13,10 @@ from app.models.uploads import ExportStatus, SubmissionExport
 from app.services import leaderboards, submissions
 from app.services.downloads import send_stored
 from app.services.submissions import SubmissionRefused
-from app.services.visibility import can_see_private, submission_view
+from app.services.visibility import can_see_private, is_organiser, submission_view
 from workers.export import export_view, request_export
+
+BASELINE_VALUES = {"true": True, "1": True, "false": False, "0": False, "": False}
 
 
 def _competition(slug: str) -> Competition:
@@ -71,13 +73,16 @@ def join_competition(slug: str):
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or body.get("accept_rules") is not True:
         return api_error(400, 'Joining means accepting the rules: send {"accept_rules": true}.')
-    submissions.join(competition, api_user())
+    try:
+        submissions.join(competition, api_user())
+    except SubmissionRefused as refused:
+        return refusal_error(refused)
     db.session.commit()
     return jsonify(joined=True, competition=competition.slug)
 
 
 def _joined_or_error(competition: Competition):
-    if submissions.participation_of(competition, api_user()) is None:
+    if submissions.participation_of(competition, api_user()) is None and not is_organiser(api_user()):
         return api_error(403, f"Join the competition first: POST /api/v1/competitions/{competition.slug}/join.")
     return None
 
@@ -109,11 +114,14 @@ def download_file(slug: str, name: str):
 @bp.post("/competitions/<slug>/submissions")
 @token_required
 def create_submission(slug: str):
-    """Upload predictions (multipart `file`, optional `description`); 202 once queued."""
+    """Upload predictions (multipart `file`, optional `description`, `baseline` for organisers); 202 once queued."""
     competition = _competition(slug)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return api_error(400, "Send the predictions as a multipart form field named 'file'.")
+    baseline = BASELINE_VALUES.get(request.form.get("baseline", "false").strip().lower())
+    if baseline is None:
+        return api_error(400, "baseline must be true or false.")
     try:
         submission = submissions.submit(
             competition,
@@ -121,6 +129,7 @@ def create_submission(slug: str):
             upload.stream,
             file_name=upload.filename,
             description=request.form.get("description", ""),
+            baseline=baseline,
         )
     except SubmissionRefused as refused:
         return refusal_error(refused)

@@ -15,6 +15,7 @@ from app.services import certification as service
 from app.services import lumimask
 from app.services.agreement import task_agreement
 from app.services.charts import run_conditions
+from app.services.reviewers import own_review_refusal
 
 READERS = (Role.SHIFTER, Role.SHIFT_LEADER, Role.ORGANISER)
 CERTIFIERS = (Role.SHIFTER, Role.SHIFT_LEADER)
@@ -227,6 +228,7 @@ def run(task_id: int, run_number: int):
         may_edit={c.id for c in shown if service.may_edit(c, current_user)},
         review_form=ReviewForm(),
         may_review=current_user.has_role(Role.SHIFT_LEADER),
+        own={c.id for c in shown if own_review_refusal(c, current_user)},
         problem_categories=PROBLEM_CATEGORIES,
         chart=run_conditions(run, bad),
         ticked=ticked,
@@ -251,7 +253,9 @@ def review_queue():
         .where(Certification.review_state == ReviewState.PENDING)
         .order_by(Certification.updated_at, Certification.id)
     ).scalars()
-    return render_template("certification/reviews.html", pending=list(pending), review_form=ReviewForm())
+    pending = list(pending)
+    own = {c.id for c in pending if own_review_refusal(c, current_user)}
+    return render_template("certification/reviews.html", pending=pending, own=own, review_form=ReviewForm())
 
 
 @bp.route("/tasks/<int:task_id>/agreement")

@@ -34,6 +34,17 @@ class SubmitForm(FlaskForm):
     submit = SubmitField("Submit predictions")
 
 
+class BaselineForm(FlaskForm):
+    """An organiser's baseline: predictions and the name the leaderboard lists them under."""
+
+    file = FileField("Predictions (CSV, gzip-compressed CSV or Parquet)", validators=[FileRequired("Choose a file.")])
+    name = StringField(
+        "Name on the leaderboard",
+        validators=[DataRequired("Name the baseline, e.g. Random baseline."), Length(max=200)],
+    )
+    submit = SubmitField("Submit the baseline")
+
+
 class BundleForm(FlaskForm):
     """A competition bundle as a zip."""
 

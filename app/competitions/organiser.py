@@ -10,13 +10,14 @@ from flask_login import current_user
 from app.auth.decorators import roles_required
 from app.auth.forms import EmptyForm
 from app.competitions import bp
-from app.competitions.forms import BundleForm, DatasetCompetitionForm, SettingsForm
+from app.competitions.forms import BaselineForm, BundleForm, DatasetCompetitionForm, SettingsForm
 from app.competitions.routes import get_competition, page_context
 from app.extensions import db
 from app.models import DatasetVersion, Rescore, Role, Submission
-from app.services import dataset_competitions, leaderboards, publishing, scores_export
+from app.services import dataset_competitions, leaderboards, publishing, scores_export, submissions
 from app.services.bundles import BundleError, import_bundle
 from app.services.queue import enqueue
+from app.services.submissions import SubmissionRefused
 
 
 @bp.route("/competitions/new", methods=["GET", "POST"])
@@ -126,12 +127,41 @@ def all_submissions(slug: str):
     )
 
 
+@bp.route("/competitions/<slug>/baseline", methods=["GET", "POST"])
+@roles_required(Role.ORGANISER)
+def submit_baseline(slug: str):
+    """Submit a baseline without joining: listed on the leaderboard under its name, never ranked, not charged."""
+    competition = get_competition(slug)
+    form = BaselineForm()
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            submission = submissions.submit(
+                competition,
+                current_user,
+                upload.stream,
+                file_name=upload.filename,
+                description=form.name.data,
+                baseline=True,
+            )
+        except SubmissionRefused as refused:
+            flash(refused.message, "danger")
+            status = refused.status
+        else:
+            flash(f"Baseline {submission.description!r} (submission {submission.id}) is queued for scoring.", "success")
+            return redirect(url_for("competitions.all_submissions", slug=slug))
+    return render_template("competitions/baseline.html", form=form, **page_context(competition, "all")), status
+
+
 @bp.route("/submissions/<int:submission_id>/baseline", methods=["POST"])
 @roles_required(Role.ORGANISER)
 def toggle_baseline(submission_id: int):
     """Mark a submission as a baseline (listed, not ranked), or unmark it."""
     submission = db.get_or_404(Submission, submission_id)
-    if EmptyForm().validate_on_submit():
+    if submission.participation_id is None:
+        flash(f"Submission {submission.id} was submitted as a baseline, by no participant: it stays one.", "warning")
+    elif EmptyForm().validate_on_submit():
         submission.is_baseline = not submission.is_baseline
         if submission.is_baseline and submission.selection is not None:
             db.session.delete(submission.selection)

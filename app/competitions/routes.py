@@ -9,7 +9,7 @@ from app.competitions import bp
 from app.competitions.forms import JoinForm, SubmitForm
 from app.extensions import db
 from app.models import Competition, Phase
-from app.services import submissions
+from app.services import eligibility, submissions
 from app.services.downloads import send_stored
 from app.services.markdown import render as render_markdown
 from app.services.storage import accepts_direct_uploads, get_storage
@@ -32,6 +32,7 @@ def page_context(competition: Competition, tab: str) -> dict:
         "participation": participation,
         "quota": submissions.quota_for(competition, participation) if user else None,
         "organiser": is_organiser(user),
+        "ineligible": eligibility.why_not(competition, user) if user else None,
         "private_visible": can_see_private(competition, user),
     }
 
@@ -78,13 +79,19 @@ def join(slug: str):
     """Join after ticking the rules box."""
     competition = get_competition(slug)
     form = JoinForm()
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        flash("Tick the box to accept the rules before joining.", "warning")
+        return redirect(url_for("competitions.rules", slug=slug))
+    try:
         submissions.join(competition, current_user)
-        db.session.commit()
-        flash(f"You joined {competition.title}. Good luck!", "success")
-        return redirect(url_for("competitions.submit", slug=slug))
-    flash("Tick the box to accept the rules before joining.", "warning")
-    return redirect(url_for("competitions.rules", slug=slug))
+    except SubmissionRefused as refused:
+        flash(refused.message, "danger")
+        return render_template(
+            "competitions/rules.html", join_form=form, **page_context(competition, "rules")
+        ), refused.status
+    db.session.commit()
+    flash(f"You joined {competition.title}. Good luck!", "success")
+    return redirect(url_for("competitions.submit", slug=slug))
 
 
 @bp.route("/competitions/<slug>/files/<name>")

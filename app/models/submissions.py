@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Enum, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -38,11 +38,13 @@ class Submission(db.Model):
     __table_args__ = (
         Index("ix_submissions_board", "competition_id", "status", "participation_id"),
         Index("ix_submissions_quota", "participation_id", "counted", "submitted_at"),
+        # An organiser's baseline belongs to no participant; everything else is a participant's.
+        CheckConstraint("participation_id IS NOT NULL OR is_baseline", name="baseline_or_participant"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id", ondelete="CASCADE"))
-    participation_id: Mapped[int] = mapped_column(ForeignKey("participations.id", ondelete="CASCADE"))
+    participation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("participations.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     status: Mapped[SubmissionStatus] = mapped_column(
         Enum(SubmissionStatus, native_enum=False, length=16, values_callable=lambda e: [s.value for s in e]),
@@ -74,7 +76,7 @@ class Submission(db.Model):
     finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     competition: Mapped[Competition] = relationship()
-    participation: Mapped[Participation] = relationship()
+    participation: Mapped[Optional[Participation]] = relationship()
     user: Mapped[User] = relationship()
     selection: Mapped[Optional[FinalSelection]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", uselist=False

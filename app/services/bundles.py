@@ -6,6 +6,7 @@ round; only a bundle without problems reaches storage and the database.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import zipfile
@@ -21,6 +22,8 @@ import scorers
 from app.extensions import db
 from app.models import Competition, Dataset, DatasetFile, DatasetVersion, FileKind, User
 from app.services.storage import get_storage
+
+USAGE = "Usage"
 
 SPEC_NAME = "competition.yaml"
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$")
@@ -214,6 +217,8 @@ def validate(bundle: Bundle) -> dict[str, Any]:
     }
     if scorer is not None and solution in bundle.names and not problems:
         _check_solution(bundle, settings, scorer, problems)
+    if not problems:
+        problems += split_clashes(settings, "use another solution file, or drop its Usage column")
     if problems:
         raise BundleError(problems)
     return settings
@@ -223,17 +228,21 @@ def _check_solution(bundle: Bundle, settings: dict, scorer, problems: list[str])
     """The solution must load as the scorer will load it, and the sample submission must pass against it."""
     try:
         with bundle.open(settings["solution"]) as handle:
-            solution = scorers.Solution.load(
-                io.BytesIO(handle.read()),
-                id_column=settings["id_column"],
-                target_column=settings["target_column"],
-                public_fraction=settings["public_fraction"],
-                split_seed=settings["split_seed"],
-            )
+            content = handle.read()
+        table = scorers.read_table(io.BytesIO(content), what="solution", text_columns=[settings["id_column"]])
+        solution = scorers.Solution.from_table(
+            table,
+            id_column=settings["id_column"],
+            target_column=settings["target_column"],
+            public_fraction=settings["public_fraction"],
+            split_seed=settings["split_seed"],
+        )
         scorer.check_solution(solution)
     except scorers.ValidationError as error:
         problems.append(f"solution {settings['solution']!r}: {error}")
         return
+    settings["solution_sha256"] = hashlib.sha256(content).hexdigest()
+    settings["solution_usage"] = USAGE in table.column_names
     settings["target_column"] = solution.target_column
     sample = next((n for n in settings["files"] if n.startswith("sample_submission")), None)
     settings["sample_submission"] = sample
@@ -243,6 +252,38 @@ def _check_solution(bundle: Bundle, settings: dict, scorer, problems: list[str])
                 scorer.score(solution, scorers.read_submission(io.BytesIO(handle.read()), solution))
         except scorers.ValidationError as error:
             problems.append(f"{sample!r} would be refused as a submission: {error}")
+
+
+def split_clashes(settings: dict, change: str) -> list[str]:
+    """Competitions already scoring the same solution file (by sha256) with the same public/private split.
+
+    Every private board is revealed some day, so a second competition on the same split would reveal the
+    private scores of the first, or the first those of the second. A solution with a Usage column fixes its
+    split itself, whatever the fraction and seed; otherwise the fraction and the seed make the split.
+    """
+    if "solution_sha256" not in settings:
+        return []
+    same_file = db.session.execute(
+        db.select(Competition)
+        .join(DatasetFile, DatasetFile.id == Competition.solution_file_id)
+        .where(DatasetFile.sha256 == settings["solution_sha256"])
+        .order_by(Competition.id)
+    ).scalars()
+    problems = []
+    for other in same_file:
+        if settings["solution_usage"]:
+            problems.append(
+                f"The competition {other.slug!r} already scores this solution, whose Usage column fixes the "
+                f"public and private split: its private board would reveal this one's, and the other way "
+                f"round. To build another competition, {change}."
+            )
+        elif other.public_fraction == settings["public_fraction"] and other.split_seed == settings["split_seed"]:
+            problems.append(
+                f"The competition {other.slug!r} already scores this solution with public_fraction "
+                f"{other.public_fraction:g} and split_seed {other.split_seed}: its private board would reveal "
+                "this one's. Choose another split_seed (or public_fraction)."
+            )
+    return problems
 
 
 def import_bundle(source: str | Path | BinaryIO, *, created_by: User | None = None) -> Competition:

@@ -32,6 +32,7 @@ from app.models import (
 from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
 from app.models.types import utcnow
 from app.services import lumimask
+from app.services.reviewers import override_note, own_review_refusal
 
 
 class CertificationRefused(Exception):
@@ -250,10 +251,12 @@ def edit(certification: Certification, user: User, body: dict) -> Certification:
 
 
 def review(certification: Certification, reviewer: User, decision: str, comment: str = "") -> Review:
-    """A shift leader approves or rejects a certification (committed and audited)."""
+    """A shift leader other than the certifier approves or rejects a certification (committed and audited)."""
     states = {"approve": ReviewState.APPROVED, "reject": ReviewState.REJECTED}
     if decision not in states:
         raise CertificationRefused("decision must be approve or reject", 400)
+    if (refusal := own_review_refusal(certification, reviewer)) is not None:
+        raise CertificationRefused(refusal, 403)
     if decision == "reject" and not comment.strip():
         raise CertificationRefused("a rejection needs a comment telling the shifter what to fix", 400)
     before = snapshot(certification)
@@ -261,7 +264,8 @@ def review(certification: Certification, reviewer: User, decision: str, comment:
     entry = Review(certification=certification, reviewer_id=reviewer.id, decision=states[decision], comment=comment)
     db.session.add(entry)
     db.session.flush()
-    audit(reviewer, decision, "certification", certification.id, before, snapshot(certification))
+    after = snapshot(certification) | override_note(certification, reviewer)
+    audit(reviewer, decision, "certification", certification.id, before, after)
     db.session.commit()
     return entry
 
@@ -304,7 +308,12 @@ def claimed_by_others(task: LabellingTask, user: User) -> set[int]:
 
 
 def promote_reference(certification: Certification, leader: User) -> ReferenceRun:
-    """Make a good certification's run a reference run of its run class and reconstruction (committed, audited)."""
+    """Make a good certification's run a reference run of its run class and reconstruction (committed, audited).
+
+    As for a review, the shift leader who promotes it is not the one who certified it (admins may override).
+    """
+    if (refusal := own_review_refusal(certification, leader)) is not None:
+        raise CertificationRefused(refusal, 403)
     if any(getattr(certification, c) is not Status.GOOD for c in COMPONENTS):
         raise CertificationRefused("only a run certified good for pixel, strip and tracking can be a reference run")
     if certification.review_state is not ReviewState.APPROVED:
@@ -323,6 +332,7 @@ def promote_reference(certification: Certification, leader: User) -> ReferenceRu
     db.session.add(reference)
     db.session.flush()
     after = {"run_number": run.run_number, "reco": certification.reco.value, "run_class": run.run_class}
+    after |= override_note(certification, leader)
     audit(leader, "promote_reference", "reference_run", reference.id, None, after)
     db.session.commit()
     return reference

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 import scorers
 from app.extensions import db
 from app.models import Competition, DatasetFile, DatasetVersion, FileKind, User
-from app.services.bundles import SLUG_PATTERN, Bundle, _check_solution
+from app.services.bundles import SLUG_PATTERN, Bundle, _check_solution, split_clashes
 from app.services.publishing import ID, TARGET, Refused
 from app.services.storage import get_storage
 
@@ -98,6 +98,8 @@ def _check_competition(version: DatasetVersion, settings: CompetitionSettings) -
             "split_seed": settings.split_seed,
         }
         _check_solution(bundle, checked, scorer, problems)
+    if not problems:
+        problems += split_clashes(checked, "build it on another version of the dataset, or with another solution")
     if problems:
         raise Refused(problems)
     return solution, checked

@@ -1,10 +1,12 @@
 """The demo: a login for every role and a living platform to walk through with them.
 
-About twenty synthetic 2024 runs imported as OMS gives them; a labelling task with runs approved, awaiting
-review and sent back; the dataset published from its approved labels; a running competition on it with the
-baselines and researchers' submissions; a closed one with its private board revealed; and a general
-competition on a scikit-learn data set. Every step is skipped when what it makes exists, so seeding twice
-gives what seeding once gives.
+About twenty synthetic 2024 runs imported as OMS gives them; a labelling task with runs approved (good, with
+bad ranges, bad as a whole, low statistics), awaiting review and sent back, each reviewed by a shift leader
+other than its certifier; a double-blind task whose two shifters disagree; the dataset published from the
+approved labels; a running competition on it with the organiser's baselines and researchers' submissions over
+its weeks; a closed warm-up on its training runs with its private board revealed; and a general competition on
+a scikit-learn data set. Every step is skipped when what it makes exists, so seeding twice gives what seeding
+once gives.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ DEMO_USERS = (
     DemoLogin("admin", DEMO_PASSWORD, (Role.ADMIN,)),
     DemoLogin("olga", DEMO_PASSWORD, (Role.ORGANISER, Role.RESEARCHER)),
     DemoLogin("lea", DEMO_PASSWORD, (Role.SHIFT_LEADER, Role.SHIFTER)),
+    DemoLogin("nora", DEMO_PASSWORD, (Role.SHIFT_LEADER,)),
     DemoLogin("sam", DEMO_PASSWORD, (Role.SHIFTER,)),
+    DemoLogin("tom", DEMO_PASSWORD, (Role.SHIFTER,)),
     DemoLogin("rita", DEMO_PASSWORD, (Role.RESEARCHER,)),
     DemoLogin("ravi", DEMO_PASSWORD, (Role.RESEARCHER,)),
     DemoLogin("mia", DEMO_PASSWORD, (Role.RESEARCHER,)),
@@ -57,14 +61,16 @@ def seed_users() -> dict[str, User]:
 
 def seed(say: Callable[[str], object] = lambda _: None) -> list[DemoLogin]:
     """Create whatever of the demo is missing (idempotent); returns the demo logins."""
-    from app.services import demo_competitions, demo_tracker  # heavy imports (scikit-learn), only when seeding
+    from app.services import demo_blind, demo_competitions, demo_tracker  # heavy imports, only when seeding
 
     users = seed_users()
     generated = demo_tracker.data()
     runs = demo_tracker.import_runs(generated)
     say(f"{len(runs)} runs imported (synthetic 2024 data, as OMS gives it)")
-    task = demo_tracker.certify_runs(generated, [users["sam"], users["lea"]], users["lea"])
+    task = demo_tracker.certify_runs(generated, [users["sam"], users["lea"]], [users["lea"], users["nora"]])
     say(f"labelling task {task.name!r}: certifications approved, awaiting review and sent back")
+    blind = demo_blind.certify_blind(generated, (users["sam"], users["tom"]), users["lea"])
+    say(f"labelling task {blind.name!r}: two blind certifications of each run, and where they disagree")
     if demo_tracker.publish_dataset(task, generated, users["olga"]):
         say(f"dataset {demo_tracker.DATASET_SLUG} published from the approved labels")
     version = _latest_version(demo_tracker.DATASET_SLUG)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -17,10 +18,11 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from app.extensions import db
-from app.models import Competition, DatasetVersion, Submission, User
+from app.models import Competition, DatasetVersion, Participation, Submission, User
 from app.models.types import utcnow
 from app.services import dataset_competitions, dataset_views, publishing, submissions
 from app.services.bundles import import_bundle
+from app.services.quotas import utc_day_start
 from baselines import isolation_forest, logistic_regression, random_baseline
 from baselines.common import features as baseline_features
 
@@ -66,8 +68,9 @@ def _read(version: DatasetVersion, name: str) -> pd.DataFrame:
 def _submit(competition: Competition, entries: list[Entry], test: pd.DataFrame) -> list[Submission]:
     made = []
     for entry in entries:
-        submissions.join(competition, entry.user)
-        db.session.commit()
+        if not entry.baseline:  # organisers submit baselines without joining
+            submissions.join(competition, entry.user)
+            db.session.commit()
         table = pd.DataFrame(
             {competition.id_column: test[competition.id_column], competition.target_column: entry.scores}
         )
@@ -89,10 +92,10 @@ def _on(predict: Predict, columns: list[str], train: pd.DataFrame, test: pd.Data
     return predict(train[["id", "label", *columns]], test[["id", *columns]])
 
 
-def _boosting(train: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
+def _boosting(train: pd.DataFrame, test: pd.DataFrame, iterations: int = 150) -> np.ndarray:
     """What a researcher past the baselines tries: gradient-boosted trees."""
     columns = baseline_features(train)
-    model = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.05, random_state=0)
+    model = HistGradientBoostingClassifier(max_iter=iterations, learning_rate=0.05, random_state=0)
     model.fit(train[columns], train["label"])
     return model.predict_proba(test[columns])[:, 1]
 
@@ -105,8 +108,51 @@ def _baselines(organiser: User, train: pd.DataFrame, test: pd.DataFrame) -> list
     return [Entry(organiser, name, predict(train, test), baseline=True) for name, predict in BASELINES]
 
 
+def schedule(authors: Sequence[str], start: datetime, end: datetime, daily_limit: int) -> list[datetime]:
+    """When each submission was made: each author's spread evenly over the whole UTC days in [start, end).
+
+    An author's k submissions sit at the centres of k equal stretches of the d days, so no day holds more than
+    ceil(k / d) of them, which must stay within daily_limit; authors submit at different hours, so the progress
+    chart shows them apart.
+    """
+    first_day = utc_day_start(start) + timedelta(days=1)
+    days = max(1, (end - first_day).days)
+    totals, seen = Counter(authors), Counter()
+    order = {author: index for index, author in enumerate(dict.fromkeys(authors))}
+    picked = []
+    for author in authors:
+        number = seen[author]
+        seen[author] += 1
+        picked.append((author, number, min(days - 1, int((number + 0.5) * days / totals[author]))))
+    if max(Counter((author, day) for author, _, day in picked).values(), default=0) > daily_limit:
+        raise ValueError(f"more submissions than {daily_limit} a day over {days} days")
+    return [
+        first_day + timedelta(days=day, hours=8 + (2 * order[author] + number) % 12, minutes=7 * number)
+        for author, number, day in picked
+    ]
+
+
+def _spread(competition: Competition, made: list[Submission], start: datetime, end: datetime) -> None:
+    """Move scored submissions back over the competition's days, as if researchers had submitted all along."""
+    authors = ["baselines" if s.is_baseline else s.user.username for s in made]
+    for submission, when in zip(made, schedule(authors, start, end, competition.daily_limit), strict=True):
+        shift = when - submission.submitted_at
+        submission.submitted_at = when
+        for name in ("enqueued_at", "started_at", "finished_at"):
+            if getattr(submission, name) is not None:
+                setattr(submission, name, getattr(submission, name) + shift)
+    for participation in db.session.execute(
+        db.select(Participation).where(Participation.competition_id == competition.id)
+    ).scalars():
+        mine = [s.submitted_at for s in made if s.participation_id == participation.id]
+        if mine:
+            participation.joined_at = participation.rules_accepted_at = min(mine) - timedelta(hours=1)
+            participation.last_submission_at = max(mine)
+    db.session.commit()
+
+
 def running_competition(version: DatasetVersion, organiser: User, researchers: list[User]) -> Competition | None:
-    """Open for a month, with the baselines and a few researchers' submissions."""
+    """Open for a month, with the baselines and researchers' submissions over its first two weeks."""
     if _exists(RUNNING):
         return None
     now = utcnow()
@@ -124,22 +170,74 @@ def running_competition(version: DatasetVersion, organiser: User, researchers: l
     maps = [c for c in train.columns if c.startswith(("pixelphase1_tracks_pxbarrel", "summary_clusterston"))]
     conditions = [c for c in train.columns if c in publishing.CONDITIONS]
     first, second, third = researchers
-    entries += [
+    entries += [  # each researcher's tries in the order made: the progress chart shows them improving
+        Entry(second, "isolation forest, another seed", isolation_forest.predict(train, test, 1)),
         Entry(
             first,
             "logistic regression on layer 1 and strip summaries",
             _on(logistic_regression.predict, maps, train, test),
         ),
+        Entry(third, "gradient boosting, 10 trees", _boosting(train, test, 10)),
         Entry(
             second,
             "logistic regression on OMS conditions only",
             _on(logistic_regression.predict, conditions, train, test),
         ),
-        Entry(second, "isolation forest, another seed", isolation_forest.predict(train, test, 1)),
-        Entry(third, "gradient boosting on every summary", _boosting(train, test)),
+        Entry(
+            first,
+            "logistic regression on layer 1 and strip summaries and OMS conditions",
+            _on(logistic_regression.predict, maps + conditions, train, test),
+        ),
+        Entry(third, "gradient boosting, 30 trees", _boosting(train, test, 30)),
+        Entry(second, "isolation forest, a third seed", isolation_forest.predict(train, test, 2)),
     ]
-    _submit(competition, entries, test)
+    made = _submit(competition, entries, test)
+    wait_for_scores()
+    _spread(competition, made, settings.opens_at, now)
     return competition
+
+
+WARMUP_OVERVIEW = """# Lumisection anomaly warm-up
+
+The warm-up round, on the training runs of the tracker dataset only: its test runs were kept unseen for the
+running competition. Closed, its private leaderboard revealed.
+"""
+
+
+def warmup_bundle(train: pd.DataFrame, opens_at: datetime, closes_at: datetime, seed: int = 1) -> bytes:
+    """A bundle splitting the published training runs again, by run: the warm-up never sees the test runs."""
+    counts = {run: (len(rows), int(rows["label"].sum())) for run, rows in train.groupby("run_number")}
+    test_runs = publishing.split_runs(counts, publishing.DEFAULT_TEST_FRACTION, seed)
+    held = train["run_number"].isin(test_runs)
+    test = train[held]
+    solution = pd.DataFrame({"id": test["id"], "label": test["label"]})
+    solution["Usage"] = publishing.usage(list(test["label"]), publishing.DEFAULT_PUBLIC_SHARE, seed)
+    if "recorded_lumi" in test.columns:
+        solution["weight"] = test["recorded_lumi"].fillna(0.0).clip(lower=0.0).to_numpy()
+    spec = {
+        "slug": CLOSED,
+        "title": "Lumisection anomaly warm-up",
+        "overview": "overview.md",
+        "metric": "roc_auc",
+        "files": ["train.csv", "test.csv", "sample_submission.csv"],
+        "solution": "solution.csv",
+        "opens_at": opens_at.isoformat(),
+        "closes_at": closes_at.isoformat(),
+        "daily_limit": 10,
+    }
+    tables = {
+        "train.csv": train[~held],
+        "test.csv": test.drop(columns="label"),
+        "sample_submission.csv": test[["id"]].assign(label=0.5),
+        "solution.csv": solution,
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("competition.yaml", yaml.safe_dump(spec, sort_keys=False))
+        archive.writestr("overview.md", WARMUP_OVERVIEW)
+        for name, table in tables.items():
+            archive.writestr(name, table.to_csv(index=False))
+    return buffer.getvalue()
 
 
 def closed_competition(version: DatasetVersion, organiser: User, researchers: list[User]) -> Competition | None:
@@ -147,16 +245,15 @@ def closed_competition(version: DatasetVersion, organiser: User, researchers: li
     if _exists(CLOSED):
         return None
     now = utcnow()
-    settings = dataset_competitions.CompetitionSettings(
-        slug=CLOSED,
-        title="Lumisection anomaly warm-up",
-        overview="The warm-up round on the same data: closed, its private leaderboard revealed.",
-        opens_at=now - timedelta(days=60),
-        closes_at=now + timedelta(hours=1),
-        daily_limit=10,
-    )
-    competition = dataset_competitions.create_competition(version, settings, created_by=organiser)
-    train, test = _read(version, "train.csv"), _read(version, "test.csv")
+    opens_at, closes_at = now - timedelta(days=60), now - timedelta(days=21)
+    bundle = warmup_bundle(_read(version, "train.csv"), opens_at, now + timedelta(hours=1))
+    competition = import_bundle(io.BytesIO(bundle), created_by=organiser)
+    # Its files come from the task's labels as much as the version's do: the same people may not compete.
+    competition.dataset_version.task_id = version.task_id
+    competition.dataset_version.published_by_id = version.published_by_id
+    db.session.commit()
+    train = dataset_views.read_file(competition.public_file("train.csv"))
+    test = dataset_views.read_file(competition.public_file("test.csv"))
     solid = logistic_regression.predict(train, test)
     rng = np.random.default_rng(7)
     entries = [Entry(organiser, random_baseline.DESCRIPTION, random_baseline.predict(train, test), baseline=True)]
@@ -170,10 +267,8 @@ def closed_competition(version: DatasetVersion, organiser: User, researchers: li
     made = _submit(competition, entries, test)
     wait_for_scores()
     # Move the submissions and the close into the past, as if the round ended three weeks ago.
-    for position, submission in enumerate(made):
-        submission.submitted_at = now - timedelta(days=40) + timedelta(hours=position)
-    competition.closes_at = now - timedelta(days=21)
-    db.session.commit()
+    competition.closes_at = closes_at
+    _spread(competition, made, opens_at, closes_at)
     return competition
 
 
@@ -181,7 +276,8 @@ def general_competition(organiser: User, researchers: list[User]) -> Competition
     """Not CMS at all: breast cancer diagnosis from the data set scikit-learn ships."""
     if _exists(GENERAL):
         return None
-    competition = import_bundle(io.BytesIO(breast_cancer_bundle()), created_by=organiser)
+    opens_at = utcnow() - timedelta(days=21)
+    competition = import_bundle(io.BytesIO(breast_cancer_bundle(opens_at)), created_by=organiser)
     tables = breast_cancer_tables()
     train, test = tables["train"], tables["test"]
     entries = _baselines(organiser, train, test)
@@ -199,7 +295,9 @@ def general_competition(organiser: User, researchers: list[User]) -> Competition
             _on(logistic_regression.predict, worst_columns, train, test),
         ),
     ]
-    _submit(competition, entries, test)
+    made = _submit(competition, entries, test)
+    wait_for_scores()
+    _spread(competition, made, opens_at, utcnow())
     return competition
 
 
@@ -215,7 +313,7 @@ def breast_cancer_tables(seed: int = 0) -> dict[str, pd.DataFrame]:
     return {"train": train, "test": test.drop(columns="label"), "solution": test[["id", "label"]]}
 
 
-def breast_cancer_bundle() -> bytes:
+def breast_cancer_bundle(opens_at: datetime | None = None) -> bytes:
     """The general competition as a bundle zip, as an organiser would upload it."""
     tables = breast_cancer_tables()
     spec = {
@@ -230,7 +328,7 @@ def breast_cancer_bundle() -> bytes:
         "public_fraction": 0.5,
         "split_seed": 1,
         "daily_limit": 5,
-    }
+    } | ({"opens_at": opens_at.isoformat()} if opens_at else {})
     overview = (
         "# Breast cancer diagnosis\n\nThe Wisconsin diagnostic data set that ships with scikit-learn: predict "
         "from 30 measurements of cell nuclei how likely a tumour is malignant (label 1). A general machine "

@@ -9,7 +9,8 @@ from functools import cache
 import pandas as pd
 
 from app.extensions import db
-from app.models import Certification, Dataset, LabellingTask, Run, User
+from app.models import Certification, Dataset, LabellingTask, Run, Status, User
+from app.models.certification import COMPONENTS
 from app.services import certification, monitoring_elements, publishing, tracker_data
 from app.services.run_import import import_conditions, parse_oms
 from app.services.run_sources import run_attributes
@@ -22,6 +23,8 @@ TASK_NAME = "Express 2024 (demo)"
 DATASET_SLUG = "tracker-lumisections-2024"
 DATASET_TITLE = "Tracker lumisections 2024 (demo)"
 PENDING_RUNS, REJECTED_RUNS, UNCERTIFIED_RUNS = 2, 1, 1  # the last collision runs of the task
+BAD_RUN_SHARE = 0.1  # of a run's lumisections in anomalies, beyond which a shifter calls a component bad
+LOW_STATISTICS_LS = 100  # runs shorter than this are certified with low statistics
 
 # How a shifter files each injected anomaly: components marked bad over its lumisections, and the category.
 FILED = {
@@ -57,27 +60,47 @@ def _filing(block: AnomalyBlock) -> tuple[list[str], str, str]:
     return FILED[block.kind]
 
 
+def _verdicts(run: dict, filed: list[tuple]) -> dict:
+    """Statuses of the whole run: a component bad when its anomalies spoil much of the run; low statistics if short."""
+    statuses = dict.fromkeys(COMPONENTS, "good")
+    spoiled = {ls for block, *_ in filed for ls in block.lumisections}
+    if len(spoiled) >= BAD_RUN_SHARE * run["ls_count"]:
+        spoiled_in = {c: sum(len(b.lumisections) for b, components, *_ in filed if c in components) for c in COMPONENTS}
+        worst = max(COMPONENTS, key=spoiled_in.__getitem__)
+        statuses |= {worst: "bad"} | ({"tracking": "bad"} if worst == "strip" else {})
+    lowstat = run["ls_count"] < LOW_STATISTICS_LS
+    return statuses | {f"{c}_lowstat": lowstat for c in COMPONENTS}
+
+
 def certification_body(run: dict, blocks: list[AnomalyBlock], reference: int | None, checklists: list[str]) -> dict:
-    """What a careful shifter files for a run: the anomalies seen as bad ranges (DCS-off ones are the flags')."""
+    """What a careful shifter files for a run: the anomalies seen as bad ranges (DCS-off ones are the flags'),
+    a component bad for the whole run when they spoil much of it, low statistics when the run is short."""
     filed = [(block, *_filing(block)) for block in blocks if block.kind is not Anomaly.DCS_OFF]
-    return {
+    verdicts = _verdicts(run, filed)
+    whole = [c for c in COMPONENTS if verdicts[c] == "bad"]
+    comment = f"{len(filed)} bad range(s) seen in the pixel and strip maps" if filed else ""
+    if whole:
+        comment += f"; {' and '.join(whole)} bad for the whole run: anomalies in too many lumisections"
+    return verdicts | {
         "run_number": run["run_number"],
-        "pixel": "good",
-        "strip": "good",
-        "tracking": "good",
         "bad_lumisections": [
             {"first": block.first_ls, "last": block.last_ls, "components": components}
             for block, components, _, _ in filed
         ],
         "problem_categories": sorted({category for _, _, category, _ in filed}),
         "bad_reason": "; ".join(dict.fromkeys(reason for *_, reason in filed)),
-        "comment": f"{len(filed)} bad range(s) seen in the pixel and strip maps" if filed else "",
+        "comment": comment,
         "reference_run": reference,
         "checklist": dict.fromkeys(checklists, True),
     }
 
 
-def certify_runs(generated: TrackerData, shifters: list[User], leader: User) -> LabellingTask:
+def reviewer_for(certification: Certification, leaders: list[User]) -> User:
+    """The first shift leader who did not certify the run: nobody reviews their own certification."""
+    return next(leader for leader in leaders if leader.id != certification.certifier_id)
+
+
+def certify_runs(generated: TrackerData, shifters: list[User], leaders: list[User]) -> LabellingTask:
     """The task over every demo run: most collision runs approved, some awaiting review, one sent back."""
     task = db.session.execute(db.select(LabellingTask).where(LabellingTask.name == TASK_NAME)).scalar_one_or_none()
     if task is None:
@@ -91,9 +114,7 @@ def certify_runs(generated: TrackerData, shifters: list[User], leader: User) -> 
     collisions = [record for record in generated.runs if record["stable_beam"]]
     to_certify = collisions[: len(collisions) - UNCERTIFIED_RUNS]
     first_pending = len(to_certify) - PENDING_RUNS - REJECTED_RUNS
-    blocks: dict[int, list[AnomalyBlock]] = {}
-    for block in generated.anomalies:
-        blocks.setdefault(block.run_number, []).append(block)
+    blocks = _blocks_by_run(generated)
     reference = None
     for index, run in enumerate(to_certify):
         if run["run_number"] in done:
@@ -104,14 +125,23 @@ def certify_runs(generated: TrackerData, shifters: list[User], leader: User) -> 
             missed = body["bad_lumisections"].pop() if body["bad_lumisections"] else None
             certified = certification.certify(task, shifter, body)
             where = f"lumisections {missed['first']}-{missed['last']}" if missed else "the end of the run"
+            leader = reviewer_for(certified, leaders)
             certification.review(certified, leader, "reject", f"Look again at {where} in the layer 1 map.")
             continue
         certified = certification.certify(task, shifter, body)
         if index < first_pending:
+            leader = reviewer_for(certified, leaders)
             certification.review(certified, leader, "approve")
-            if reference is None and not certified.any_bad:
+            if reference is None and all(getattr(certified, c) is Status.GOOD for c in COMPONENTS):
                 reference = certification.promote_reference(certified, leader).run_number
     return task
+
+
+def _blocks_by_run(generated: TrackerData) -> dict[int, list[AnomalyBlock]]:
+    blocks: dict[int, list[AnomalyBlock]] = {}
+    for block in generated.anomalies:
+        blocks.setdefault(block.run_number, []).append(block)
+    return blocks
 
 
 def publish_dataset(task: LabellingTask, generated: TrackerData, organiser: User) -> publishing.Published | None:

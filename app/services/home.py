@@ -72,7 +72,12 @@ def recent_scores(limit: int = 6) -> list[RecentScore]:
         .limit(limit * 3)
     ).all()
     scores = [
-        RecentScore(s.competition, name, s.public_score, s.finished_at or s.submitted_at)
+        RecentScore(
+            s.competition,
+            (s.description or s.file_name) if s.is_baseline else name,
+            s.public_score,
+            s.finished_at or s.submitted_at,
+        )
         for s, name in rows
         if s.competition.phase() is not Phase.UPCOMING
     ]

@@ -3,7 +3,7 @@
 Public board: each participant's best public score, ties to the earlier
 submission. Private board (after the close): each participant's best private
 score among the finals they selected, or among their best public submissions
-when they selected none. Baseline submissions are listed, marked, and not ranked.
+when they selected none. Baseline submissions are listed under their name, marked, and not ranked.
 """
 
 from __future__ import annotations
@@ -117,9 +117,10 @@ WHERE e.position = 1
 ORDER BY e.private_score {order}, e.submitted_at, e.id
 """
 
+# A baseline is listed under its name (its description, else its file's), not under whoever submitted it.
 _BASELINE_SQL = """
-SELECT s.id, u.username, s.{column}, 1, s.submitted_at
-FROM submissions s JOIN users u ON u.id = s.user_id
+SELECT s.id, CASE WHEN s.description <> '' THEN s.description ELSE s.file_name END, s.{column}, 1, s.submitted_at
+FROM submissions s
 WHERE s.competition_id = :competition AND s.status = 'scored' AND s.is_baseline = :yes
   AND s.{column} IS NOT NULL
 """

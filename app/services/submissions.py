@@ -18,9 +18,11 @@ from sqlalchemy import func, update
 from app.extensions import db
 from app.models import Competition, FinalSelection, Participation, Phase, Submission, SubmissionStatus, User
 from app.models.types import utcnow
+from app.services import eligibility
 from app.services.queue import enqueue
 from app.services.quotas import Quota, compute_quota, utc_day_start
 from app.services.storage import StorageError, StoredFile, get_storage
+from app.services.visibility import is_organiser
 
 SCORING_JOB = "workers.scoring.score_submission"
 
@@ -40,8 +42,16 @@ def participation_of(competition: Competition, user: User) -> Participation | No
     ).scalar_one_or_none()
 
 
+def check_eligible(competition: Competition, user: User) -> None:
+    """Refuse (403, saying why) anyone who may not compete: see eligibility.why_not."""
+    reason = eligibility.why_not(competition, user)
+    if reason is not None:
+        raise SubmissionRefused(reason, 403)
+
+
 def join(competition: Competition, user: User) -> Participation:
-    """Join the competition and accept its rules (idempotent); the caller commits."""
+    """Join the competition and accept its rules (idempotent), or SubmissionRefused; the caller commits."""
+    check_eligible(competition, user)
     participation = participation_of(competition, user)
     if participation is None:
         participation = Participation(competition=competition, user=user)
@@ -118,12 +128,15 @@ def submit(
     description: str = "",
     baseline: bool = False,
 ) -> Submission:
-    """Store the file, write the queued row and charge the quota in one transaction, then enqueue scoring."""
+    """Store the file, write the queued row and charge the quota in one transaction, then enqueue scoring.
+
+    A baseline is an organiser's reference submission: no participation, no quota, listed but never ranked,
+    accepted before the opening and after the close too (organisers prepare and complete the board).
+    """
     now = utcnow()
-    _check_open(competition, now)
-    participation = participation_of(competition, user)
-    if participation is None:
-        raise SubmissionRefused("Join the competition and accept its rules before submitting.", 403)
+    participation = None if baseline else _participation_to_charge(competition, user, now)
+    if baseline and not is_organiser(user):
+        raise SubmissionRefused("Only organisers submit baselines.", 403)
     key, _, name = new_file_key(competition, file_name)
     storage = get_storage()
     try:
@@ -138,13 +151,20 @@ def submit(
     return _accept(competition, participation, user, stored, name, description, baseline, now)
 
 
-def check_can_submit(competition: Competition, user: User, now: datetime | None = None) -> Participation:
-    """The user's participation if they may submit now; SubmissionRefused otherwise. Nothing is charged."""
-    now = now or utcnow()
+def _participation_to_charge(competition: Competition, user: User, now: datetime) -> Participation:
+    """The participation a submission is charged to, once the competition is open and the user may compete."""
     _check_open(competition, now)
+    check_eligible(competition, user)  # also for someone who joined before they could read the labels
     participation = participation_of(competition, user)
     if participation is None:
         raise SubmissionRefused("Join the competition and accept its rules before submitting.", 403)
+    return participation
+
+
+def check_can_submit(competition: Competition, user: User, now: datetime | None = None) -> Participation:
+    """The user's participation if they may submit now; SubmissionRefused otherwise. Nothing is charged."""
+    now = now or utcnow()
+    participation = _participation_to_charge(competition, user, now)
     quota = quota_for(competition, participation, now)
     if quota.exhausted:
         raise SubmissionRefused(_quota_message(competition, quota), 429, quota.retry_after(now))
@@ -181,15 +201,18 @@ def _accept(competition, participation, user, stored, name, description, baselin
 
 
 def _insert_charged(competition, participation, user, stored, name, description, baseline, now) -> Submission:
-    # This UPDATE takes the participant's row lock on PostgreSQL (and the write lock on SQLite)
-    # before counting, so concurrent uploads by one participant are counted one after another.
-    db.session.execute(update(Participation).where(Participation.id == participation.id).values(last_submission_at=now))
-    quota = quota_for(competition, participation, now)
-    if quota.exhausted and not baseline:
-        raise SubmissionRefused(_quota_message(competition, quota), 429, quota.retry_after(now))
+    if participation is not None:
+        # This UPDATE takes the participant's row lock on PostgreSQL (and the write lock on SQLite)
+        # before counting, so concurrent uploads by one participant are counted one after another.
+        db.session.execute(
+            update(Participation).where(Participation.id == participation.id).values(last_submission_at=now)
+        )
+        quota = quota_for(competition, participation, now)
+        if quota.exhausted:
+            raise SubmissionRefused(_quota_message(competition, quota), 429, quota.retry_after(now))
     submission = Submission(
         competition_id=competition.id,
-        participation_id=participation.id,
+        participation_id=participation and participation.id,
         user_id=user.id,
         status=SubmissionStatus.QUEUED,
         description=description.strip()[:2000],

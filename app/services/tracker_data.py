@@ -271,12 +271,13 @@ def _conditions(rng: np.random.Generator, run: _Run) -> dict[str, np.ndarray]:
     """The OMS per-lumisection columns of one run: luminosity decaying over the fill, flags off while ramping."""
     n = run.ls_count
     if run.cosmics:
-        delivered = rng.normal(0.0, 5e-10, n)  # no beam: noise around zero, as OMS gives it
+        delivered = np.abs(rng.normal(0.0, 5e-10, n))  # no beam: a luminometer's noise, never below zero
         recorded, pileup = delivered * 0.3, np.zeros(n)
         beams, physics, ready = np.zeros(n, bool), np.zeros(n, bool), np.ones(n, bool)
     else:
         seconds = run.fill_seconds + (np.arange(n) + 0.5) * LS_SECONDS
-        instantaneous = run.peak_lumi * np.exp(-seconds / (run.lifetime_hours * 3600)) * rng.normal(1.0, 0.01, n)
+        decay = np.exp(-seconds / (run.lifetime_hours * 3600)) * rng.normal(1.0, 0.01, n)
+        instantaneous = np.maximum(run.peak_lumi * decay, 0.0)
         delivered = instantaneous * LS_SECONDS / CM2_PER_INV_PB
         recorded = delivered * np.clip(rng.normal(0.975, 0.01, n), 0.9, 1.0)
         pileup = instantaneous * INELASTIC_CROSS_SECTION / (COLLIDING_BUNCHES * REVOLUTION_HZ)

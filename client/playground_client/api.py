@@ -246,17 +246,27 @@ class Client:
     # -- submissions -------------------------------------------------------------------------------
 
     def submit(
-        self, slug: str, path: str | Path, description: str | None = None, wait: bool = False, timeout: float = 3600
+        self,
+        slug: str,
+        path: str | Path,
+        description: str | None = None,
+        wait: bool = False,
+        timeout: float = 3600,
+        baseline: bool = False,
     ) -> Submission:
         """Submit a prediction file; with wait, return only once it is scored or failed.
 
         On a platform storing files in S3 the file goes straight to the store through
         presigned URLs and the server checks its size and sha256; elsewhere it is posted
         to the API as a multipart form. Either way the submission is queued on return.
+        An organiser's baseline (listed under its description, never ranked) is always posted as a form.
         """
         file = Path(path)
         if not file.is_file():
             raise ApiError(0, "invalid_input", f"{file} is not a file.")
+        if baseline:
+            accepted = self._submit_form(slug, file, description or "", {"baseline": "true"})
+            return self.wait(accepted["id"], timeout=timeout) if wait else self.submission(accepted["id"])
         try:
             accepted = self._submit_direct(slug, file, description or "")
         except ApiError as error:
@@ -268,14 +278,17 @@ class Client:
             return self.wait(accepted["id"], timeout=timeout)
         return self.submission(accepted["id"])
 
-    def _submit_form(self, slug: str, file: Path, description: str) -> dict[str, Any]:
+    def _submit_form(
+        self, slug: str, file: Path, description: str, fields: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         """POST the file as a multipart form, streamed from disk."""
         boundary = uuid.uuid4().hex
+        form = {"description": description, **(fields or {})}
         with transfer.progress_bar(file.stat().st_size, f"uploading {file.name}", self.progress) as bar:
 
             def body() -> transfer.MultipartBody:
                 bar.reset()
-                return transfer.MultipartBody(file, {"description": description}, boundary, bar.update)
+                return transfer.MultipartBody(file, form, boundary, bar.update)
 
             headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
             return self.request("POST", f"/competitions/{slug}/submissions", body=body, headers=headers).json()

@@ -120,10 +120,13 @@ def download(slug: str, directory: str, names: tuple[str, ...]) -> None:
 @click.option("-m", "--message", default="", help="A description of this submission.")
 @click.option("--wait", is_flag=True, help="Wait for the score; exit non-zero if scoring fails.")
 @click.option("--timeout", default=3600, show_default=True, help="Seconds to wait with --wait.")
-def submit(slug: str, file: str, message: str, wait: bool, timeout: int) -> None:
+@click.option(
+    "--baseline", is_flag=True, help="Organisers: a baseline, listed under the -m message, never ranked, no joining."
+)
+def submit(slug: str, file: str, message: str, wait: bool, timeout: int, baseline: bool) -> None:
     """Submit a prediction file."""
     client = _client()
-    submission = client.submit(slug, file, description=message)
+    submission = client.submit(slug, file, description=message, baseline=baseline)
     click.echo(f"submission {submission.id} {submission.status}")
     if not wait:
         return

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from app.extensions import db
-from app.models import Submission, SubmissionStatus
+from app.models import Competition, Role, Submission, SubmissionStatus
+from app.services import leaderboards
 from app.services.bundles import import_bundle
 from baselines import isolation_forest, logistic_regression, random_baseline
 from tests import services
@@ -55,3 +56,21 @@ def test_no_submit_only_writes_the_file(app, platform, tmp_path):
 def test_an_unknown_competition_gives_the_servers_message_and_exit_1(platform, capsys):
     assert random_baseline.main(["no-such-competition"]) == 1
     assert "error:" in capsys.readouterr().err
+
+
+def test_an_organiser_submits_a_baseline_script_without_joining(app, platform, monkeypatch, capsys):
+    with app.app_context():
+        monkeypatch.setenv("PLAYGROUND_TOKEN", make_token(make_user("olga", Role.ORGANISER)))
+    assert random_baseline.main([SLUG, "--baseline"]) == 0
+    assert "scored" in capsys.readouterr().out
+    with app.app_context():
+        submission = db.session.execute(db.select(Submission)).scalar_one()
+        assert submission.is_baseline and submission.participation_id is None and not submission.counted
+        competition = db.session.execute(db.select(Competition)).scalar_one()
+        (row,) = leaderboards.compute(competition, "public")
+    assert (row.participant, row.rank, row.baseline) == (random_baseline.DESCRIPTION, None, True)
+
+
+def test_a_researcher_cannot_pass_a_submission_off_as_a_baseline(app, platform, capsys):
+    assert random_baseline.main([SLUG, "--baseline"]) == 1
+    assert "Only organisers submit baselines" in capsys.readouterr().err

@@ -6,17 +6,35 @@ from __future__ import annotations
 import html
 import io
 import json
+from collections import Counter
 
 import pandas as pd
 import pytest
 from sqlalchemy import inspect
 
 from app.extensions import db
-from app.models import Certification, Competition, Dataset, LabellingTask, ReviewState, Submission, SubmissionStatus
-from app.services import leaderboards
+from app.models import (
+    AuditEntry,
+    Certification,
+    Competition,
+    Dataset,
+    LabellingTask,
+    ReferenceRun,
+    ReviewState,
+    Role,
+    Status,
+    Submission,
+    SubmissionStatus,
+    User,
+)
+from app.models.types import utcnow
+from app.services import agreement, eligibility, leaderboards
+from app.services.demo import DEMO_PASSWORD
+from app.services.demo_blind import TASK_NAME as BLIND_TASK
 from app.services.demo_competitions import CLOSED, GENERAL, RUNNING
 from app.services.demo_tracker import DATASET_SLUG, TASK_NAME
 from app.services.storage import get_storage
+from tests.conftest import AuthActions
 
 pytestmark = pytest.mark.databases("sqlite", "postgresql")
 
@@ -45,8 +63,15 @@ def test_the_demo_tells_the_whole_story_the_same_however_often_it_is_seeded(app,
     assert once["runs"] == 20 and once["competitions"] == 3
 
     the_labelling_task_is_in_progress(app)
+    certifications_show_bad_runs_excluded_components_and_low_statistics(app)
+    nobody_reviewed_their_own_certification(app)
+    the_double_blind_task_has_disagreements_and_a_kappa(app, client)
+    accounts_have_deliverable_addresses_and_researchers_only_research(app)
     the_dataset_carries_monitoring_element_features_and_histograms(app)
     every_submission_is_scored_and_boards_rank_baselines_by_their_scores(app)
+    baselines_come_from_an_organiser_who_does_not_compete(app)
+    submissions_are_spread_over_the_competitions_days_within_quotas(app)
+    no_two_competitions_share_a_solution(app)
     the_closed_competition_shows_a_shake_up(app, client)
     a_lumisection_is_drawn_beside_a_good_reference(app, client)
 
@@ -61,6 +86,60 @@ def the_labelling_task_is_in_progress(app):
         assert states.count(ReviewState.APPROVED) > 5
         assert states.count(ReviewState.PENDING) == 2 and states.count(ReviewState.REJECTED) == 1
         assert len(states) < len(task.runs)  # runs are left for the newcomer to certify
+
+
+def certifications_show_bad_runs_excluded_components_and_low_statistics(app):
+    with app.app_context():
+        task = db.session.execute(db.select(LabellingTask).where(LabellingTask.name == TASK_NAME)).scalar_one()
+        everything = db.session.execute(db.select(Certification)).scalars().all()
+        approved = [c for c in everything if c.task_id == task.id and c.review_state is ReviewState.APPROVED]
+        assert any(c.any_bad for c in approved)  # a run bad as a whole, approved: out of the golden JSON
+        assert any(c.pixel_lowstat and c.strip_lowstat and c.tracking_lowstat for c in approved)
+        assert any(c.bad_ranges for c in approved)
+        assert any(Status.EXCLUDED in (c.pixel, c.strip, c.tracking) for c in everything)
+
+
+def nobody_reviewed_their_own_certification(app):
+    with app.app_context():
+        certifiers = {i: c for i, c in db.session.execute(db.select(Certification.id, Certification.certifier_id))}
+        reviews = (
+            db.session.execute(db.select(AuditEntry).where(AuditEntry.action.in_(["approve", "reject"])))
+            .scalars()
+            .all()
+        )
+        assert len(reviews) > 10
+        assert all(entry.user_id != certifiers[entry.entity_id] for entry in reviews)
+        references = db.session.execute(db.select(ReferenceRun)).scalars().all()
+        assert references
+        for reference in references:
+            (certified,) = db.session.execute(
+                db.select(Certification).where(
+                    Certification.run_number == reference.run_number, Certification.reco == reference.reco
+                )
+            ).scalars()
+            assert reference.promoted_by_id != certified.certifier_id
+
+
+def the_double_blind_task_has_disagreements_and_a_kappa(app, client):
+    with app.app_context():
+        task = db.session.execute(db.select(LabellingTask).where(LabellingTask.name == BLIND_TASK)).scalar_one()
+        assert task.double_certification
+        compared = agreement.task_agreement(task)
+        task_id = task.id
+    assert len(compared.runs) >= 8 and compared.disagreements
+    assert any(value is not None and value < 1 for value in compared.kappa.values())
+    auth = AuthActions(client)
+    auth.login("lea", DEMO_PASSWORD)
+    shown = client.get(f"/tasks/{task_id}/agreement").get_data(as_text=True)
+    assert 'data-testid="disagreement-' in shown and 'data-testid="kappa-pixel">n/a' not in shown
+    auth.logout()
+
+
+def accounts_have_deliverable_addresses_and_researchers_only_research(app):
+    with app.app_context():
+        users = db.session.execute(db.select(User)).scalars().all()
+        assert all(user.email == f"{user.username}@example.org" for user in users)
+        assert all(user.roles == {Role.RESEARCHER} for user in users if user.username in ("rita", "ravi", "mia"))
 
 
 def the_dataset_carries_monitoring_element_features_and_histograms(app):
@@ -89,6 +168,40 @@ def every_submission_is_scored_and_boards_rank_baselines_by_their_scores(app):
             by_name = {db.session.get(Submission, i).description: score for i, score in baselines.items()}
             assert by_name["Random baseline"] < by_name["Logistic regression on monitoring-element summaries"]
             assert 0.3 < by_name["Random baseline"] < 0.7
+
+
+def baselines_come_from_an_organiser_who_does_not_compete(app):
+    with app.app_context():
+        olga = db.session.execute(db.select(User).where(User.username == "olga")).scalar_one()
+        for competition in db.session.execute(db.select(Competition)).scalars():
+            assert olga.id not in {p.user_id for p in competition.participations}
+            baselines = [row for row in leaderboards.compute(competition, "public") if row.baseline]
+            assert baselines and all(row.participant != "olga" for row in baselines)
+        running = db.session.execute(db.select(Competition).where(Competition.slug == RUNNING)).scalar_one()
+        assert "You published the data of this competition" in eligibility.why_not(running, olga)
+
+
+def submissions_are_spread_over_the_competitions_days_within_quotas(app):
+    with app.app_context():
+        now = utcnow()
+        for competition in db.session.execute(db.select(Competition)).scalars():
+            made = (
+                db.session.execute(db.select(Submission).where(Submission.competition_id == competition.id))
+                .scalars()
+                .all()
+            )
+            days = Counter((s.participation_id, s.submitted_at.date()) for s in made if not s.is_baseline)
+            assert max(days.values()) <= competition.daily_limit
+            assert len({s.submitted_at.date() for s in made}) >= 3
+            end = competition.closes_at if competition.phase().value == "closed" else now
+            assert all(competition.opens_at <= s.submitted_at < end for s in made)
+            assert all(s.submitted_at <= s.finished_at < end for s in made)
+
+
+def no_two_competitions_share_a_solution(app):
+    with app.app_context():
+        solutions = [c.solution_file.sha256 for c in db.session.execute(db.select(Competition)).scalars()]
+        assert len(set(solutions)) == len(solutions) == 3
 
 
 def the_closed_competition_shows_a_shake_up(app, client):

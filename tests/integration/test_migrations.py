@@ -108,3 +108,94 @@ def test_checklists_named_before_0006_become_groups_with_an_item_and_back(empty_
             value = connection.execute(text("SELECT checklists FROM labelling_tasks")).scalar_one()
         assert (value if isinstance(value, list) else json.loads(value)) == ["general", "pixel"]
         db.engine.dispose()
+
+
+def test_versions_published_before_0008_get_their_task_and_publisher(empty_database, tmp_path):
+    """The rule on who may compete needs the task and the publisher of versions published at revision 0007."""
+    app = make_app(empty_database, tmp_path)
+    with app.app_context():
+        upgrade(revision="0007")
+        with db.engine.begin() as connection:
+
+            def insert(sql: str, **values) -> int:
+                connection.execute(text(sql), values)
+                return connection.execute(text("SELECT MAX(id) FROM " + sql.split()[2])).scalar_one()
+
+            now = "CURRENT_TIMESTAMP"
+            lea = insert(
+                f"INSERT INTO users (username, password_hash, active, created_at) VALUES ('lea', 'x', true, {now})"
+            )
+            olga = insert(
+                f"INSERT INTO users (username, password_hash, active, created_at) VALUES ('olga', 'x', true, {now})"
+            )
+            task = insert(
+                "INSERT INTO labelling_tasks (name, reco, checklists, open, double_certification, created_at) "
+                f"VALUES ('Express 2026A', 'express', '[]', true, false, {now})"
+            )
+            dataset = insert(
+                f"INSERT INTO datasets (slug, title, description, created_at) VALUES ('d', 'D', '', {now})"
+            )
+            notes = {
+                "published": f"Approved labels of task 'Express 2026A' (#{task}): runs split by run with seed 7.",
+                "imported": "Imported from a competition bundle.",
+            }
+            versions = {
+                kind: insert(
+                    "INSERT INTO dataset_versions (dataset_id, number, notes, created_at) "
+                    f"VALUES (:dataset, :number, :notes, {now})",
+                    dataset=dataset,
+                    number=number,
+                    notes=text_,
+                )
+                for number, (kind, text_) in enumerate(notes.items(), start=1)
+            }
+            for user, action in ((lea, "approve"), (olga, "publish")):
+                insert(
+                    "INSERT INTO audit_log (at, user_id, action, entity, entity_id) "
+                    f"VALUES ({now}, :user, :action, 'dataset_version', :version)",
+                    user=user,
+                    action=action,
+                    version=versions["published"],
+                )
+        upgrade(revision="0008")
+        with db.engine.connect() as connection:
+            rows = dict(
+                (row[0], (row[1], row[2]))
+                for row in connection.execute(text("SELECT id, task_id, published_by_id FROM dataset_versions"))
+            )
+        db.engine.dispose()
+    assert rows == {versions["published"]: (task, olga), versions["imported"]: (None, None)}
+
+
+def test_a_baseline_without_participation_survives_a_downgrade_below_0009(empty_database, tmp_path):
+    """Before 0009 every submission had a participation: downgrading gives each baseline its author's."""
+    import io
+
+    from app.models import Role, Submission
+    from app.services import submissions
+    from tests.helpers import make_competition, make_user, predictions_csv, write_bundle
+
+    app = make_app(empty_database, tmp_path)
+    with app.app_context():
+        upgrade()
+        competition = make_competition(tmp_path)
+        _, ids, *_ = write_bundle(tmp_path / "ids")
+        olga = make_user("olga", Role.ORGANISER)
+        olga_id = olga.id
+        submissions.submit(
+            competition, olga, io.BytesIO(predictions_csv(ids, [0.5] * len(ids))), file_name="p.csv", baseline=True
+        )
+        app.extensions["job_queue"].join()
+        db.session.remove()
+        downgrade(revision="0008")
+        with db.engine.connect() as connection:
+            linked = connection.execute(
+                text(
+                    "SELECT p.user_id FROM submissions s JOIN participations p ON p.id = s.participation_id "
+                    "WHERE s.is_baseline"
+                )
+            ).scalar_one()
+        upgrade()
+        assert linked == olga_id and db.session.execute(db.select(Submission)).scalar_one().is_baseline
+        db.session.remove()
+        db.engine.dispose()

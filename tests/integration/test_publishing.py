@@ -10,7 +10,17 @@ import pandas as pd
 import pytest
 
 from app.extensions import db
-from app.models import AuditEntry, Competition, Dataset, DatasetFile, DatasetVersion, LabellingTask, Lumisection, Role
+from app.models import (
+    AuditEntry,
+    Competition,
+    Dataset,
+    DatasetFile,
+    DatasetVersion,
+    LabellingTask,
+    Lumisection,
+    Role,
+    User,
+)
 from app.services import lumimask, publishing
 from app.services.run_import import import_oms
 from app.services.storage import StorageError, get_storage
@@ -468,3 +478,44 @@ def test_dataset_files_download_for_logged_in_users_until_a_competition_uses_the
     assert response.status_code == 200 and response.get_data(as_text=True).startswith("id,run_number,lumisection")
     response.close()
     assert client.get(f"/datasets/{slug}/v{number}/files/solution.csv").status_code == 404
+
+
+def test_a_second_competition_on_the_same_published_version_is_refused(app, client, auth, desk, published):
+    """A published solution has a Usage column: another competition on it would share its private board."""
+    auth.logout()
+    auth.login("olga", PASSWORD)
+    url = f"/competitions/new?dataset_version={published}"
+    assert client.post(url, data=competition_form(auth, published)).status_code == 302
+    again = client.post(url, data=competition_form(auth, published, slug="express-2026a-again", split_seed="9"))
+    page = again.get_data(as_text=True)
+    assert again.status_code == 400
+    assert "The competition &#39;express-2026a&#39; already scores this solution" in page
+    assert "build it on another version of the dataset" in page
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count()).select_from(Competition)).scalar_one() == 1
+
+
+def test_the_organiser_who_published_cannot_join_and_shifters_neither(app, client, auth, desk, published):
+    """lea published the labels she reviewed and sam certified them: neither competes; rita does."""
+    auth.logout()
+    auth.login("olga", PASSWORD)
+    assert client.post(f"/competitions/new?dataset_version={published}", data=competition_form(auth, published))
+    with app.app_context():
+        version = db.session.get(DatasetVersion, published)
+        users = {
+            name: db.session.execute(db.select(User).where(User.username == name)).scalar_one()
+            for name in ["sam", "lea"]
+        }
+        assert version.task_id == desk["task"] and version.published_by_id == users["lea"].id
+        for user in users.values():
+            user.set_roles(user.roles | {Role.RESEARCHER})
+        db.session.commit()
+    answers = {
+        name: client.post(
+            "/api/v1/competitions/express-2026a/join", headers=bearer(desk["tokens"][name]), json={"accept_rules": True}
+        )
+        for name in ("sam", "lea", "rita")
+    }
+    assert answers["sam"].status_code == 403 and "every shifter" in answers["sam"].get_json()["error"]["message"]
+    assert answers["lea"].status_code == 403 and "You published" in answers["lea"].get_json()["error"]["message"]
+    assert answers["rita"].status_code == 200

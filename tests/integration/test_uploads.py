@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from app.extensions import db
-from app.models import Competition, Submission, SubmissionStatus
+from app.models import Competition, LabellingTask, Reco, Role, Submission, SubmissionStatus, User
 from app.models.types import utcnow
 from app.models.uploads import Upload, UploadState
 from app.services.bundles import import_bundle
@@ -376,3 +376,24 @@ def test_the_submit_page_cancels_an_upload_it_cannot_finish(s3):
     assert client.delete(upload["cancel_url"], headers=csrf).status_code == 204
     assert leftovers(s3) == NOTHING
     assert client.delete(upload["cancel_url"], headers=csrf).status_code == 404
+
+
+def test_a_participant_who_can_now_read_the_labels_neither_confirms_nor_starts_an_upload(s3):
+    """rita joined, then became a shifter of the task whose labels score the competition."""
+    content = s3["content"]
+    upload = start(s3, len(content)).get_json()
+    put(upload["parts"], content)
+    with s3["app"].app_context():
+        task = LabellingTask(name="Express 2026A", reco=Reco.EXPRESS)
+        db.session.add(task)
+        db.session.flush()
+        db.session.execute(db.select(Competition)).scalar_one().dataset_version.task_id = task.id
+        rita = db.session.execute(db.select(User).where(User.username == "rita")).scalar_one()
+        rita.set_roles({Role.RESEARCHER, Role.SHIFTER})
+        db.session.commit()
+    refused = confirm(s3, upload["id"], len(content), sha(content))
+    assert refused.status_code == 403 and "shifter" in refused.get_json()["error"]["message"]
+    assert leftovers(s3) == NOTHING
+    again = start(s3, len(content))
+    assert again.status_code == 403 and "Express 2026A" in again.get_json()["error"]["message"]
+    assert leftovers(s3) == NOTHING

@@ -146,3 +146,39 @@ def test_cli_import_lists_the_problems(app, runner, tmp_path):
     result = runner.invoke(args=["competitions", "import", str(folder)])
     assert result.exit_code != 0
     assert "the bundle was refused" in result.output and "nope" in result.output
+
+
+def _same_solution(first, second, **spec):
+    """A second bundle of another slug whose solution file is byte for byte the first's."""
+    write_bundle(second, spec={"slug": "second-comp", **spec})
+    shutil.copyfile(first / "solution.csv", second / "solution.csv")
+    return second
+
+
+def test_a_solution_with_usage_serves_one_competition_whatever_the_seed(app, runner, tmp_path):
+    """Its Usage column fixes the split: a second competition's private board would reveal the first's."""
+    first, *_ = write_bundle(tmp_path / "first", solution_usage=True)
+    second = _same_solution(first, tmp_path / "second", split_seed=99, public_fraction=0.2)
+    with app.app_context():
+        import_bundle(first)
+        with pytest.raises(BundleError) as refused:
+            import_bundle(second)
+        assert db.session.execute(db.select(db.func.count(Competition.id))).scalar_one() == 1
+    (problem,) = refused.value.problems
+    assert "'test-comp' already scores this solution" in problem and "Usage column" in problem
+    assert "use another solution file" in problem
+    result = runner.invoke(args=["competitions", "import", str(second)])
+    assert result.exit_code != 0 and "'test-comp' already scores this solution" in result.output
+
+
+def test_a_solution_without_usage_serves_another_competition_only_with_another_split(app, tmp_path):
+    first, *_ = write_bundle(tmp_path / "first", spec={"split_seed": 3, "public_fraction": 0.5})
+    same_split = _same_solution(first, tmp_path / "same", split_seed=3, public_fraction=0.5)
+    other_split = _same_solution(first, tmp_path / "other", split_seed=4, public_fraction=0.5)
+    with app.app_context():
+        import_bundle(first)
+        with pytest.raises(BundleError) as refused:
+            import_bundle(same_split)
+        assert "public_fraction 0.5 and split_seed 3" in refused.value.problems[0]
+        assert "Choose another split_seed" in refused.value.problems[0]
+        assert import_bundle(other_split).slug == "second-comp"

@@ -230,3 +230,30 @@ def test_certifier_or_shift_leader_edits_under_the_same_rules_and_it_is_audited(
         edits = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "edit")).scalars().all()
         assert len(edits) == 2
         assert edits[0].before["review_state"] == "rejected" and edits[0].after["bad_lumisections"][0]["first"] == 5
+
+
+def test_a_shift_leader_neither_approves_nor_promotes_their_own_certification(app, client, desk):
+    with app.app_context():
+        desk["tokens"]["leo"] = make_token(make_user("leo", Role.SHIFT_LEADER, Role.SHIFTER))
+    own = certify(client, desk, who="leo").get_json()["id"]
+    for decision, comment in (("approve", ""), ("reject", "look again")):
+        refused = review(client, desk, own, who="leo", decision=decision, comment=comment)
+        assert refused.status_code == 403
+        assert "you certified this run yourself" in refused.get_json()["error"]["message"]
+    assert review(client, desk, own, who="lea", decision="approve").status_code == 200
+    promote = client.post(f"/api/v1/certifications/{own}/reference", headers=bearer(desk["tokens"]["leo"]))
+    assert promote.status_code == 403 and "yourself" in promote.get_json()["error"]["message"]
+    with app.app_context():
+        actions = db.session.execute(db.select(AuditEntry.action, AuditEntry.user_id)).all()
+        assert [action for action, _ in actions] == ["certify", "approve"]
+
+
+def test_an_admin_may_approve_their_own_certification_and_the_audit_says_it_was_an_override(app, client, desk):
+    with app.app_context():
+        desk["tokens"]["ada"] = make_token(make_user("ada", Role.ADMIN))
+    own = certify(client, desk, who="ada").get_json()["id"]
+    assert review(client, desk, own, who="ada", decision="approve").status_code == 200
+    with app.app_context():
+        entry = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "approve")).scalar_one()
+        assert entry.after["review_state"] == "approved" and "overriding" in entry.after["override"]
+        assert "override" not in entry.before

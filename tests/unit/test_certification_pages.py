@@ -153,3 +153,21 @@ def test_run_page_lists_its_certifications_across_tasks(client, auth, task_id):
     page = client.get(f"/runs/{RUN}").get_data(as_text=True)
     assert "5-9" in page and ">sam<" in page and "pending" in page
     assert client.get("/runs/1").status_code == 404
+
+
+def test_a_shift_leader_is_not_offered_to_approve_their_own_certification(app, client, auth, task_id):
+    with app.app_context():
+        make_user("leo", Role.SHIFT_LEADER, Role.SHIFTER)
+    auth.login("leo", PASSWORD)
+    assert client.post(f"/tasks/{task_id}/runs/{RUN}", data=form(auth, task_id)).status_code == 302
+    page = client.get(f"/tasks/{task_id}/runs/{RUN}").get_data(as_text=True)
+    assert 'data-testid="own-certification"' in page and 'name="approve"' not in page
+    queue = client.get("/reviews").get_data(as_text=True)
+    assert "another shift leader reviews it" in queue and 'name="approve"' not in queue
+    token = auth.csrf_token(f"/tasks/{task_id}/runs/{RUN}")
+    client.post("/certifications/1/review", data={"approve": "Approve", "csrf_token": token})
+    refused = client.get(f"/tasks/{task_id}/runs/{RUN}").get_data(as_text=True)
+    assert 'data-testid="review-state">pending' in refused and "you certified this run yourself" in refused
+    auth.logout()
+    auth.login("lea", PASSWORD)
+    assert 'name="approve"' in client.get(f"/tasks/{task_id}/runs/{RUN}").get_data(as_text=True)

@@ -32,10 +32,16 @@ def world(app, tmp_path):
             competition = db.session.execute(db.select(Competition)).scalar_one()
             user = db.session.execute(db.select(User).where(User.username == username)).scalar_one_or_none()
             user = user or make_user(username, Role.ORGANISER if baseline else Role.RESEARCHER)
-            submissions.join(competition, user)
-            db.session.commit()
+            if not baseline:  # organisers submit baselines without joining
+                submissions.join(competition, user)
+                db.session.commit()
             submission = submissions.submit(
-                competition, user, io.BytesIO(predictions_csv(ids, scores)), file_name="p.csv", baseline=baseline
+                competition,
+                user,
+                io.BytesIO(predictions_csv(ids, scores)),
+                file_name="p.csv",
+                description="Strong baseline" if baseline else "",
+                baseline=baseline,
             )
             app.extensions["job_queue"].join()
             return submission.id
@@ -79,6 +85,7 @@ def test_baselines_are_listed_marked_and_not_ranked(world):
     baseline = submit("olga", 5.0, baseline=True, seed=2)
     rows = board(app)
     assert rows[0].baseline and rows[0].rank is None and rows[0].submission_id == baseline
+    assert rows[0].participant == "Strong baseline"  # the baseline's name, not the organiser's
     assert rows[1].participant == "rita" and rows[1].rank == 1
 
 

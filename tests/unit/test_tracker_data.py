@@ -9,11 +9,14 @@ from itertools import groupby
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from app.models import Role
 from app.models.runs import RunClass, derive_run_class
 from app.services import monitoring_elements, tracker_data
 from app.services.run_import import import_file, lumisection_counts
@@ -247,3 +250,39 @@ def test_a_simple_baseline_finds_anomalies_but_not_all(seed):
     model = make_pipeline(StandardScaler(), LogisticRegression(C=0.01, max_iter=5000)).fit(x[~test], bad[~test])
     auc = roc_auc_score(bad[test], model.predict_proba(x[test])[:, 1])
     assert 0.7 < auc < 0.99, auc
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**32 - 1))
+def test_physical_quantities_are_never_negative(seed):
+    """Luminosities and pileup are counts of collisions: zero at least, cosmics runs included."""
+    generated = tracker_data.generate(seed, runs=6, max_ls_per_run=30, zphi_bins=(10, 8), disk_bins=(8, 8))
+    for name in ("delivered_lumi_per_lumisection", "recorded_lumi_per_lumisection", "pileup"):
+        assert min(generated.conditions[name]) >= 0, name
+    for run in generated.runs:
+        assert run["delivered_lumi"] >= 0 and run["recorded_lumi"] >= 0
+
+
+def test_a_cosmics_runs_luminosity_reads_as_zero_on_the_task_page(app, client, auth):
+    """A luminometer's noise is no luminosity: pages show 0, not -4.43e-10."""
+    from app.services.certification import create_task
+    from app.services.run_import import import_conditions, parse_oms
+    from tests.helpers import PASSWORD, make_user
+
+    with app.app_context():
+        conditions = parse_oms(
+            {
+                "run_number": [390001, 390001],
+                "lumisection_number": [1, 2],
+                "recorded_lumi_per_lumisection": [-4.43e-10, 2.1e-10],
+                "delivered_lumi_per_lumisection": [1e-10, 3e-10],
+            }
+        )
+        import_conditions(conditions, "test")
+        task_id = create_task("cosmics", "express").id
+        make_user("sam", Role.SHIFTER)
+    auth.login("sam", PASSWORD)
+    page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "e-10" not in page and "e-11" not in page
+    row = page[page.index("<tbody>") :]
+    assert '<td class="text-end">0</td>' in row[: row.index("</tr>")]

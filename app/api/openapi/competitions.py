@@ -85,7 +85,7 @@ SCHEMAS = {
         "type": "object",
         "properties": {
             "rank": {"type": ["integer", "null"], "description": "null for baselines"},
-            "participant": {"type": "string"},
+            "participant": {"type": "string", "description": "a baseline's name for baselines"},
             "score": {"type": "number"},
             "submissions": {"type": "integer"},
             "last_submitted_at": {"type": "string", "format": "date-time"},
@@ -142,9 +142,9 @@ def paths() -> dict:
         "/competitions/{slug}/join": {
             "parameters": [SLUG],
             "post": op(
-                "Join and accept the rules",
+                "Join and accept the rules (researchers; never anyone who can read the test set's labels)",
                 {"200": json_response({"type": "object", "properties": {"joined": {"type": "boolean"}}})},
-                errors=("400", "401", "404"),
+                errors=("400", "401", "403", "404"),
                 requestBody={
                     "required": True,
                     "content": {
@@ -211,7 +211,17 @@ def paths() -> dict:
                                 "required": ["file"],
                                 "properties": {
                                     "file": {"type": "string", "format": "binary"},
-                                    "description": {"type": "string"},
+                                    "description": {
+                                        "type": "string",
+                                        "description": "a note; a baseline is listed on the leaderboard under it",
+                                    },
+                                    "baseline": {
+                                        "type": "string",
+                                        "enum": ["true", "false"],
+                                        "default": "false",
+                                        "description": "organisers: submit as a baseline, without joining: "
+                                        "listed under its description, never ranked, charged to no quota",
+                                    },
                                 },
                             }
                         }
