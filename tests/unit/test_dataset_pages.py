@@ -60,8 +60,3 @@ def test_a_train_lumisection_shows_its_label_beside_the_nearest_good_one(
     html = client.get(f"{dataset}/100/ls/{lumisection}").get_data(as_text=True)
     assert f'data-testid="label">{label}<' in html
     assert f'href="{dataset}/100/ls/{reference}">100:{reference}</a>, the nearest lumisection labelled good' in html
-
-
-def test_a_lumisection_number_beyond_any_integer_is_not_found(client, dataset):
-    assert client.get(f"{dataset}/200/ls/{2**70}").status_code == 404
-    assert client.get(f"{dataset}/200/ls/9").status_code == 404
