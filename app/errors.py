@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from typing import Any
+
+from flask import Flask, Request, abort, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -20,6 +22,8 @@ ERROR_CODES = {
     503: "unavailable",
 }
 PAGE_TEMPLATES = {403, 404, 500}
+LARGEST_ID = 2**63 - 1  # what a database integer column holds, on SQLite and PostgreSQL alike
+NUL = "\x00"
 
 
 def wants_json() -> bool:
@@ -59,7 +63,76 @@ def _csrf_error(error: CSRFError):
     return render_template("errors/generic.html", error=error), 400
 
 
+def ids_in_range(endpoint: str | None, values: dict | None) -> None:
+    """An id beyond any database integer names nothing: 404 on every route, not a driver overflow."""
+    for name, value in (values or {}).items():
+        if isinstance(value, int) and not 0 <= value <= LARGEST_ID:
+            abort(404, description=f"No {name.removesuffix('_id').replace('_', ' ')} {value}.")
+
+
+class CheckedRequest(Request):
+    """A request whose form and JSON body are checked when first read, by whichever view or extension reads them
+    (so nothing is parsed before the caller is authenticated): a NUL byte in any field (PostgreSQL stores none in
+    text) or JSON nested deeper than the parser goes is a 400 naming the field."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        for name, value in self.form.items(multi=True):
+            if NUL in name or NUL in value:
+                abort(400, description=f"The form field {_printable(name)} holds a NUL byte, which cannot be stored.")
+        for name, file in self.files.items(multi=True):
+            if NUL in name or NUL in (file.filename or ""):
+                abort(400, description=f"The file name of {_printable(name)} holds a NUL byte, which cannot be stored.")
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        """The JSON body, as Flask reads it, once checked."""
+        try:
+            body = super().get_json(force=force, silent=silent, cache=cache)
+        except RecursionError:
+            abort(400, description="The JSON body is nested too deeply to read.")
+        field = _field_with_nul(body)
+        if field is not None:
+            where = f"The JSON field {_printable(field)}" if field else "The JSON body"
+            abort(400, description=f"{where} holds a NUL byte, which cannot be stored.")
+        return body
+
+
+def refuse_nul_in_address() -> None:
+    """A NUL byte in the path or the query string names nothing and cannot be stored: a 400 naming where it is."""
+    if NUL in request.path:
+        abort(400, description="The address holds a NUL byte (%00): nothing here has one in its name.")
+    for name, value in request.args.items(multi=True):
+        if NUL in name or NUL in value:
+            abort(400, description=f"The query parameter {_printable(name)} holds a NUL byte, which cannot be stored.")
+
+
+def _field_with_nul(body) -> str | None:
+    """Where in a JSON document a string (a value or a key) holds a NUL byte, as `a.b[2]` ('' for the document
+    itself); None when none does."""
+    pending = [("", body)]
+    while pending:  # a loop, not recursion: the document may be as deep as the parser allowed
+        where, value = pending.pop()
+        if isinstance(value, str) and NUL in value:
+            return where
+        if isinstance(value, dict):
+            for key, item in value.items():
+                path = f"{where}.{key}" if where else key
+                if NUL in key:
+                    return path
+                pending.append((path, item))
+        elif isinstance(value, list):
+            pending.extend((f"{where}[{index}]", item) for index, item in enumerate(value))
+    return None
+
+
+def _printable(name: str) -> str:
+    return "'" + name.replace(NUL, "\\0") + "'"
+
+
 def register(app: Flask) -> None:
-    """Install the error handlers on the app."""
+    """Install the error handlers on the app, and the checks of input no route can take."""
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.request_class = CheckedRequest
+    app.url_value_preprocessor(ids_in_range)
+    app.before_request(refuse_nul_in_address)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, jsonify, request
+from flask import Response, abort, jsonify
 
 from app.api import bp
 from app.api.auth import api_user, roles_required
+from app.api.schemas import CertificationBody, CertificationChange, ReviewBody, parse_body
 from app.errors import api_error
 from app.extensions import db
 from app.models import Certification, LabellingTask, ReviewState, Role, Run
@@ -15,14 +16,6 @@ from app.services import lumimask
 
 CERTIFIERS = (Role.SHIFTER, Role.SHIFT_LEADER)
 READERS = (Role.SHIFTER, Role.SHIFT_LEADER, Role.ORGANISER)
-
-
-def _json_object() -> dict:
-    """The request's JSON object, or a 400 saying what to send."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        abort(400, description="Send the certification as a JSON object.")
-    return body
 
 
 def _certification(certification_id: int) -> Certification:
@@ -87,9 +80,9 @@ def list_tasks():
 def create_certification(task_id: int):
     """Certify one run of the task; 201 with the certification's id, 409 when it was certified already."""
     task = db.get_or_404(LabellingTask, task_id, description=f"No task {task_id}.")
-    body = _json_object()
+    body = parse_body(CertificationBody)
     try:
-        certification = service.certify(task, api_user(), body)
+        certification = service.certify(task, api_user(), body.as_given())
     except service.CertificationRefused as refused:
         if refused.existing_id:
             existing = f"/api/v1/certifications/{refused.existing_id}"
@@ -111,9 +104,9 @@ def certification_details(certification_id: int):
 def edit_certification(certification_id: int):
     """Change a certification (its certifier or a shift leader); it goes back to review."""
     certification = _certification(certification_id)
-    body = _json_object()
+    body = parse_body(CertificationChange)
     try:
-        service.edit(certification, api_user(), body)
+        service.edit(certification, api_user(), body.as_given())
     except service.CertificationRefused as refused:
         return api_error(refused.status, refused.message)
     return jsonify(service.snapshot(certification))
@@ -124,9 +117,9 @@ def edit_certification(certification_id: int):
 def review_certification(certification_id: int):
     """A shift leader approves or rejects a certification."""
     certification = _certification(certification_id)
-    body = request.get_json(silent=True) or {}
+    body = parse_body(ReviewBody)
     try:
-        service.review(certification, api_user(), str(body.get("decision")), str(body.get("comment") or ""))
+        service.review(certification, api_user(), body.decision, body.comment or "")
     except service.CertificationRefused as refused:
         return api_error(refused.status, refused.message)
     return jsonify(id=certification.id, review_state=certification.review_state.value)

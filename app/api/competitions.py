@@ -6,6 +6,7 @@ from flask import jsonify, request
 
 from app.api import bp
 from app.api.auth import api_user, roles_required, token_required
+from app.api.schemas import JoinBody, parse_body
 from app.errors import api_error, refusal_error
 from app.extensions import db
 from app.models import Competition, Role, SubmissionStatus
@@ -70,8 +71,7 @@ def competition_details(slug: str):
 def join_competition(slug: str):
     """Join and accept the rules: the body must say {"accept_rules": true}."""
     competition = _competition(slug)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or body.get("accept_rules") is not True:
+    if not parse_body(JoinBody).accept_rules:
         return api_error(400, 'Joining means accepting the rules: send {"accept_rules": true}.')
     try:
         submissions.join(competition, api_user())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, jsonify, request
+from flask import jsonify, request
 
 from app.api import bp
 from app.api.auth import api_user, token_required
@@ -12,16 +12,6 @@ from app.models import Submission
 from app.services import leaderboards
 from app.services.submissions import SubmissionRefused, select_final, unselect_final
 from app.services.visibility import can_see_submission, submission_view
-
-LARGEST_ID = 2**63 - 1  # what a database integer column holds, on SQLite and PostgreSQL alike
-
-
-@bp.url_value_preprocessor
-def ids_in_range(endpoint: str | None, values: dict | None) -> None:
-    """An id beyond any database integer names nothing: 404 for every API route, not a driver overflow."""
-    for name, value in (values or {}).items():
-        if isinstance(value, int) and not 0 <= value <= LARGEST_ID:
-            abort(404, description=f"No {name.removesuffix('_id').replace('_', ' ')} {value}.")
 
 
 def _own_submission(submission_id: int) -> Submission | None:

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 
 from app.api import bp
 from app.api.auth import api_user, token_required
+from app.api.schemas import ConfirmationBody, UploadBody, parse_body
 from app.errors import api_error, refusal_error
 from app.extensions import db
 from app.models import Competition, SubmissionStatus
 from app.services import uploads
 from app.services.submissions import SubmissionRefused
-
-
-def _body() -> dict | None:
-    body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else None
 
 
 @bp.post("/competitions/<slug>/uploads")
@@ -25,27 +21,15 @@ def start_upload(slug: str):
     competition = db.one_or_404(
         db.select(Competition).where(Competition.slug == slug), description=f"No competition {slug!r}."
     )
-    body = _body()
-    if body is None or not isinstance(body.get("file_name"), str) or uploads.whole_number(body.get("size")) is None:
-        return api_error(400, 'Announce the file as JSON: {"file_name": "...", "size": <bytes>, "description": "..."}.')
-    description = body.get("description") or ""
-    if not isinstance(description, str):
-        return api_error(400, "description must be a string.")
-    announcement = uploads.Announcement.from_json(body)
-    if announcement is None:
-        return api_error(
-            400,
-            'Checksums are optional: "sha256" as a string, and "parts" as a list of '
-            '{"size": <bytes>, "crc32": "<base64>"}, one per part, in order.',
-        )
+    body = parse_body(UploadBody)
     try:
         upload, parts = uploads.start(
             competition,
             api_user(),
-            file_name=body["file_name"],
-            size=body["size"],
-            description=description,
-            announcement=announcement,
+            file_name=body.file_name,
+            size=body.size,
+            description=body.description or "",
+            announcement=body.announcement(),
         )
     except uploads.DirectUploadsUnavailable:
         return api_error(
@@ -63,12 +47,10 @@ def start_upload(slug: str):
 @token_required
 def complete_upload(upload_id: str):
     """Confirm an upload with its size and sha256; 202 once the checked file is queued as a submission."""
-    body = _body()
     try:
         upload = uploads.own(upload_id, api_user())
-        if body is None or uploads.whole_number(body.get("size")) is None or not isinstance(body.get("sha256"), str):
-            return api_error(400, 'Confirm the upload as JSON: {"size": <bytes>, "sha256": "<64 hex digits>"}.')
-        submission = uploads.complete(upload, size=body["size"], sha256=body["sha256"])
+        body = parse_body(ConfirmationBody)
+        submission = uploads.complete(upload, size=body.size, sha256=body.sha256)
     except SubmissionRefused as refused:
         return refusal_error(refused)
     return jsonify(id=submission.id, status=SubmissionStatus.QUEUED.value), 202

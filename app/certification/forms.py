@@ -19,6 +19,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
 
+LARGEST_RUN = 2**63 - 1  # run numbers live in BigInteger columns, lumisection numbers in Integer ones
+LARGEST_LUMISECTION = 2**31 - 1
+
 TRACKERMAP_CHOICES = [SelectChoice("exists", "Exists"), SelectChoice("missing", "Missing")]
 STATUS_CHOICES = [SelectChoice("good", "Good"), SelectChoice("bad", "Bad"), SelectChoice("excluded", "Excluded")]
 
@@ -35,7 +38,7 @@ class CertifyForm(FlaskForm):
     bad_ranges = StringField(
         "Bad lumisections", validators=[Length(max=2000)], description="e.g. 120-135 tracking; 400-410 (all components)"
     )
-    reference_run = IntegerField("Reference run", validators=[Optional(), NumberRange(min=1)])
+    reference_run = IntegerField("Reference run", validators=[Optional(), NumberRange(min=1, max=LARGEST_RUN)])
     trackermap = SelectField(
         "Tracker map", choices=[SelectChoice("exists", "Exists"), SelectChoice("missing", "Missing")]
     )
@@ -90,6 +93,8 @@ def parse_ranges(text: str) -> list[dict]:
         first, sep, last = words[0].partition("-")
         if not first.isdigit() or (sep and not last.isdigit()):
             raise ValueError(f"{entry.strip()!r} does not read as FIRST-LAST followed by components")
+        if max(int(first), int(last or first)) > LARGEST_LUMISECTION:
+            raise ValueError(f"{entry.strip()!r} names a lumisection beyond any run")
         components = [w.lower() for w in words[1:]] or list(COMPONENTS)
         ranges.append({"first": int(first), "last": int(last or first), "components": components})
     return ranges

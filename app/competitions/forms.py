@@ -15,6 +15,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 import scorers
+from app.services.bundles import LARGEST_SETTING
+
+# Limits and seeds are stored in integer columns: a larger number would not fit.
+LIMIT = NumberRange(min=1, max=LARGEST_SETTING)
+SEED = NumberRange(min=0, max=LARGEST_SETTING)
 
 
 class JoinForm(FlaskForm):
@@ -59,10 +64,8 @@ class SettingsForm(FlaskForm):
     overview = TextAreaField("Overview (Markdown)", render_kw={"rows": 12})
     opens_at = DateTimeLocalField("Opens at (UTC)", validators=[Optional()], format="%Y-%m-%dT%H:%M")
     closes_at = DateTimeLocalField("Closes at (UTC)", validators=[Optional()], format="%Y-%m-%dT%H:%M")
-    daily_limit = IntegerField(
-        "Submissions per participant per UTC day", validators=[InputRequired(), NumberRange(min=1)]
-    )
-    total_limit = IntegerField("Submissions per participant in all", validators=[Optional(), NumberRange(min=1)])
+    daily_limit = IntegerField("Submissions per participant per UTC day", validators=[InputRequired(), LIMIT])
+    total_limit = IntegerField("Submissions per participant in all", validators=[Optional(), LIMIT])
     final_selections = IntegerField("Final selections", validators=[InputRequired(), NumberRange(min=1, max=20)])
     submit = SubmitField("Save settings")
 
@@ -81,13 +84,13 @@ class DatasetCompetitionForm(FlaskForm):
         default=0.3,
         validators=[InputRequired(), NumberRange(min=0, max=1)],
     )
-    split_seed = IntegerField("Split seed", default=0, validators=[InputRequired(), NumberRange(min=0)])
+    split_seed = IntegerField("Split seed", default=0, validators=[InputRequired(), SEED])
     opens_at = DateTimeLocalField("Opens at (UTC)", validators=[Optional()], format="%Y-%m-%dT%H:%M")
     closes_at = DateTimeLocalField("Closes at (UTC)", validators=[Optional()], format="%Y-%m-%dT%H:%M")
     daily_limit = IntegerField(
-        "Submissions per participant per UTC day", default=5, validators=[InputRequired(), NumberRange(min=1)]
+        "Submissions per participant per UTC day", default=5, validators=[InputRequired(), LIMIT]
     )
-    total_limit = IntegerField("Submissions per participant in all", validators=[Optional(), NumberRange(min=1)])
+    total_limit = IntegerField("Submissions per participant in all", validators=[Optional(), LIMIT])
     final_selections = IntegerField(
         "Final selections", default=2, validators=[InputRequired(), NumberRange(min=1, max=20)]
     )

@@ -97,7 +97,6 @@ def lumisection(slug: str, number: int, run_number: int, lumisection: int):
     here = table[(table[dataset_views.RUN] == run_number) & (table[dataset_views.LUMISECTION] == lumisection)]
     if here.empty:
         abort(404, description=f"Run {run_number} lumisection {lumisection} is not in this dataset.")
-    label = here[dataset_views.LABEL].iloc[0]
     reference = dataset_views.good_reference(table, run_number, lumisection)
     titles = {(run_number, lumisection): f"{run_number}:{lumisection}"}
     if reference is not None:
@@ -115,7 +114,7 @@ def lumisection(slug: str, number: int, run_number: int, lumisection: int):
         dataset=version.dataset,
         run_number=run_number,
         lumisection=lumisection,
-        label=None if label != label else int(label),  # a missing label is not equal to itself
+        label=dataset_views.label_of(here),
         reference=reference,
         charts=charts,
         has_elements=rows is not None,

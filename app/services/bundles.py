@@ -29,6 +29,7 @@ SPEC_NAME = "competition.yaml"
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$")
 FILE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 MAX_BUNDLE_MEMBERS = 100
+LARGEST_SETTING = 2**31 - 1  # the integer settings live in Integer columns, 32 bits on PostgreSQL
 KNOWN_KEYS = {
     "slug",
     "title",
@@ -141,8 +142,8 @@ def _integer(spec: dict, key: str, default: int | None, minimum: int, problems: 
     value = spec.get(key, default)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        problems.append(f"{key} must be a whole number of at least {minimum}, not {value!r}.")
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= LARGEST_SETTING:
+        problems.append(f"{key} must be a whole number from {minimum} to {LARGEST_SETTING}, not {value!r}.")
         return None
     return value
 

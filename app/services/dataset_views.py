@@ -144,9 +144,15 @@ def run_figure(run: pd.DataFrame) -> dict:
     return {"data": traces, "layout": layout}
 
 
+def label_of(rows: pd.DataFrame) -> int | None:
+    """The label of a lumisection's row (1 bad, 0 good), or None where it is hidden (the test side)."""
+    label = rows[LABEL].iloc[0]
+    return None if pd.isna(label) else int(label)
+
+
 def good_reference(table: pd.DataFrame, run_number: int, lumisection: int) -> tuple[int, int] | None:
     """A lumisection labelled good to compare with: the nearest in the same run, else the first of another run."""
-    good = table[table[LABEL] == 0]
+    good = table[table[LABEL].isin([0])]  # hidden labels (the test side) are never a good reference
     same = good[(good[RUN] == run_number) & (good[LUMISECTION] != lumisection)]
     if not same.empty:
         nearest = same.iloc[(same[LUMISECTION] - lumisection).abs().argmin()]

@@ -83,8 +83,15 @@ BAD_BUNDLES = {
     ),
     "zero daily limit": (
         lambda f: _spec_edit(f, daily_limit=0),
-        "daily_limit must be a whole number of at least 1",
+        "daily_limit must be a whole number from 1 to 2147483647, not 0.",
     ),
+    **{
+        f"{key} beyond a database integer": (
+            lambda f, key=key: _spec_edit(f, **{key: 2**70}),
+            f"{key} must be a whole number from {minimum} to 2147483647, not {2**70}.",
+        )
+        for key, minimum in (("split_seed", 0), ("daily_limit", 1), ("total_limit", 1), ("final_selections", 1))
+    },
 }
 
 

@@ -87,6 +87,23 @@ def test_settings_change_limits_and_dates(app, client, organiser, tmp_path):
     assert response.status_code == 400 and "The close must come after the opening." in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("field", ["daily_limit", "total_limit"])
+def test_settings_refuse_a_limit_no_database_column_holds(app, client, organiser, tmp_path, field):
+    upload(client, organiser, _zip(tmp_path))
+    data = {
+        "title": "Renamed",
+        "daily_limit": "9",
+        "final_selections": "3",
+        field: str(2**70),
+        "csrf_token": organiser.csrf_token(f"/competitions/{SLUG}/settings"),
+    }
+    response = client.post(f"/competitions/{SLUG}/settings", data=data)
+    assert response.status_code == 400 and "Number must be between 1 and 2147483647" in response.get_data(as_text=True)
+    with app.app_context():
+        competition = db.session.execute(db.select(Competition)).scalar_one()
+        assert (competition.title, competition.daily_limit, competition.total_limit) == ("Test competition", 5, None)
+
+
 def _scored_submission(app, client, tmp_path) -> int:
     with app.app_context():
         competition = db.session.execute(db.select(Competition)).scalar_one()

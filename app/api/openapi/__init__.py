@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from flask import jsonify, render_template
 
-from app.api import bp
+from app.api import bp, schemas
 from app.api.openapi import certification, competitions, transfer
-from app.api.openapi.common import ERROR_STATUSES, ref
+from app.api.openapi.common import ERROR_STATUSES, REF_TEMPLATE, ref
 
 AREAS = (competitions, certification, transfer)
 
@@ -29,7 +29,8 @@ def document() -> dict:
         "paths": {path: item for area in AREAS for path, item in area.paths().items()},
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {name: schema for area in AREAS for name, schema in area.SCHEMAS.items()},
+            "schemas": {name: schema for area in AREAS for name, schema in area.SCHEMAS.items()}
+            | schemas.openapi_schemas(REF_TEMPLATE),
             "responses": {
                 f"E{code}": {"description": text, "content": {"application/json": {"schema": ref("Error")}}}
                 for code, text in ERROR_STATUSES.items()

@@ -2,41 +2,11 @@
 
 from __future__ import annotations
 
-from app.api.openapi.common import NULLABLE_INTEGER, NULLABLE_NUMBER, json_response, op, ref
-from app.models.certification import PROBLEM_CATEGORIES
+from app.api.openapi.common import NULLABLE_INTEGER, NULLABLE_NUMBER, json_body, json_response, op, ref
+from app.api.schemas import CertificationBody, CertificationChange, ReviewBody
 
 TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 CERTIFICATION_ID = {"name": "certification_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-CERTIFICATION_BODY = {
-    "type": "object",
-    "required": ["run_number", "pixel", "strip", "tracking", "checklist"],
-    "properties": {
-        "run_number": {"type": "integer"},
-        "reco": {"type": "string", "enum": ["express", "prompt", "rereco"]},
-        **{c: {"type": "string", "enum": ["good", "bad", "excluded"]} for c in ("pixel", "strip", "tracking")},
-        **{f"{c}_lowstat": {"type": "boolean"} for c in ("pixel", "strip", "tracking")},
-        "bad_lumisections": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["first", "last"],
-                "properties": {
-                    "first": {"type": "integer"},
-                    "last": {"type": "integer"},
-                    "components": {"type": "array", "items": {"type": "string"}},
-                    "comment": {"type": "string"},
-                },
-            },
-        },
-        "reference_run": {"type": ["integer", "null"]},
-        "trackermap": {"type": "string", "enum": ["exists", "missing"]},
-        "checklist": {"type": "object", "additionalProperties": {"type": "boolean"}},
-        "problem_categories": {"type": "array", "items": {"type": "string", "enum": list(PROBLEM_CATEGORIES)}},
-        "bad_reason": {"type": "string", "maxLength": 300},
-        "comment": {"type": "string"},
-    },
-}
-
 SCHEMAS = {
     "Run": {
         "type": "object",
@@ -153,7 +123,7 @@ def paths() -> dict:
                 "Certify one run of the task",
                 {"201": json_response(ref("Certification"), "Created")},
                 errors=("400", "401", "403", "404", "409"),
-                requestBody={"required": True, "content": {"application/json": {"schema": CERTIFICATION_BODY}}},
+                requestBody=json_body(CertificationBody),
             ),
         },
         "/certifications/{certification_id}": {
@@ -163,7 +133,7 @@ def paths() -> dict:
                 "Change a certification (its certifier or a shift leader); it goes back to review",
                 {"200": json_response(ref("Certification"))},
                 errors=("400", "401", "403", "404"),
-                requestBody={"required": True, "content": {"application/json": {"schema": CERTIFICATION_BODY}}},
+                requestBody=json_body(CertificationChange),
             ),
         },
         "/certifications/{certification_id}/review": {
@@ -172,21 +142,7 @@ def paths() -> dict:
                 "Approve or reject a certification (shift leaders)",
                 {"200": json_response(ref("ReviewResult"))},
                 errors=("400", "401", "403", "404"),
-                requestBody={
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["decision"],
-                                "properties": {
-                                    "decision": {"type": "string", "enum": ["approve", "reject"]},
-                                    "comment": {"type": "string"},
-                                },
-                            }
-                        }
-                    },
-                },
+                requestBody=json_body(ReviewBody),
             ),
         },
         "/certifications/{certification_id}/reference": {

@@ -12,10 +12,11 @@ ERROR_STATUSES = {
     "429": "Quota or rate limit reached; see Retry-After",
     "503": "Unavailable for a moment (e.g. the file store); retry, after Retry-After when given",
 }
+REF_TEMPLATE = "#/components/schemas/{model}"
 
 
 def ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
+    return {"$ref": REF_TEMPLATE.format(model=name)}
 
 
 def json_response(schema: dict, description: str = "OK") -> dict:
@@ -40,6 +41,6 @@ NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 NULLABLE_INTEGER = {"type": ["integer", "null"]}
 
 
-def json_body(schema: dict) -> dict:
-    """A required JSON request body of that schema."""
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
+def json_body(schema: type) -> dict:
+    """A required JSON request body read by that class of app.api.schemas (which the document holds by name)."""
+    return {"required": True, "content": {"application/json": {"schema": ref(schema.__name__)}}}

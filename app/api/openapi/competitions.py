@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from app.api.openapi.common import NULLABLE_NUMBER, NULLABLE_TIME, SLUG, SUBMISSION_ID, json_response, op, ref
+from app.api.openapi.common import (
+    NULLABLE_NUMBER,
+    NULLABLE_TIME,
+    SLUG,
+    SUBMISSION_ID,
+    json_body,
+    json_response,
+    op,
+    ref,
+)
+from app.api.schemas import JoinBody
 
 SCHEMAS = {
     "Error": {
@@ -145,18 +155,7 @@ def paths() -> dict:
                 "Join and accept the rules (researchers; never anyone who can read the test set's labels)",
                 {"200": json_response({"type": "object", "properties": {"joined": {"type": "boolean"}}})},
                 errors=("400", "401", "403", "404"),
-                requestBody={
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["accept_rules"],
-                                "properties": {"accept_rules": {"const": True}},
-                            }
-                        }
-                    },
-                },
+                requestBody=json_body(JoinBody),
             ),
         },
         "/competitions/{slug}/files": {

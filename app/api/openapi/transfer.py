@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.api.openapi.common import NULLABLE_TIME, SLUG, json_body, json_response, op, ref
+from app.api.schemas import ConfirmationBody, UploadBody
 
 UPLOAD_ID = {"name": "upload_id", "in": "path", "required": True, "schema": {"type": "string"}}
 SCHEMAS = {
@@ -69,35 +70,7 @@ def paths() -> dict:
                 "`direct_uploads_unavailable`: post the file to /competitions/{slug}/submissions instead.",
                 {"201": json_response(ref("Upload"), "Presigned URLs, valid until expires_at")},
                 errors=("400", "401", "403", "404", "409", "413", "429", "503"),
-                requestBody=json_body(
-                    {
-                        "type": "object",
-                        "required": ["file_name", "size"],
-                        "properties": {
-                            "file_name": {"type": "string"},
-                            "size": {"type": "integer", "minimum": 1},
-                            "description": {"type": "string"},
-                            "sha256": {
-                                "type": "string",
-                                "pattern": "^[0-9a-fA-F]{64}$",
-                                "description": "optional: the file's SHA-256, for the store to check a single PUT",
-                            },
-                            "parts": {
-                                "type": "array",
-                                "description": "optional: the parts to send, in order, each with its CRC32 for the "
-                                "store to check on arrival; every part but the last at least 5 MiB",
-                                "items": {
-                                    "type": "object",
-                                    "required": ["size", "crc32"],
-                                    "properties": {
-                                        "size": {"type": "integer", "minimum": 1},
-                                        "crc32": {"type": "string", "description": "4 bytes, big-endian, base64"},
-                                    },
-                                },
-                            },
-                        },
-                    }
-                ),
+                requestBody=json_body(UploadBody),
             ),
         },
         "/uploads/{upload_id}/complete": {
@@ -107,16 +80,7 @@ def paths() -> dict:
                 "as a submission (charging the quota). A mismatch deletes the file: 400, nothing is left.",
                 {"202": json_response(ref("Queued"), "Queued")},
                 errors=("400", "401", "403", "404", "409", "429", "503"),
-                requestBody=json_body(
-                    {
-                        "type": "object",
-                        "required": ["size", "sha256"],
-                        "properties": {
-                            "size": {"type": "integer"},
-                            "sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
-                        },
-                    }
-                ),
+                requestBody=json_body(ConfirmationBody),
             ),
         },
         "/docs": {
