@@ -69,7 +69,12 @@ def build(start: datetime, end: datetime, title: str) -> Report:
     report.changed = list(
         db.session.execute(
             db.select(AuditEntry)
-            .where(AuditEntry.action == "edit", AuditEntry.at >= start, AuditEntry.at < end)
+            .where(
+                AuditEntry.entity == "certification",
+                AuditEntry.action == "edit",
+                AuditEntry.at >= start,
+                AuditEntry.at < end,
+            )
             .order_by(AuditEntry.at)
         ).scalars()
     )

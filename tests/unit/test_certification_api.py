@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from app.extensions import db
-from app.models import AuditEntry, ReferenceRun, Role, Run
+from app.models import AuditEntry, LabellingTask, ReferenceRun, Role, Run
 from app.models.runs import RunClass
 from app.services.run_import import import_file
 from tests.helpers import bearer, make_token, make_user
@@ -239,7 +239,7 @@ def test_a_shift_leader_neither_approves_nor_promotes_their_own_certification(ap
     for decision, comment in (("approve", ""), ("reject", "look again")):
         refused = review(client, desk, own, who="leo", decision=decision, comment=comment)
         assert refused.status_code == 403
-        assert "you certified this run yourself" in refused.get_json()["error"]["message"]
+        assert "you certified or changed this run yourself" in refused.get_json()["error"]["message"]
     assert review(client, desk, own, who="lea", decision="approve").status_code == 200
     promote = client.post(f"/api/v1/certifications/{own}/reference", headers=bearer(desk["tokens"]["leo"]))
     assert promote.status_code == 403 and "yourself" in promote.get_json()["error"]["message"]
@@ -257,3 +257,33 @@ def test_an_admin_may_approve_their_own_certification_and_the_audit_says_it_was_
         entry = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "approve")).scalar_one()
         assert entry.after["review_state"] == "approved" and "overriding" in entry.after["override"]
         assert "override" not in entry.before
+
+
+def test_a_shift_leader_who_changed_a_certification_does_not_review_it(app, client, desk):
+    with app.app_context():
+        desk["tokens"]["leo"] = make_token(make_user("leo", Role.SHIFT_LEADER, Role.SHIFTER))
+    created = certify(client, desk).get_json()["id"]
+    changed = client.put(
+        f"/api/v1/certifications/{created}",
+        headers=bearer(desk["tokens"]["lea"]),
+        json=body(comment="hole in tracking", bad_lumisections=[{"first": 5, "last": 9}]),
+    )
+    assert changed.status_code == 200
+    refused = review(client, desk, created, who="lea", decision="approve")
+    assert refused.status_code == 403 and "changed this run yourself" in refused.get_json()["error"]["message"]
+    assert review(client, desk, created, who="leo", decision="approve").status_code == 200
+
+
+def test_in_a_double_task_the_certifier_of_one_copy_does_not_review_the_other(app, client, desk):
+    with app.app_context():
+        desk["tokens"]["leo"] = make_token(make_user("leo", Role.SHIFT_LEADER, Role.SHIFTER))
+        desk["tokens"]["nora"] = make_token(make_user("nora", Role.SHIFT_LEADER))
+        task = db.session.get(LabellingTask, desk["task"])
+        task.double_certification = True
+        db.session.commit()
+    first = certify(client, desk, who="leo").get_json()["id"]
+    second = certify(client, desk, who="sam").get_json()["id"]
+    refused = review(client, desk, second, who="leo", decision="approve")
+    assert refused.status_code == 403 and "yourself" in refused.get_json()["error"]["message"]
+    assert review(client, desk, second, who="nora", decision="approve").status_code == 200
+    assert review(client, desk, first, who="nora", decision="approve").status_code == 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.extensions import db
 from app.models import Role
 from app.models.types import utcnow
 from app.services import certification as service
@@ -61,3 +62,13 @@ def test_bad_periods_and_roles(client, auth, certified):
     auth.logout()
     auth.login("rita", PASSWORD)
     assert client.get(f"/reports/daily/{certified['day']}").status_code == 403
+
+
+def test_only_changed_certifications_are_listed_as_changes(app, client, auth, certified):
+    with app.app_context():
+        service.audit(None, "edit", "labelling_task", 1, {"checklists": []}, {"checklists": []})
+        db.session.commit()
+    auth.login("lea", PASSWORD)
+    page = client.get(f"/reports/daily/{certified['day']}").get_data(as_text=True)
+    assert page.count("<li>certification ") == 1 and "pixel good→bad" in page
+    assert "ranges or comment" not in page
