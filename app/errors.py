@@ -70,6 +70,12 @@ def ids_in_range(endpoint: str | None, values: dict | None) -> None:
             abort(404, description=f"No {name.removesuffix('_id').replace('_', ' ')} {value}.")
 
 
+def id_argument(name: str) -> int | None:
+    """A query parameter naming a row by id: a whole number a database integer holds, else None."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 <= value <= LARGEST_ID else None
+
+
 class CheckedRequest(Request):
     """A request whose form and JSON body are checked when first read, by whichever view or extension reads them
     (so nothing is parsed before the caller is authenticated): a NUL byte in any field (PostgreSQL stores none in

@@ -12,6 +12,7 @@ from app.auth.forms import EmptyForm
 from app.competitions import bp
 from app.competitions.forms import BaselineForm, BundleForm, DatasetCompetitionForm, SettingsForm
 from app.competitions.routes import get_competition, page_context
+from app.errors import id_argument
 from app.extensions import db
 from app.models import DatasetVersion, Rescore, Role, Submission
 from app.services import dataset_competitions, leaderboards, publishing, scores_export, submissions
@@ -25,7 +26,7 @@ from app.services.submissions import SubmissionRefused
 def new():
     """Create a competition from an uploaded bundle zip, or on a dataset version (?dataset_version=ID)."""
     if "dataset_version" in request.args:
-        return _new_on_dataset(request.args.get("dataset_version", type=int))
+        return _new_on_dataset(id_argument("dataset_version"))
     form = BundleForm()
     problems: list[str] = []
     if form.validate_on_submit():

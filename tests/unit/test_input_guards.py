@@ -164,3 +164,11 @@ def test_the_certification_form_refuses_numbers_no_column_holds(app, client, aut
         assert response.status_code == 400 and message in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.execute(db.select(Certification)).first() is None
+
+
+def test_a_query_id_beyond_any_database_integer_names_nothing(app, client, auth):
+    with app.app_context():
+        make_user("olga", Role.ORGANISER)
+    auth.login("olga", PASSWORD)
+    page = client.get(f"/competitions/new?dataset_version={2**70}")
+    assert page.status_code == 404
