@@ -68,6 +68,9 @@ class Config:
         self.S3_PUBLIC_ENDPOINT_URL = env.get("S3_PUBLIC_ENDPOINT_URL") or None  # in presigned URLs, if it differs
         self.MAX_UPLOAD_MB = int(env.get("MAX_UPLOAD_MB") or 200)
         self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_MB * 1024 * 1024
+        # The most a file may hold once decompressed (a gzip submission, a bundle's member): five uploads.
+        self.MAX_DECOMPRESSED_BYTES = 5 * self.MAX_CONTENT_LENGTH
+        self.MAX_BUNDLE_BYTES = 10 * self.MAX_CONTENT_LENGTH  # every file of a competition bundle, unpacked
         self.RQ_QUEUE = env.get("RQ_QUEUE") or self.RQ_QUEUE
         self.JOB_TIMEOUT = int(env.get("JOB_TIMEOUT") or self.JOB_TIMEOUT)
         self.REAPER_INTERVAL = int(env.get("REAPER_INTERVAL") or self.REAPER_INTERVAL)
