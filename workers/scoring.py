@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from collections import OrderedDict
 
 from flask import current_app
@@ -14,6 +12,7 @@ from app.extensions import db
 from app.models import PLATFORM_ERROR, Competition, Submission, SubmissionStatus
 from app.models.types import utcnow
 from app.services import leaderboards
+from app.services.queue import process_name
 from app.services.storage import get_storage
 from app.services.submissions import stored_error
 from workers.context import job_context
@@ -26,8 +25,8 @@ _SOLUTION_CACHE_SIZE = 8
 
 
 def worker_name() -> str:
-    """Host and process of this worker, recorded on each score."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Host and process of this worker, recorded on each score (and named by its heartbeat)."""
+    return process_name()
 
 
 def max_bytes() -> int:
