@@ -208,13 +208,16 @@ class S3Storage:
 
 
 def _length_in_query(request, **_) -> None:
-    """Repeat a presigned request's signed Content-Length as a signed query parameter.
+    """Repeat a presigned PUT's signed Content-Length as a signed query parameter, when it carries no checksum.
 
     AWS, MinIO and Ceph refuse a body whose length differs from the signed Content-Length
-    header; moto checks the query instead. Both are covered by the signature.
+    header. moto checks only this parameter, and with it refuses the CORS preflight of a
+    browser's PUT (which has no Content-Length). Browsers always announce checksums, so
+    URLs with checksums carry the signed header alone: every real store checks it.
     """
     length = request.headers.get("Content-Length")
-    if length is not None and request.context.get("is_presign_request"):
+    checksummed = any(name.lower().startswith("x-amz-checksum-") for name in request.headers)
+    if length is not None and not checksummed and request.context.get("is_presign_request"):
         request.url += ("&" if "?" in request.url else "?") + urlencode({"content-length": length})
 
 
