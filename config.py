@@ -76,7 +76,7 @@ class Config:
         self.RQ_QUEUE = env.get("RQ_QUEUE") or self.RQ_QUEUE
         self.JOB_TIMEOUT = int(env.get("JOB_TIMEOUT") or self.JOB_TIMEOUT)
         self.REAPER_INTERVAL = int(env.get("REAPER_INTERVAL") or self.REAPER_INTERVAL)
-        self.HEARTBEAT_TTL = int(env.get("HEARTBEAT_TTL") or self.HEARTBEAT_TTL)
+        self.HEARTBEAT_TTL = max(1, int(env.get("HEARTBEAT_TTL") or self.HEARTBEAT_TTL))
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.API_RATE_LIMIT = env.get("API_RATE_LIMIT") or "300 per minute"  # per token, or per address without one
         self.UPLOAD_EXPIRY = int(env.get("UPLOAD_EXPIRY") or 3600)  # seconds a direct upload may stay unconfirmed

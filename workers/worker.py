@@ -54,6 +54,7 @@ def _forking_worker(queue, ttl: int, names: list[str], connection):
 
     class TiedWorker(Worker):
         def main_work_horse(self, job, job_queue) -> None:
+            """In the forked child: die with the worker, beat as a process of its own, then run the job."""
             die_with_parent(self.pid)
             start_heartbeat(queue, ttl)
             super().main_work_horse(job, job_queue)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ctypes
 import importlib
-import itertools
 import logging
 import os
 import queue as stdlib_queue
@@ -100,7 +99,6 @@ class ThreadJobQueue:
         self._lock = threading.Lock()
         self._count = 0
         self._pending: set[str] = set()
-        self._numbers = itertools.count(1)
 
     def enqueue(self, func_path: str, *args: Any, job_id: str | None = None, timeout: int | None = None) -> str:
         """Hand the job to the background thread, starting it on first use; returns a job id."""
@@ -141,14 +139,14 @@ class ThreadJobQueue:
         while True:
             job_id, func_path, args, timeout = self.jobs.get()
             try:
-                self._supervise(func_path, args, timeout)
+                self._supervise(job_id, func_path, args, timeout)
             finally:
                 self._pending.discard(job_id)
                 self.jobs.task_done()
 
-    def _supervise(self, func_path: str, args: tuple, timeout: int) -> None:
+    def _supervise(self, job_id: str, func_path: str, args: tuple, timeout: int) -> None:
         """Run one job in a thread of its own; stop it past its timeout, abandon it if it will not stop."""
-        name = f"playground-job-{next(self._numbers)}"
+        name = f"playground-job-{job_id}"
         thread = threading.Thread(target=self._perform, args=(func_path, args), name=name, daemon=True)
         thread.start()
         thread.join(timeout)
