@@ -40,8 +40,10 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     RQ_QUEUE = "playground"
     JOB_TIMEOUT = 600  # seconds a scoring job may run before it is killed and reaped
-    REAPER_INTERVAL = 60  # seconds between reaper passes, in workers and in embedded mode
+    REAPER_INTERVAL = 30  # seconds between reaper passes, in workers and in embedded mode
     REAPER_GRACE = 30  # seconds a submission may wait for its job before the reaper looks at it
+    HEARTBEAT_TTL = 30  # seconds a worker's heartbeat outlives its last beat: a dead worker's job is retried then
+    JOB_STOP_GRACE = 10  # seconds an in-process job past its timeout gets to stop before its thread is abandoned
     UPLOAD_MULTIPART_THRESHOLD = 100 * 1024 * 1024  # direct uploads larger than this go up in parallel parts
     UPLOAD_PART_SIZE = 16 * 1024 * 1024  # the size of those parts (raised so that a file has at most 1,000)
     MAX_PENDING_UPLOADS = 3  # unconfirmed direct uploads a participant may have at once
@@ -71,9 +73,13 @@ class Config:
         self.S3_PUBLIC_ENDPOINT_URL = env.get("S3_PUBLIC_ENDPOINT_URL") or None  # in presigned URLs, if it differs
         self.MAX_UPLOAD_MB = int(env.get("MAX_UPLOAD_MB") or 200)
         self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_MB * 1024 * 1024
+        # The most a file may hold once decompressed (a gzip submission, a bundle's member): five uploads.
+        self.MAX_DECOMPRESSED_BYTES = 5 * self.MAX_CONTENT_LENGTH
+        self.MAX_BUNDLE_BYTES = 10 * self.MAX_CONTENT_LENGTH  # every file of a competition bundle, unpacked
         self.RQ_QUEUE = env.get("RQ_QUEUE") or self.RQ_QUEUE
         self.JOB_TIMEOUT = int(env.get("JOB_TIMEOUT") or self.JOB_TIMEOUT)
         self.REAPER_INTERVAL = int(env.get("REAPER_INTERVAL") or self.REAPER_INTERVAL)
+        self.HEARTBEAT_TTL = max(1, int(env.get("HEARTBEAT_TTL") or self.HEARTBEAT_TTL))
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.API_RATE_LIMIT = env.get("API_RATE_LIMIT") or "300 per minute"  # per token, or per address without one
         self.UPLOAD_EXPIRY = int(env.get("UPLOAD_EXPIRY") or 3600)  # seconds a direct upload may stay unconfirmed

@@ -8,6 +8,8 @@ organisers score on their own machines exactly as the platform's workers do::
     result.public, result.private, result.to_dict()
 
 Anything wrong with a file raises `ValidationError`, whose message names the problem and the first ids.
+Functions that read files take `max_bytes`, the most a file may hold once decompressed; a submission's
+columns and rows are bounded by the solution's shape, so an absurd file is refused before it is parsed.
 `validate_submission` checks a file without scoring it; a sample submission loads as a `Solution` too, to
 check files against it.
 """
@@ -51,9 +53,13 @@ def score_files(
     target_column: str | None = None,
     public_fraction: float = 0.3,
     split_seed: int = 0,
+    max_bytes: int | None = None,
     **params: Any,
 ) -> ScoreResult:
-    """Score a submission file against a solution file in one call; params go to the metric (fpr=0.05)."""
+    """Score a submission file against a solution file in one call; params go to the metric (fpr=0.05).
+
+    max_bytes bounds each file once decompressed (None: no bound).
+    """
     scorer = get(metric, **params)
     loaded = Solution.load(
         solution,
@@ -61,13 +67,16 @@ def score_files(
         target_column=target_column,
         public_fraction=public_fraction,
         split_seed=split_seed,
+        max_bytes=max_bytes,
     )
-    return scorer.score(loaded, submission)
+    return scorer.score(loaded, submission, max_bytes=max_bytes)
 
 
-def validate_submission(submission: Source, solution: Solution, scorer: Scorer | None = None) -> np.ndarray:
+def validate_submission(
+    submission: Source, solution: Solution, scorer: Scorer | None = None, *, max_bytes: int | None = None
+) -> np.ndarray:
     """Check a submission without scoring it (for the metric's needs too, given a scorer); its predictions."""
-    predictions = read_submission(submission, solution)
+    predictions = read_submission(submission, solution, max_bytes=max_bytes)
     if scorer is not None:
         scorer.check_predictions(solution, predictions)
     return predictions

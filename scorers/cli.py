@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from scorers.errors import UnknownMetricError, ValidationError
@@ -11,6 +12,19 @@ from scorers.metrics import REGISTRY, get
 from scorers.solution import Solution
 
 USAGE_ERROR = 2
+MB = 1024 * 1024
+# Five times the platform's default upload limit, as the platform's workers allow.
+DEFAULT_MAX_MB = 1000
+
+
+def _megabytes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of MB") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of MB")
+    return value
 
 
 def _fraction(text: str) -> float:
@@ -52,6 +66,12 @@ def parser() -> argparse.ArgumentParser:
         help="default: the one column besides the id, Usage and weight",
     )
     score.add_argument(
+        "--max-mb",
+        type=_megabytes,
+        default=os.environ.get("SCORERS_MAX_MB", DEFAULT_MAX_MB),
+        help=f"the most a file may hold once decompressed, in MB (default: $SCORERS_MAX_MB, else {DEFAULT_MAX_MB})",
+    )
+    score.add_argument(
         "--param", type=_param, action="append", default=[], metavar="NAME=VALUE", help="a metric parameter"
     )
     listing = commands.add_parser("list", help="list the metrics: name, direction, parameters")
@@ -88,9 +108,10 @@ def _score(args: argparse.Namespace) -> dict:
         target_column=args.target_column,
         public_fraction=args.public_fraction,
         split_seed=args.split_seed,
+        max_bytes=args.max_mb * MB,
     )
     with open(args.submission, "rb") as submission:
-        return scorer.score(solution, submission).to_dict()
+        return scorer.score(solution, submission, max_bytes=args.max_mb * MB).to_dict()
 
 
 def _list(as_json: bool) -> None:

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from scorers import ranking
-from scorers.errors import UnknownMetricError
+from scorers.errors import MAX_QUOTED, UnknownMetricError, clip
 from scorers.scorer import Details, Scorer
 from scorers.solution import Solution
 
@@ -249,5 +249,7 @@ def get(name: str, **params: Any) -> Scorer:
     try:
         cls = REGISTRY[name]
     except KeyError:
-        raise UnknownMetricError(f"unknown metric {name!r}; known metrics: {', '.join(REGISTRY)}") from None
+        raise UnknownMetricError(
+            f"unknown metric {clip(str(name), MAX_QUOTED)!r}; known metrics: {', '.join(REGISTRY)}"
+        ) from None
     return cls(**params)

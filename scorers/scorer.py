@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pyarrow as pa
 
-from scorers.errors import ValidationError, listing
+from scorers.errors import MAX_QUOTED, ValidationError, clip, listing
 from scorers.io import Source
 from scorers.result import ScoreResult
 from scorers.solution import Solution
@@ -34,10 +34,12 @@ class Scorer:
         unknown = sorted(set(params) - set(self.defaults))
         if unknown:
             known = ", ".join(self.defaults) or "none"
-            raise ValueError(f"{self.name} takes no parameter {', '.join(unknown)} (its parameters: {known})")
+            raise ValueError(
+                f"{self.name} takes no parameter {clip(', '.join(map(str, unknown)))} (its parameters: {known})"
+            )
         for key, value in params.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ValueError(f"{self.name}'s parameter {key} must be a number, not {value!r}")
+                raise ValueError(f"{self.name}'s parameter {key} must be a number, not {clip(repr(value), MAX_QUOTED)}")
         self.params = {**self.defaults, **{key: float(value) for key, value in params.items()}}
         self.check_params()
 
@@ -51,9 +53,14 @@ class Scorer:
         """The metric and the chart details of one side."""
         raise NotImplementedError
 
-    def score(self, solution: Solution, submission: np.ndarray | pa.Table | Source) -> ScoreResult:
-        """Public and private scores of a submission: predictions in the solution's order, a table, a file."""
-        predictions = self.predictions(solution, submission)
+    def score(
+        self, solution: Solution, submission: np.ndarray | pa.Table | Source, *, max_bytes: int | None = None
+    ) -> ScoreResult:
+        """Public and private scores of a submission: predictions in the solution's order, a table, a file.
+
+        max_bytes bounds a file once decompressed (None: no bound).
+        """
+        predictions = self.predictions(solution, submission, max_bytes=max_bytes)
         self.check_solution(solution)
         self.check_predictions(solution, predictions)
         values: dict[str, float | None] = {}
@@ -75,7 +82,9 @@ class Scorer:
             details=details,
         )
 
-    def predictions(self, solution: Solution, submission: np.ndarray | pa.Table | Source) -> np.ndarray:
+    def predictions(
+        self, solution: Solution, submission: np.ndarray | pa.Table | Source, *, max_bytes: int | None = None
+    ) -> np.ndarray:
         """The submission's predictions in the solution's row order, read and checked when need be."""
         if isinstance(submission, np.ndarray):
             if submission.shape != (solution.n_rows,):
@@ -83,7 +92,7 @@ class Scorer:
             return submission.astype(np.float64, copy=False)
         if isinstance(submission, pa.Table):
             return predictions_of(submission, solution)
-        return read_submission(submission, solution)
+        return read_submission(submission, solution, max_bytes=max_bytes)
 
     def evaluate_side(self, solution: Solution, p: np.ndarray, rows: np.ndarray) -> tuple[float, Details]:
         """The metric and the chart details of the rows of one side, p being all predictions."""

@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from scorers.errors import ValidationError, listing
+from scorers.errors import names as quoted
 from scorers.hashing import as_text, key_hashes
 from scorers.io import Source, read_table
 from scorers.matching import IntegerIndex, TextIndex
@@ -39,9 +40,13 @@ class Solution:
         target_column: str | None = None,
         public_fraction: float = 0.3,
         split_seed: int = 0,
+        max_bytes: int | None = None,
     ) -> Solution:
-        """Read and check a solution file; the split is its Usage column, else from the fraction and seed."""
-        table = read_table(source, what="solution", text_columns=[id_column])
+        """Read and check a solution file; the split is its Usage column, else from the fraction and seed.
+
+        max_bytes bounds the file once decompressed (None: no bound).
+        """
+        table = read_table(source, what="solution", text_columns=[id_column], max_bytes=max_bytes)
         return cls.from_table(
             table,
             id_column=id_column,
@@ -116,4 +121,4 @@ def default_target(names: list[str], id_column: str) -> str:
 
 
 def _names(names: list[str]) -> str:
-    return ", ".join(map(repr, names))
+    return quoted(names)

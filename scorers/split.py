@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from scorers.errors import ValidationError, listing
+from scorers.errors import MAX_QUOTED, ValidationError, clip, listing
 from scorers.hashing import MASK, key_hash, key_hashes, mix, mix_array
 
 USAGES = {"public": 0, "private": 1, "ignored": 2}
@@ -77,5 +77,5 @@ def _found(chunks: list[pa.Array], unknown: np.ndarray) -> str:
         values = pc.unique(pc.cast(pa.chunked_array(chunks), pa.string()).filter(pa.array(unknown)))
     except pa.ArrowException:
         return ""
-    shown = ", ".join("an empty cell" if v is None else repr(v) for v in values.to_pylist()[:5])
+    shown = ", ".join("an empty cell" if v is None else repr(clip(v, MAX_QUOTED)) for v in values[:5].to_pylist())
     return f" (found {shown})"

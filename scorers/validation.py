@@ -6,7 +6,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from scorers.errors import MAX_LISTED, ValidationError, listing
+from scorers.errors import MAX_LISTED, MAX_QUOTED, ValidationError, clip, listing
+from scorers.errors import names as quoted
 
 
 def check_columns(names: list[str], expected: list[str], what: str) -> None:
@@ -17,13 +18,13 @@ def check_columns(names: list[str], expected: list[str], what: str) -> None:
     extra = [name for name in names if name not in expected]
     problems = []
     if missing:
-        problems.append(f"missing {', '.join(map(repr, missing))}")
+        problems.append(f"missing {quoted(missing)}")
     if extra:
-        problems.append(f"unexpected {', '.join(map(repr, extra))}")
+        problems.append(f"unexpected {quoted(extra)}")
     hints = [
-        f"{found!r} should be {wanted!r}"
+        f"{clip(found, MAX_QUOTED)!r} should be {wanted!r}"
         for wanted in missing
-        for found in extra
+        for found in extra[:MAX_LISTED]
         if found.strip().lower() == wanted.strip().lower()
     ]
     if len(names) == 1 and any(mark in names[0] for mark in ";\t|"):
@@ -31,7 +32,7 @@ def check_columns(names: list[str], expected: list[str], what: str) -> None:
     hint = f" ({'; '.join(hints)})" if hints else ""
     raise ValidationError(
         f"The {what} must have exactly the columns {' and '.join(map(repr, expected))}; "
-        f"it has {', '.join(map(repr, names))}: {'; '.join(problems)}{hint}."
+        f"it has {quoted(names)}: {'; '.join(problems)}{hint}."
     )
 
 
@@ -98,7 +99,7 @@ def numbers_of(table: pa.Table, name: str, ids: pa.Array, what: str) -> np.ndarr
         return values
     raise ValidationError(
         f"The {what}'s column {name!r} must hold numbers; {listing(ids.take(pa.array(bad)), 'not a number')} "
-        f"(the first reads {text[bad[0]].as_py()!r})."
+        f"(the first reads {clip(text[bad[0]].as_py(), MAX_QUOTED)!r})."
     )
 
 

@@ -2,7 +2,9 @@
 
 A submission whose job vanished (Redis emptied, worker killed) is re-enqueued
 once; if it gets stuck again it fails with a platform error that does not count
-against the participant's quota.
+against the participant's quota. A worker that died mid-job is noticed by its
+silence: its heartbeat expires within HEARTBEAT_TTL, long before the job's timeout,
+while a live worker's long job is left alone until that timeout.
 """
 
 from __future__ import annotations
@@ -36,7 +38,10 @@ class Reaped:
 
 def _stuck(submission: Submission, now: datetime, timeout: timedelta) -> bool:
     if submission.status is SubmissionStatus.SCORING:
-        return submission.started_at is None or now - submission.started_at > timeout
+        if submission.started_at is None or now - submission.started_at > timeout:
+            return True
+        silent = timedelta(seconds=current_app.config["HEARTBEAT_TTL"])
+        return now - submission.started_at > silent and not get_queue().is_alive(submission.worker or "")
     # Queued: stuck when its job is gone from the queue, or when it waited far too long anyway.
     since = submission.enqueued_at or submission.submitted_at
     if now - since <= timedelta(seconds=current_app.config["REAPER_GRACE"]):

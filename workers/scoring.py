@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from collections import OrderedDict
+
+from flask import current_app
 
 import scorers
 from app.extensions import db
 from app.models import PLATFORM_ERROR, Competition, Submission, SubmissionStatus
 from app.models.types import utcnow
 from app.services import leaderboards
+from app.services.queue import process_name
 from app.services.storage import get_storage
+from app.services.submissions import stored_error
 from workers.context import job_context
 
 log = logging.getLogger(__name__)
@@ -23,8 +25,13 @@ _SOLUTION_CACHE_SIZE = 8
 
 
 def worker_name() -> str:
-    """Host and process of this worker, recorded on each score."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Host and process of this worker, recorded on each score (and named by its heartbeat)."""
+    return process_name()
+
+
+def max_bytes() -> int:
+    """The most a stored file may hold once decompressed: a gzip bomb is refused, not expanded."""
+    return current_app.config["MAX_DECOMPRESSED_BYTES"]
 
 
 def load_solution(competition: Competition) -> scorers.Solution:
@@ -47,6 +54,7 @@ def load_solution(competition: Competition) -> scorers.Solution:
             target_column=competition.target_column,
             public_fraction=competition.public_fraction,
             split_seed=competition.split_seed,
+            max_bytes=max_bytes(),
         )
     _SOLUTIONS[key] = solution
     while len(_SOLUTIONS) > _SOLUTION_CACHE_SIZE:
@@ -79,7 +87,7 @@ def score_submission(submission_id: int) -> str | None:
             scorer = scorers.get(competition.metric, **(competition.metric_params or {}))
             solution = load_solution(competition)
             with get_storage().open(submission.file_key) as handle:
-                table = scorers.read_submission(handle, solution)
+                table = scorers.read_submission(handle, solution, max_bytes=max_bytes())
             result = scorer.score(solution, table)
         except scorers.ValidationError as error:
             _finish_failed(submission, str(error))
@@ -107,7 +115,7 @@ def _finish_failed(submission: Submission, message: str) -> None:
     """Fail the submission with a message its author can act on, and refund the quota."""
     db.session.rollback()
     submission.status = SubmissionStatus.FAILED
-    submission.error = message
+    submission.error = stored_error(message)
     submission.counted = False
     submission.finished_at = utcnow()
     db.session.commit()

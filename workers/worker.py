@@ -12,10 +12,14 @@ def run_worker(app: Flask, *, burst: bool = False, queues: list[str] | None = No
 
     By default jobs run in this process, which keeps loaded solutions cached between
     submissions; ``fork`` runs each job in a forked child instead, isolating it at
-    the cost of about 0.1 s per job. A worker that dies either way is covered by the reaper.
+    the cost of about 0.1 s per job. The process beats while it lives, and leaves no
+    child behind when it dies; a worker that dies either way is covered by the reaper.
     """
     from redis import Redis
-    from rq import Queue, SimpleWorker, Worker
+    from rq import Queue, SimpleWorker
+
+    from app.services.queue import get_queue
+    from workers.heartbeat import start_heartbeat
 
     redis_url = app.config.get("REDIS_URL")
     if not redis_url:
@@ -27,10 +31,32 @@ def run_worker(app: Flask, *, burst: bool = False, queues: list[str] | None = No
     import workers.rescoring
     import workers.scoring  # noqa: F401
 
+    with app.app_context():
+        queue = get_queue()
+    start_heartbeat(queue, app.config["HEARTBEAT_TTL"])
     if app.config.get("REAPER_INTERVAL"):
         from workers.reaper import start_reaper_thread
 
         start_reaper_thread(app, app.config["REAPER_INTERVAL"])
-    worker_class = Worker if fork else SimpleWorker
-    worker = worker_class([Queue(name, connection=connection) for name in names], connection=connection)
-    return worker.work(burst=burst, with_scheduler=True)
+    if fork:
+        worker = _forking_worker(queue, app.config["HEARTBEAT_TTL"], names, connection)
+    else:
+        worker = SimpleWorker([Queue(name, connection=connection) for name in names], connection=connection)
+    # No scheduler: nothing is enqueued for later, and its process would outlive a killed worker.
+    return worker.work(burst=burst, with_scheduler=False)
+
+
+def _forking_worker(queue, ttl: int, names: list[str], connection):
+    """RQ's forking worker, whose work horses die with it and beat for themselves."""
+    from rq import Queue, Worker
+
+    from workers.heartbeat import die_with_parent, start_heartbeat
+
+    class TiedWorker(Worker):
+        def main_work_horse(self, job, job_queue) -> None:
+            """In the forked child: die with the worker, beat as a process of its own, then run the job."""
+            die_with_parent(self.pid)
+            start_heartbeat(queue, ttl)
+            super().main_work_horse(job, job_queue)
+
+    return TiedWorker([Queue(name, connection=connection) for name in names], connection=connection)

@@ -1,15 +1,18 @@
 """Competition bundles: a folder or zip with ``competition.yaml``, validated whole before anything is written.
 
 Every problem found is reported at once, so an organiser fixes a bundle in one
-round; only a bundle without problems reaches storage and the database.
+round; only a bundle without problems reaches storage and the database. A zip is
+never unpacked past its limits: each file at most MAX_DECOMPRESSED_BYTES and all
+of them MAX_BUNDLE_BYTES, checked on the sizes the zip declares and counted again
+while reading, and files are streamed, never held whole in memory.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import yaml
+from flask import current_app
 
 import scorers
 from app.extensions import db
@@ -30,6 +34,7 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$")
 FILE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 MAX_BUNDLE_MEMBERS = 100
 LARGEST_SETTING = 2**31 - 1  # the integer settings live in Integer columns, 32 bits on PostgreSQL
+MAX_TEXT_BYTES = 1024 * 1024  # competition.yaml and the overview: text for a page, not data
 KNOWN_KEYS = {
     "slug",
     "title",
@@ -66,10 +71,40 @@ class Bundle:
     opener: Callable[[str], BinaryIO]
     names: set[str]
     problems: list[str] = field(default_factory=list)
+    max_total: int | None = None  # bytes its files may unpack to in all (a zip's limit)
 
     def open(self, name: str) -> BinaryIO:
         """Open a file of the bundle for reading."""
         return self.opener(name)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):,.0f} MB"
+
+
+class _Capped:
+    """A zip member's stream that counts what it gives and refuses to give more than limit bytes."""
+
+    def __init__(self, stream: BinaryIO, name: str, limit: int) -> None:
+        self.stream, self.name, self.limit, self.size = stream, name, limit, 0
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            chunk = self.stream.read(size)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+            raise BundleError([f"The zip's file {self.name!r} is damaged: {error}."]) from None
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise BundleError(
+                [f"{self.name!r} unpacks to more than {_megabytes(self.limit)}, the most a file may hold."]
+            )
+        return chunk
+
+    def __enter__(self) -> _Capped:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stream.close()
 
 
 def read_bundle(source: str | Path | BinaryIO) -> Bundle:
@@ -86,16 +121,35 @@ def read_bundle(source: str | Path | BinaryIO) -> Bundle:
 def _from_folder(folder: Path) -> Bundle:
     names = {p.name for p in folder.iterdir() if p.is_file()}
     return Bundle(
-        _parse_spec(lambda: (folder / SPEC_NAME).read_bytes(), names),
+        _parse_spec(lambda: _read_text(lambda: (folder / SPEC_NAME).open("rb"), SPEC_NAME), names),
         lambda n: (folder / n).open("rb"),
         names,
     )
+
+
+def _check_declared_sizes(members: list[zipfile.ZipInfo]) -> None:
+    """Refuse a zip whose files, by its own account, unpack to more than the limits."""
+    member_limit, total_limit = current_app.config["MAX_DECOMPRESSED_BYTES"], current_app.config["MAX_BUNDLE_BYTES"]
+    problems = [
+        f"{m.filename!r} unpacks to {_megabytes(m.file_size)}; a file of a bundle may hold at most "
+        f"{_megabytes(member_limit)}."
+        for m in members
+        if m.file_size > member_limit
+    ]
+    total = sum(m.file_size for m in members)
+    if total > total_limit:
+        problems.append(
+            f"The zip unpacks to {_megabytes(total)} in all; a bundle may hold at most {_megabytes(total_limit)}."
+        )
+    if problems:
+        raise BundleError(problems)
 
 
 def _from_zip(archive: zipfile.ZipFile) -> Bundle:
     members = [m for m in archive.infolist() if not m.is_dir() and "__MACOSX" not in m.filename]
     if len(members) > MAX_BUNDLE_MEMBERS:
         raise BundleError([f"The zip holds {len(members)} files; a bundle has at most {MAX_BUNDLE_MEMBERS}."])
+    _check_declared_sizes(members)
     # Accept the files at the top of the zip or inside one top-level folder, as zipping a folder gives.
     specs = [m.filename for m in members if m.filename.rsplit("/", 1)[-1] == SPEC_NAME]
     if len(specs) != 1:
@@ -103,11 +157,23 @@ def _from_zip(archive: zipfile.ZipFile) -> Bundle:
     prefix = specs[0][: -len(SPEC_NAME)]
     by_name = {m.filename[len(prefix) :]: m for m in members if m.filename.startswith(prefix)}
     names = {n for n in by_name if "/" not in n}
-    return Bundle(
-        _parse_spec(lambda: archive.read(by_name[SPEC_NAME]), names),
-        lambda n: archive.open(by_name[n]),
-        names,
-    )
+    # Counted while read too: the sizes a zip declares are only its own word.
+    limit = current_app.config["MAX_DECOMPRESSED_BYTES"]
+
+    def opener(name: str) -> BinaryIO:
+        return _Capped(archive.open(by_name[name]), name, limit)  # type: ignore[return-value]
+
+    spec = _parse_spec(lambda: _read_text(lambda: opener(SPEC_NAME), SPEC_NAME), names)
+    return Bundle(spec, opener, names, max_total=current_app.config["MAX_BUNDLE_BYTES"])
+
+
+def _read_text(opener: Callable[[], BinaryIO], name: str) -> bytes:
+    """A small text file of the bundle, refused past MAX_TEXT_BYTES rather than read whole."""
+    with opener() as handle:
+        data = handle.read(MAX_TEXT_BYTES + 1)
+    if len(data) > MAX_TEXT_BYTES:
+        raise BundleError([f"{name} is larger than {_megabytes(MAX_TEXT_BYTES)}, the most it may hold."])
+    return data
 
 
 def _parse_spec(read: Callable[[], bytes], names: set[str]) -> dict[str, Any]:
@@ -227,10 +293,13 @@ def validate(bundle: Bundle) -> dict[str, Any]:
 
 def _check_solution(bundle: Bundle, settings: dict, scorer, problems: list[str]) -> None:
     """The solution must load as the scorer will load it, and the sample submission must pass against it."""
+    max_bytes = current_app.config["MAX_DECOMPRESSED_BYTES"]
     try:
         with bundle.open(settings["solution"]) as handle:
-            content = handle.read()
-        table = scorers.read_table(io.BytesIO(content), what="solution", text_columns=[settings["id_column"]])
+            hashing = _Hashing(handle)
+            table = scorers.read_table(
+                hashing, what="solution", text_columns=[settings["id_column"]], max_bytes=max_bytes
+            )
         solution = scorers.Solution.from_table(
             table,
             id_column=settings["id_column"],
@@ -242,7 +311,7 @@ def _check_solution(bundle: Bundle, settings: dict, scorer, problems: list[str])
     except scorers.ValidationError as error:
         problems.append(f"solution {settings['solution']!r}: {error}")
         return
-    settings["solution_sha256"] = hashlib.sha256(content).hexdigest()
+    settings["solution_sha256"] = hashing.hexdigest()
     settings["solution_usage"] = USAGE in table.column_names
     settings["target_column"] = solution.target_column
     sample = next((n for n in settings["files"] if n.startswith("sample_submission")), None)
@@ -250,9 +319,25 @@ def _check_solution(bundle: Bundle, settings: dict, scorer, problems: list[str])
     if sample:
         try:
             with bundle.open(sample) as handle:
-                scorer.score(solution, scorers.read_submission(io.BytesIO(handle.read()), solution))
+                scorer.score(solution, scorers.read_submission(handle, solution, max_bytes=max_bytes))
         except scorers.ValidationError as error:
             problems.append(f"{sample!r} would be refused as a submission: {error}")
+
+
+class _Hashing:
+    """A reader that hashes what is read through it: the solution's sha256 without a second pass."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream, self.digest = stream, hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.stream.read(size)
+        self.digest.update(chunk)
+        return chunk
+
+    def hexdigest(self) -> str:
+        """The sha256 of everything read so far."""
+        return self.digest.hexdigest()
 
 
 def split_clashes(settings: dict, change: str) -> list[str]:
@@ -293,12 +378,12 @@ def import_bundle(source: str | Path | BinaryIO, *, created_by: User | None = No
     settings = validate(bundle)
     overview = ""
     if settings["overview_file"]:
-        with bundle.open(settings["overview_file"]) as handle:
-            overview = handle.read().decode("utf-8", errors="replace")
+        text = _read_text(lambda: bundle.open(settings["overview_file"]), settings["overview_file"])
+        overview = text.decode("utf-8", errors="replace")
 
     dataset = Dataset(slug=settings["slug"], title=settings["title"], created_by_id=created_by and created_by.id)
     version = DatasetVersion(dataset=dataset, number=1, notes="Imported from a competition bundle.")
-    storage, stored_keys = get_storage(), []
+    storage, stored_keys, stored_bytes = get_storage(), [], 0
     try:
         for position, (name, kind) in enumerate(
             [*((n, FileKind.PUBLIC) for n in settings["files"]), (settings["solution"], FileKind.SOLUTION)]
@@ -307,6 +392,10 @@ def import_bundle(source: str | Path | BinaryIO, *, created_by: User | None = No
             with bundle.open(name) as handle:
                 stored = storage.put(key, handle)
             stored_keys.append(key)
+            stored_bytes += stored.size
+            if bundle.max_total is not None and stored_bytes > bundle.max_total:
+                limit = _megabytes(bundle.max_total)
+                raise BundleError([f"The bundle's files unpack to more than {limit} in all, the most accepted."])
             version.files.append(
                 DatasetFile(
                     kind=kind,

@@ -1,16 +1,20 @@
-"""Background jobs: RQ on Redis in production, a thread of the web process when embedded.
+"""Background jobs: RQ on Redis in production, threads of the web process when embedded.
 
 Both backends take the same job functions, referenced by their dotted path
 (``workers.jobs.health_check``) so that a worker on another machine imports them
 itself. Callers enqueue after their transaction commits, so a worker never sees a
-row that is not there yet.
+row that is not there yet. Both stop a job past its timeout, and both tell the
+reaper whether the process a job was running in is still alive.
 """
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import logging
+import os
 import queue as stdlib_queue
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -18,6 +22,12 @@ from typing import Any, Protocol
 from flask import Flask, current_app
 
 log = logging.getLogger(__name__)
+HEARTBEAT_KEY = "playground:heartbeat:{}"
+
+
+def process_name() -> str:
+    """Host and process id of this process: how a submission names the worker scoring it."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def resolve(func_path: str) -> Callable[..., Any]:
@@ -30,6 +40,8 @@ class JobQueue(Protocol):
     """What both queue backends offer."""
 
     def enqueue(self, func_path: str, *args: Any, job_id: str | None = None, timeout: int | None = None) -> str: ...
+    def is_pending(self, job_id: str) -> bool: ...
+    def is_alive(self, worker: str) -> bool: ...
 
 
 class RQJobQueue:
@@ -58,13 +70,30 @@ class RQJobQueue:
             return False
         return status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
+    def beat(self, worker: str, ttl: int) -> None:
+        """Say that the worker process (as process_name() names it) is alive for ttl more seconds."""
+        self.connection.set(HEARTBEAT_KEY.format(worker), 1, ex=ttl)
+
+    def is_alive(self, worker: str) -> bool:
+        """Whether the worker process beat within its heartbeat's time to live."""
+        return bool(self.connection.exists(HEARTBEAT_KEY.format(worker)))
+
+
+class JobTimeout(Exception):
+    """Raised inside an in-process job that ran past its timeout, as RQ raises JobTimeoutException in a worker."""
+
 
 class ThreadJobQueue:
-    """Jobs run one at a time by a daemon thread of this process, inside this app's context."""
+    """Jobs run one at a time, each in a daemon thread of this process, inside this app's context.
+
+    A job past its timeout (JOB_TIMEOUT unless the job has its own) gets JobTimeout raised
+    in its thread; one that does not stop within JOB_STOP_GRACE seconds (stuck outside
+    Python code) is abandoned, and the next jobs go on without it.
+    """
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.jobs: stdlib_queue.Queue[tuple[str, tuple]] = stdlib_queue.Queue()
+        self.jobs: stdlib_queue.Queue[tuple[str, str, tuple, int]] = stdlib_queue.Queue()
         self._thread: threading.Thread | None = None
         self._reaper: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -79,12 +108,16 @@ class ThreadJobQueue:
             job_id = job_id or f"thread-{self._count}"
             self._pending.add(job_id)
         self.start()
-        self.jobs.put((job_id, func_path, args))
+        self.jobs.put((job_id, func_path, args, timeout or self.app.config["JOB_TIMEOUT"]))
         return job_id
 
     def is_pending(self, job_id: str) -> bool:
         """Whether this process still has the job to run, or runs it now."""
         return job_id in self._pending
+
+    def is_alive(self, worker: str) -> bool:
+        """Whether the worker is this process: jobs run nowhere else, and a restart leaves its jobs behind."""
+        return worker == process_name()
 
     def start(self) -> None:
         """Start the job thread, and the reaper thread when REAPER_INTERVAL is set, if not running."""
@@ -99,20 +132,45 @@ class ThreadJobQueue:
                 self._reaper = start_reaper_thread(self.app, interval)
 
     def join(self) -> None:
-        """Wait until every job enqueued so far has run."""
+        """Wait until every job enqueued so far has run (or was abandoned)."""
         self.jobs.join()
 
     def _run(self) -> None:
         while True:
-            job_id, func_path, args = self.jobs.get()
+            job_id, func_path, args, timeout = self.jobs.get()
             try:
-                with self.app.app_context():
-                    resolve(func_path)(*args)
-            except Exception:
-                log.exception("background job %s%r failed", func_path, args)
+                self._supervise(job_id, func_path, args, timeout)
             finally:
                 self._pending.discard(job_id)
                 self.jobs.task_done()
+
+    def _supervise(self, job_id: str, func_path: str, args: tuple, timeout: int) -> None:
+        """Run one job in a thread of its own; stop it past its timeout, abandon it if it will not stop."""
+        name = f"playground-job-{job_id}"
+        thread = threading.Thread(target=self._perform, args=(func_path, args), name=name, daemon=True)
+        thread.start()
+        thread.join(timeout)
+        if not thread.is_alive():
+            return
+        log.warning("background job %s%r ran past its timeout of %s s; stopping it", func_path, args, timeout)
+        _raise_in(thread, JobTimeout)
+        thread.join(self.app.config["JOB_STOP_GRACE"])
+        if thread.is_alive():
+            log.error("background job %s%r does not stop; its thread is abandoned", func_path, args)
+
+    def _perform(self, func_path: str, args: tuple) -> None:
+        try:
+            with self.app.app_context():
+                resolve(func_path)(*args)
+        except JobTimeout:
+            log.warning("background job %s%r stopped at its timeout", func_path, args)
+        except Exception:
+            log.exception("background job %s%r failed", func_path, args)
+
+
+def _raise_in(thread: threading.Thread, exception: type[BaseException]) -> None:
+    """Raise the exception in the thread the next time it runs Python code."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident or 0), ctypes.py_object(exception))
 
 
 def init_app(app: Flask) -> None:

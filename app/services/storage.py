@@ -2,12 +2,12 @@
 
 Keys are relative, slash-separated paths such as ``datasets/3/train.csv``. Every
 write computes the SHA-256 and size of what it stored while streaming, so callers
-record provenance without reading a file twice.
+record provenance without reading a file twice. The S3 backend and its presigned
+URLs live in ``storage_s3``.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import tempfile
@@ -88,11 +88,11 @@ class DirectUploads(Protocol):
     """What a backend offers when clients can upload to it straight, through presigned URLs."""
 
     def presigned_put(
-        self, key: str, *, expires_in: int, sha256: str | None = None, crc32: str | None = None
+        self, key: str, *, size: int, expires_in: int, sha256: str | None = None, crc32: str | None = None
     ) -> PresignedPut: ...
     def start_multipart(self, key: str, *, crc32_parts: bool = False) -> str: ...
     def presigned_part(
-        self, key: str, multipart_id: str, number: int, *, expires_in: int, crc32: str | None = None
+        self, key: str, multipart_id: str, number: int, *, size: int, expires_in: int, crc32: str | None = None
     ) -> PresignedPut: ...
     def complete_multipart(self, key: str, multipart_id: str) -> None: ...
     def abort_multipart(self, key: str, multipart_id: str) -> None: ...
@@ -174,207 +174,13 @@ class FileSystemStorage:
         return path
 
 
-class S3Storage:
-    """Objects in an S3-compatible bucket (AWS, MinIO, Ceph, moto) under an optional prefix."""
-
-    direct_uploads = True
-
-    def __init__(
-        self,
-        bucket: str,
-        prefix: str = "",
-        *,
-        endpoint_url: str | None = None,
-        public_endpoint_url: str | None = None,
-        client=None,
-    ) -> None:
-        import boto3
-        from botocore.config import Config as BotoConfig
-
-        self.bucket = bucket
-        self.prefix = prefix.strip("/")
-
-        def connect(url: str | None):
-            config = BotoConfig(signature_version="s3v4", retries={"max_attempts": 5, "mode": "standard"})
-            return boto3.client("s3", endpoint_url=url, config=config)
-
-        self.client = client or connect(endpoint_url)
-        # Presigned URLs are for browsers and researchers' machines: they name the store as those see it
-        # (a cluster's web processes may reach it by an internal name). The host is part of the signature.
-        self.presigner = connect(public_endpoint_url) if public_endpoint_url else self.client
-
-    def _key(self, key: str) -> str:
-        key = validate_key(key)
-        return f"{self.prefix}/{key}" if self.prefix else key
-
-    def put(self, key: str, stream: BinaryIO, *, max_size: int | None = None) -> StoredFile:
-        """Upload the stream, hashing it on the way; multipart for large files."""
-        full_key = self._key(key)
-        digest = hashlib.sha256()
-        counter = _CountingReader(stream, digest, max_size)
-        try:
-            self.client.upload_fileobj(counter, self.bucket, full_key)
-        except StorageError:
-            raise
-        except Exception as error:
-            raise StorageError(f"could not store {key!r}: {error}") from error
-        return StoredFile(key, counter.size, digest.hexdigest())
-
-    def open(self, key: str) -> BinaryIO:
-        """A streaming reader of the object's body."""
-        try:
-            body = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
-        except self.client.exceptions.NoSuchKey:
-            raise FileNotFoundError(f"no stored file {key!r}") from None
-        return body
-
-    def delete(self, key: str) -> None:
-        """Remove the object; deleting a missing key is not an error."""
-        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
-
-    def _head(self, key: str) -> dict | None:
-        from botocore.exceptions import ClientError
-
-        try:
-            return self.client.head_object(Bucket=self.bucket, Key=self._key(key))
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return None
-            raise
-
-    def exists(self, key: str) -> bool:
-        """Whether an object is stored under key."""
-        return self._head(key) is not None
-
-    def size(self, key: str) -> int:
-        """Size in bytes of the stored object."""
-        head = self._head(key)
-        if head is None:
-            raise FileNotFoundError(f"no stored file {key!r}")
-        return int(head["ContentLength"])
-
-    def download_url(self, key: str, *, expires_in: int = 300, filename: str | None = None) -> str | None:
-        """A presigned GET URL, valid for expires_in seconds."""
-        params = {"Bucket": self.bucket, "Key": self._key(key)}
-        if filename:
-            params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
-        return self.presigner.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
-
-    def read_range(self, key: str, start: int, length: int) -> bytes:
-        """At most length bytes of the object from offset start."""
-        if length <= 0:
-            return b""
-        try:
-            response = self.client.get_object(
-                Bucket=self.bucket, Key=self._key(key), Range=f"bytes={start}-{start + length - 1}"
-            )
-        except self.client.exceptions.NoSuchKey:
-            raise FileNotFoundError(f"no stored file {key!r}") from None
-        with response["Body"] as body:
-            return body.read()
-
-    def presigned_put(
-        self, key: str, *, expires_in: int, sha256: str | None = None, crc32: str | None = None
-    ) -> PresignedPut:
-        """A URL a client PUTs the whole object to, valid for expires_in seconds.
-
-        With the file's sha256 (hex), or else its crc32 (base64), the PUT must carry that
-        checksum and the store refuses a body that does not match it.
-        """
-        params = {"Bucket": self.bucket, "Key": self._key(key)}
-        if sha256:
-            params["ChecksumSHA256"] = _base64_of_hex(sha256)
-        elif crc32:
-            params["ChecksumCRC32"] = crc32
-        return self._presign("put_object", params, expires_in)
-
-    def start_multipart(self, key: str, *, crc32_parts: bool = False) -> str:
-        """Begin a multipart upload of the object; returns its upload id.
-
-        With crc32_parts, every part carries its CRC32, which the store checks on arrival.
-        """
-        extra = {"ChecksumAlgorithm": "CRC32"} if crc32_parts else {}
-        return self.client.create_multipart_upload(Bucket=self.bucket, Key=self._key(key), **extra)["UploadId"]
-
-    def presigned_part(
-        self, key: str, multipart_id: str, number: int, *, expires_in: int, crc32: str | None = None
-    ) -> PresignedPut:
-        """A URL a client PUTs part number (from 1) of a multipart upload to; with crc32 (base64), checked."""
-        params = {"Bucket": self.bucket, "Key": self._key(key), "UploadId": multipart_id, "PartNumber": number}
-        if crc32:
-            params["ChecksumCRC32"] = crc32
-        return self._presign("upload_part", params, expires_in)
-
-    def _presign(self, operation: str, params: dict, expires_in: int) -> PresignedPut:
-        url = self.presigner.generate_presigned_url(operation, Params=params, ExpiresIn=expires_in)
-        # Checksums are signed headers (Signature V4), so the PUT must send them as given here.
-        headers = {
-            name: params[field]
-            for field, name in (("ChecksumSHA256", "x-amz-checksum-sha256"), ("ChecksumCRC32", "x-amz-checksum-crc32"))
-            if field in params
-        }
-        return PresignedPut(url, headers)
-
-    def complete_multipart(self, key: str, multipart_id: str) -> None:
-        """Assemble the object from the parts the store received (not from what a client claims it sent)."""
-        from botocore.exceptions import ClientError
-
-        parts = []
-        paginator = self.client.get_paginator("list_parts")
-        try:
-            for page in paginator.paginate(Bucket=self.bucket, Key=self._key(key), UploadId=multipart_id):
-                # A part sent with a checksum is listed with it, and the store wants it back on completion.
-                parts += [
-                    {"PartNumber": p["PartNumber"], "ETag": p["ETag"]}
-                    | ({"ChecksumCRC32": p["ChecksumCRC32"]} if p.get("ChecksumCRC32") else {})
-                    for p in page.get("Parts", [])
-                ]
-            if not parts:
-                raise FileNotFoundError(f"no part of {key!r} was uploaded")
-            self.client.complete_multipart_upload(
-                Bucket=self.bucket, Key=self._key(key), UploadId=multipart_id, MultipartUpload={"Parts": parts}
-            )
-        except ClientError as error:
-            code = error.response.get("Error", {}).get("Code")
-            if code in ("NoSuchUpload", "InvalidPart", "InvalidPartOrder", "EntityTooSmall"):
-                raise FileNotFoundError(f"the parts of {key!r} do not make a file: {code}") from None
-            raise StorageError(f"could not assemble {key!r}: {error}") from error
-
-    def abort_multipart(self, key: str, multipart_id: str) -> None:
-        """Drop a multipart upload and every part received; an unknown upload is not an error."""
-        from botocore.exceptions import ClientError
-
-        try:
-            self.client.abort_multipart_upload(Bucket=self.bucket, Key=self._key(key), UploadId=multipart_id)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") not in ("NoSuchUpload", "404"):
-                raise
-
-
-def _base64_of_hex(digest: str) -> str:
-    return base64.b64encode(bytes.fromhex(digest)).decode()
-
-
-class _CountingReader:
-    """A file-like wrapper that hashes and counts what boto3 reads, and enforces a size limit."""
-
-    def __init__(self, stream: BinaryIO, digest, limit: int | None) -> None:
-        self.stream, self.digest, self.limit, self.size = stream, digest, limit, 0
-
-    def read(self, n: int = -1) -> bytes:
-        chunk = self.stream.read(n)
-        self.size += len(chunk)
-        if self.limit is not None and self.size > self.limit:
-            raise StorageError(f"the file is larger than {self.limit} bytes")
-        self.digest.update(chunk)
-        return chunk
-
-
 def _file_backend(url, endpoints: dict[str, str | None]) -> Storage:
     return FileSystemStorage(unquote(url.path))
 
 
 def _s3_backend(url, endpoints: dict[str, str | None]) -> Storage:
+    from app.services.storage_s3 import S3Storage
+
     if not url.netloc:
         raise ValueError("STORAGE_URL s3://bucket/prefix needs a bucket name")
     return S3Storage(url.netloc, unquote(url.path), **endpoints)

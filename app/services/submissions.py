@@ -25,6 +25,7 @@ from app.services.storage import StorageError, StoredFile, get_storage
 from app.services.visibility import is_organiser
 
 SCORING_JOB = "workers.scoring.score_submission"
+MAX_ERROR_LENGTH = 10_000  # characters of a failure message kept on a submission or an export
 
 
 class SubmissionRefused(Exception):
@@ -33,6 +34,14 @@ class SubmissionRefused(Exception):
     def __init__(self, message: str, status: int = 400, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.message, self.status, self.retry_after = message, status, retry_after
+
+
+def stored_error(message: str) -> str:
+    """A failure message as it is stored and shown: at most MAX_ERROR_LENGTH characters."""
+    if len(message) <= MAX_ERROR_LENGTH:
+        return message
+    cut = " (message cut here)"
+    return message[: MAX_ERROR_LENGTH - len(cut) - 1] + "…" + cut
 
 
 def participation_of(competition: Competition, user: User) -> Participation | None:

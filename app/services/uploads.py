@@ -2,7 +2,8 @@
 
 The web process hands out presigned URLs (one PUT, or one per part of a
 multipart upload) under a key scoped to the submission the file will become,
-and never carries the bytes. On confirmation it checks the stored object's size
+and never carries the bytes. Each URL is signed for the exact length announced,
+so the store refuses a larger body as it arrives. On confirmation it checks the stored object's size
 and sha256 against what the client announced, reading it back in bounded
 chunks, and only then writes the submission and charges the quota, exactly as
 the plain upload route does. A file that fails a check is deleted with its
@@ -199,7 +200,7 @@ def _presign(storage, upload: Upload, expiry: int, announcement: Announcement) -
         checksums = [None] * len(sizes)
     if len(sizes) == 1:
         put = storage.presigned_put(
-            upload.storage_key, expires_in=expiry, sha256=announcement.sha256, crc32=checksums[0]
+            upload.storage_key, size=upload.size, expires_in=expiry, sha256=announcement.sha256, crc32=checksums[0]
         )
         return [Part(1, 0, upload.size, put.url, put.headers)]
     upload.multipart_id = storage.start_multipart(upload.storage_key, crc32_parts=bool(announcement.parts))
@@ -207,7 +208,9 @@ def _presign(storage, upload: Upload, expiry: int, announcement: Announcement) -
     parts = []
     offsets = itertools.accumulate(sizes[:-1], initial=0)
     for number, (offset, length, crc32) in enumerate(zip(offsets, sizes, checksums, strict=True), start=1):
-        put = storage.presigned_part(upload.storage_key, upload.multipart_id, number, expires_in=expiry, crc32=crc32)
+        put = storage.presigned_part(
+            upload.storage_key, upload.multipart_id, number, size=length, expires_in=expiry, crc32=crc32
+        )
         parts.append(Part(number, offset, length, put.url, put.headers))
     return parts
 

@@ -12,11 +12,11 @@ import requests
 from app.services.storage import (
     FileSystemStorage,
     InvalidKey,
-    S3Storage,
     StorageError,
     storage_from_url,
     validate_key,
 )
+from app.services.storage_s3 import S3Storage
 
 BAD_KEYS = [
     "",
@@ -136,7 +136,7 @@ def test_presigned_urls_name_the_public_endpoint_when_it_differs(s3_bucket):
     storage.put("public/test.csv", io.BytesIO(b"id,x\n1,2\n"))
     download = storage.download_url("public/test.csv", expires_in=60)
     assert download.startswith(f"{public}/") and requests.get(download, timeout=10).content == b"id,x\n1,2\n"
-    upload = storage.presigned_put("uploads/p.csv", expires_in=60)
+    upload = storage.presigned_put("uploads/p.csv", size=5, expires_in=60)
     assert upload.url.startswith(f"{public}/")
     assert requests.put(upload.url, data=b"id,x\n", timeout=10).status_code == 200
     assert storage.size("uploads/p.csv") == 5

@@ -169,7 +169,8 @@ def test_announced_parts_carry_their_crc32_for_the_store_to_check(s3):
     for part in parts:
         piece = content[part["offset"] : part["offset"] + part["size"]]
         assert part["headers"] == {"x-amz-checksum-crc32": crc32(piece)}
-        assert "x-amz-checksum-crc32" in signed_headers(part["url"])  # the PUT cannot leave it out or change it
+        # The PUT cannot leave the checksum out or change it, nor send more bytes than announced.
+        assert {"x-amz-checksum-crc32", "content-length"} <= signed_headers(part["url"])
     (listed,) = s3["s3"].list_multipart_uploads(Bucket=s3["bucket"])["Uploads"]
     assert listed["ChecksumAlgorithm"] == "CRC32"
     put(parts, content)
@@ -220,13 +221,28 @@ def test_tampered_content_is_refused_and_leaves_nothing(s3):
     assert leftovers(s3) == NOTHING
 
 
-def test_file_of_another_size_than_announced_is_refused_and_leaves_nothing(s3):
+def test_a_body_larger_than_announced_is_refused_by_the_store(s3):
+    """The URL is signed for the announced length: the store refuses a larger body, not the confirmation later."""
     content = s3["content"]
     upload = start(s3, len(content)).get_json()
-    assert requests.put(upload["parts"][0]["url"], data=content + b"ls99999,0.5\n", timeout=60).status_code == 200
+    (part,) = upload["parts"]
+    assert "content-length" in signed_headers(part["url"])
+    larger = requests.put(part["url"], data=content + b"ls99999,0.5\n" * 1000, timeout=60)
+    assert larger.status_code == 403
     refused = confirm(s3, upload["id"], len(content), sha(content))
-    assert refused.status_code == 400 and "bytes" in refused.get_json()["error"]["message"]
+    assert refused.status_code == 400 and "Nothing was uploaded" in refused.get_json()["error"]["message"]
     assert leftovers(s3) == NOTHING
+
+
+def test_a_part_larger_than_planned_is_refused_by_the_store(s3):
+    content = os.urandom(12 * MB)
+    upload = start(s3, len(content)).get_json()
+    first = upload["parts"][0]
+    assert all("content-length" in signed_headers(part["url"]) for part in upload["parts"])
+    larger = requests.put(first["url"], data=content[: first["size"] + MB], headers=first["headers"], timeout=60)
+    assert larger.status_code == 403
+    put(upload["parts"], content)  # the planned sizes still go through
+    assert confirm(s3, upload["id"], len(content), sha(content)).status_code == 202
 
 
 def test_confirmation_of_another_size_is_refused(s3):

@@ -2,7 +2,9 @@
 
 import hashlib
 import shutil
+import struct
 import zipfile
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -189,3 +191,75 @@ def test_a_solution_without_usage_serves_another_competition_only_with_another_s
         assert "public_fraction 0.5 and split_seed 3" in refused.value.problems[0]
         assert "Choose another split_seed" in refused.value.problems[0]
         assert import_bundle(other_split).slug == "second-comp"
+
+
+MB = 1024 * 1024
+
+
+def _zipped(tmp_path, **sizes: int):
+    """A bundle zip whose named files are replaced by that many bytes of zeros (a few KB once compressed)."""
+    folder, *_ = write_bundle(tmp_path / "big")
+    for name, size in sizes.items():
+        with (folder / name.replace("_", ".")).open("wb") as handle:
+            for _ in range(size // MB):
+                handle.write(bytes(MB))
+    return Path(shutil.make_archive(str(tmp_path / "bundle"), "zip", root_dir=folder))
+
+
+def _nothing_imported(app) -> bool:
+    return _stored_files(app) == [] and db.session.execute(db.select(Competition)).first() is None
+
+
+@pytest.mark.parametrize("name", ["train_csv", "solution_csv"])
+def test_a_file_that_unpacks_past_the_limit_is_refused_before_it_is_read(app, tmp_path, name):
+    archive = _zipped(tmp_path, **{name: 6 * MB})
+    assert archive.stat().st_size < MB
+    with app.app_context():
+        app.config["MAX_DECOMPRESSED_BYTES"] = 5 * MB
+        with pytest.raises(BundleError) as refused:
+            import_bundle(archive)
+        assert f"'{name.replace('_', '.')}' unpacks to 6 MB; a file of a bundle may hold at most 5 MB." in str(
+            refused.value
+        )
+        assert _nothing_imported(app)
+
+
+def test_files_that_unpack_past_the_bundle_limit_together_are_refused(app, tmp_path):
+    archive = _zipped(tmp_path, train_csv=3 * MB, test_csv=3 * MB)
+    with app.app_context():
+        app.config["MAX_BUNDLE_BYTES"] = 5 * MB
+        with pytest.raises(BundleError, match="The zip unpacks to 6 MB in all; a bundle may hold at most 5 MB"):
+            import_bundle(archive)
+        assert _nothing_imported(app)
+
+
+def _declare_size(archive: Path, name: str, size: int) -> None:
+    """Make the zip say that its member unpacks to size bytes, whatever it really holds."""
+    data = bytearray(archive.read_bytes())
+    for signature, size_at, name_length_at, name_at in ((b"PK\x03\x04", 22, 26, 30), (b"PK\x01\x02", 24, 28, 46)):
+        start = data.find(signature)
+        while start >= 0:
+            (length,) = struct.unpack_from("<H", data, start + name_length_at)
+            if data[start + name_at : start + name_at + length] == name.encode():
+                struct.pack_into("<I", data, start + size_at, size)
+            start = data.find(signature, start + 4)
+    archive.write_bytes(bytes(data))
+
+
+def test_a_zip_that_lies_about_its_sizes_is_refused_and_leaves_nothing(app, tmp_path):
+    archive = _zipped(tmp_path, train_csv=6 * MB)
+    _declare_size(archive, "train.csv", 1000)
+    with app.app_context():
+        app.config["MAX_DECOMPRESSED_BYTES"] = 5 * MB
+        with pytest.raises(BundleError, match=r"'train\.csv' is damaged"):
+            import_bundle(archive)
+        assert _nothing_imported(app)
+
+
+def test_an_overview_past_a_megabyte_is_refused(app, tmp_path):
+    folder, *_ = write_bundle(tmp_path / "b")
+    (folder / "overview.md").write_text("# Overview\n" + "words " * 200_000)
+    with app.app_context():
+        with pytest.raises(BundleError, match=r"overview\.md is larger than 1 MB"):
+            import_bundle(folder)
+        assert _nothing_imported(app)
