@@ -87,9 +87,23 @@ def free_port() -> int:
 
 def serve(app) -> tuple[str, Callable[[], None]]:
     """Serve a WSGI app over HTTP on a loopback port, in a thread; returns its URL and a function that stops it."""
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
 
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    answering = threading.local()
+
+    def remembering(environ, start_response):
+        answering.body = app(environ, start_response)
+        return answering.body
+
+    class Handler(WSGIRequestHandler):
+        def connection_dropped(self, error, environ=None) -> None:
+            # A browser that leaves a page mid-download drops the connection before the development server
+            # closes the response (a static file, say), which would leave the file to the garbage collector.
+            body = getattr(answering, "body", None)
+            if body is not None and hasattr(body, "close"):
+                body.close()
+
+    server = make_server("127.0.0.1", free_port(), remembering, threaded=True, request_handler=Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
 

@@ -232,6 +232,11 @@ def validate(bundle: Bundle) -> dict[str, Any]:
     title = str(spec.get("title") or "").strip()
     if not title:
         problems.append("title is missing.")
+    elif len(title) > 200:
+        problems.append(f"title has {len(title)} characters; a title has at most 200.")
+    for key in ("id_column", "target_column"):
+        if spec.get(key) is not None and (not isinstance(spec[key], str) or not 0 < len(spec[key]) <= 100):
+            problems.append(f"{key} must be a column name of 1 to 100 characters, not {str(spec[key])[:120]!r}.")
     metric_name = spec.get("metric")
     scorer = None
     try:

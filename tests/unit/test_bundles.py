@@ -263,3 +263,23 @@ def test_an_overview_past_a_megabyte_is_refused(app, tmp_path):
         with pytest.raises(BundleError, match=r"overview\.md is larger than 1 MB"):
             import_bundle(folder)
         assert _nothing_imported(app)
+
+
+@pytest.mark.databases("sqlite", "postgresql")
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ({"title": "t" * 201}, "title has 201 characters; a title has at most 200."),
+        ({"id_column": "i" * 101}, "id_column must be a column name of 1 to 100 characters"),
+        ({"target_column": ["label"]}, "target_column must be a column name of 1 to 100 characters"),
+    ],
+)
+def test_text_settings_longer_than_their_columns_are_refused(app, tmp_path, setting, expected):
+    folder, *_ = write_bundle(tmp_path / "b")
+    _spec_edit(folder, **setting)
+    with app.app_context():
+        with pytest.raises(BundleError) as refused:
+            import_bundle(folder)
+        assert expected in str(refused.value)
+        assert db.session.execute(db.select(Competition)).first() is None
+        assert _stored_files(app) == []
