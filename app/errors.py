@@ -8,6 +8,8 @@ from flask import Flask, Request, abort, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app.services.errors import Refused
+
 # Codes a script can branch on, by HTTP status.
 ERROR_CODES = {
     400: "invalid_input",
@@ -55,6 +57,15 @@ def _http_error(error: HTTPException):
         return api_error(status, error.description or error.name, headers=headers)
     template = f"errors/{status}.html" if status in PAGE_TEMPLATES else "errors/generic.html"
     return render_template(template, error=error), status, headers
+
+
+def _refused(refused: Refused):
+    """A refusal no view handled itself: the API's JSON error, or an error page saying why."""
+    if wants_json():
+        return api_error(refused.status, refused.message, headers=refused.headers)
+    page = HTTPException(description=refused.message)
+    page.code = refused.status  # its name follows the code
+    return render_template("errors/generic.html", error=page), refused.status, refused.headers
 
 
 def _csrf_error(error: CSRFError):
@@ -139,6 +150,7 @@ def register(app: Flask) -> None:
     """Install the error handlers on the app, and the checks of input no route can take."""
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Refused, _refused)
     app.request_class = CheckedRequest
     app.url_value_preprocessor(ids_in_range)
     app.before_request(refuse_nul_in_address)
