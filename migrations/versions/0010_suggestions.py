@@ -92,6 +92,10 @@ def upgrade():
     sa.Column('lumisections', sa.Integer(), nullable=False),
     sa.Column('mean_distance', sa.Float(), nullable=False),
     sa.Column('bad_lumisections', sa.Integer(), nullable=False),
+    sa.Column('first_lumisection', sa.Integer(), nullable=False),
+    sa.Column('last_lumisection', sa.Integer(), nullable=False),
+    sa.Column('bad_bits', sa.LargeBinary(), nullable=False),
+    sa.Column('scored_bits', sa.LargeBinary(), nullable=True),
     sa.ForeignKeyConstraint(['source_id'], ['suggestion_sources.id'], name=op.f('fk_source_run_stats_source_id_suggestion_sources'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('source_id', 'run_number', name=op.f('pk_source_run_stats'))
     )
@@ -100,7 +104,6 @@ def upgrade():
     sa.Column('source_id', sa.Integer(), nullable=False),
     sa.Column('lumisection', sa.Integer(), nullable=False),
     sa.Column('score', sa.Float(), nullable=False),
-    sa.ForeignKeyConstraint(['source_id'], ['suggestion_sources.id'], name=op.f('fk_suggestion_scores_source_id_suggestion_sources'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('source_id', 'run_number', 'lumisection', name=op.f('pk_suggestion_scores'))
     )
     with op.batch_alter_table('bad_ranges', schema=None) as batch_op:

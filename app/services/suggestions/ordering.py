@@ -64,24 +64,53 @@ def uncertainty(stats: Sequence[RunStat]) -> float | None:
     return 1.0 - sum(stat.mean_distance * stat.lumisections for stat in stats) / counted
 
 
+@dataclass(frozen=True)
+class RunVerdicts:
+    """A source's verdicts on one run: of the lumisections numbered first, first + 1, ..., which it scored, and
+    which it calls bad (scored at or above its threshold)."""
+
+    first: int
+    scored: np.ndarray  # bool
+    bad: np.ndarray  # bool, as long as scored
+
+    @classmethod
+    def of(cls, source: SourceRun) -> RunVerdicts:
+        """The verdicts of a source's scores of a run."""
+        numbers = np.asarray(source.lumisections, dtype=np.int64)
+        if not len(numbers):
+            return cls(0, np.zeros(0, dtype=bool), np.zeros(0, dtype=bool))
+        first = int(numbers.min())
+        scored = np.zeros(int(numbers.max()) - first + 1, dtype=bool)
+        bad = np.zeros_like(scored)
+        scored[numbers - first] = True
+        bad[numbers - first] = np.asarray(source.scores, dtype=np.float64) >= source.threshold
+        return cls(first, scored, bad)
+
+
 def disagreement(sources: Sequence[SourceRun]) -> float | None:
     """The share of lumisections scored by two sources or more on which their verdicts differ; None if none."""
-    if len(sources) < 2:
+    return disagreement_of_verdicts([RunVerdicts.of(source) for source in sources])
+
+
+def disagreement_of_verdicts(verdicts: Sequence[RunVerdicts]) -> float | None:
+    """`disagreement` from the sources' verdicts on the run, as SourceRunStat keeps them."""
+    verdicts = [v for v in verdicts if len(v.scored)]
+    if len(verdicts) < 2:
         return None
-    numbers = np.concatenate([np.asarray(s.lumisections, dtype=np.int64) for s in sources])
-    bad = np.concatenate([np.asarray(s.scores, dtype=np.float64) >= s.threshold for s in sources])
-    lumisections, where = np.unique(numbers, return_inverse=True)
-    voters = np.bincount(where, minlength=len(lumisections))
-    bad_votes = np.bincount(where, weights=bad, minlength=len(lumisections))
+    low = min(v.first for v in verdicts)
+    high = max(v.first + len(v.scored) for v in verdicts)
+    voters = np.zeros(high - low, dtype=np.int32)
+    bad_votes = np.zeros_like(voters)
+    for v in verdicts:
+        voters[v.first - low : v.first - low + len(v.scored)] += v.scored
+        bad_votes[v.first - low : v.first - low + len(v.bad)] += v.bad & v.scored
     shared = voters >= 2
-    if not shared.any():
-        return None
     split = shared & (bad_votes > 0) & (bad_votes < voters)
     return disagreement_share(int(np.count_nonzero(split)), int(np.count_nonzero(shared)))
 
 
 def disagreement_share(split: int, shared: int) -> float | None:
-    """The share of split verdicts among lumisections scored by two sources or more (so SQL counts agree)."""
+    """The share of split verdicts among lumisections scored by two sources or more."""
     return split / shared if shared else None
 
 

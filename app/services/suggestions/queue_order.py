@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Select, and_, exists, func, select
 
 from app.extensions import db
 from app.models import Certification, LabellingTask, QueueOrder, RunClaim, TaskRun, TaskRunRank
@@ -20,7 +20,7 @@ from app.models.types import utcnow
 
 def open_runs_in_order(
     task: LabellingTask, user_id: int, *, order: QueueOrder | str | None = None, now: datetime | None = None
-):
+) -> Select:
     """The SELECT of the run numbers open for the user, best first in the order (the task's unless given)."""
     order = QueueOrder(order or task.order)
     now = now or utcnow()

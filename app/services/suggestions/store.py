@@ -1,5 +1,6 @@
-"""Sources in the database: writing a source's scores in bulk, the per-run summaries and per-task ranks the
-queue reads, and one run's scores of a task's active sources for the certification page.
+"""Sources in the database: writing a source's scores in bulk with their per-run summaries and the task's ranks
+(computed in summaries: `rank_runs`, `refresh_run_stats`), changing and deleting sources, and one run's scores
+of a task's active sources for the certification page.
 
 Everything runs in the caller's transaction and commits nothing: the caller commits, and on any failure its
 rollback leaves no score, summary or rank behind (PostgreSQL's COPY goes through the session's own connection).
@@ -8,31 +9,29 @@ rollback leaves no score, summary or rank behind (PostgreSQL's COPY goes through
 from __future__ import annotations
 
 import io
-import random
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from sqlalchemy import case, delete, func, insert, literal, select
+from sqlalchemy import delete, func, select, update
 
 from app.extensions import db
 from app.models import (
+    BadRange,
     LabellingTask,
     Lumisection,
-    QueueOrder,
     SourceKind,
     SourceRunStat,
     SuggestionScore,
     SuggestionSource,
     TaskRun,
-    TaskRunRank,
     User,
 )
 from app.services.errors import Refused
-from app.services.suggestions import ordering
 from app.services.suggestions.ranges import Range, suggested_ranges
 from app.services.suggestions.source_files import SourceScores, TaskLumisections
+from app.services.suggestions.summaries import dbapi_connection, rank_runs, refresh_run_stats
 
 _COPY = "COPY suggestion_scores (run_number, source_id, lumisection, score) FROM STDIN WITH (FORMAT binary)"
 COPY_ROWS = 1_000_000  # rows sent in one COPY: bounds the memory of a large import
@@ -119,7 +118,7 @@ def add_source(
     db.session.add(source)
     db.session.flush()
     write_scores(source.id, scores)
-    refresh_run_stats(source)
+    refresh_run_stats(source, scores)
     if source.active:
         rank_runs(task)
     return source
@@ -146,7 +145,7 @@ def write_scores(source_id: int, scores: SourceScores) -> None:
     if not len(scores):
         return
     if _dialect() == "postgresql":
-        cursor = db.session.connection().connection.dbapi_connection.cursor()
+        cursor = dbapi_connection().cursor()
         try:
             for start in range(0, len(scores), COPY_ROWS):
                 rows = _copy_rows(source_id, scores, slice(start, start + COPY_ROWS))
@@ -154,7 +153,7 @@ def write_scores(source_id: int, scores: SourceScores) -> None:
         finally:
             cursor.close()
         return
-    db.session.connection().connection.dbapi_connection.executemany(
+    dbapi_connection().executemany(
         "INSERT INTO suggestion_scores (run_number, source_id, lumisection, score) VALUES (?, ?, ?, ?)",
         zip(
             scores.run.tolist(),
@@ -179,27 +178,6 @@ def _copy_rows(source_id: int, scores: SourceScores, part: slice) -> np.ndarray:
     return rows
 
 
-def refresh_run_stats(source: SuggestionSource) -> None:
-    """Recompute the source's SourceRunStat rows from its scores at its current threshold."""
-    score = SuggestionScore.__table__.c
-    threshold = literal(float(source.threshold))
-    per_run = (
-        select(
-            score.source_id,
-            score.run_number,
-            func.count(),
-            func.avg(func.abs(score.score - threshold)),
-            func.sum(case((score.score >= threshold, 1), else_=0)),
-        )
-        .where(score.source_id == source.id)
-        .group_by(score.source_id, score.run_number)
-    )
-    stats = SourceRunStat.__table__
-    db.session.execute(delete(stats).where(stats.c.source_id == source.id))
-    columns = ["source_id", "run_number", "lumisections", "mean_distance", "bad_lumisections"]
-    db.session.execute(insert(stats).from_select(columns, per_run))
-
-
 def set_threshold(source: SuggestionSource, threshold: float) -> None:
     """Change a source's threshold, its summaries and, when it is active, its task's ranks (not committed)."""
     if not _is_threshold(threshold):
@@ -208,7 +186,7 @@ def set_threshold(source: SuggestionSource, threshold: float) -> None:
     db.session.flush()
     refresh_run_stats(source)
     if source.active:
-        rank_runs(db.session.get(LabellingTask, source.task_id))
+        rank_runs(db.session.get_one(LabellingTask, source.task_id))
 
 
 def set_active(source: SuggestionSource, active: bool) -> None:
@@ -217,91 +195,22 @@ def set_active(source: SuggestionSource, active: bool) -> None:
         return
     source.active = bool(active)
     db.session.flush()
-    rank_runs(db.session.get(LabellingTask, source.task_id))
+    rank_runs(db.session.get_one(LabellingTask, source.task_id))
 
 
-def rank_runs(task: LabellingTask, rng: random.Random | None = None) -> dict[int, ordering.RunRankStats]:
-    """Recompute the task's TaskRunRank rows from its active sources; returns each run's values.
+def delete_source(source: SuggestionSource) -> None:
+    """Delete a source with its scores, summaries and evaluations, and re-rank its task (not committed).
 
-    Called whenever the task's active sources or their thresholds change, so that the next run in an order
-    following the models is one indexed query over the task's runs rather than an aggregate over millions of
-    scores at every click. Uncertainty comes from the SourceRunStat rows (sources x runs); disagreement needs the
-    sources' verdicts on each lumisection, one GROUP BY over the active sources' scores, paid here and not by
-    `next`. Ties are broken by the task's seed unless an rng is given.
+    Its scores carry no foreign key (see SuggestionScore), and SQLite enforces none: everything goes explicitly.
+    Bad ranges it suggested stay, as ranges of their certification, without a source.
     """
-    sources = dict(
-        db.session.execute(
-            select(SuggestionSource.id, SuggestionSource.threshold).where(
-                SuggestionSource.task_id == task.id, SuggestionSource.active.is_(True)
-            )
-        ).all()
-    )
-    runs = db.session.execute(select(TaskRun.run_number).where(TaskRun.task_id == task.id)).scalars().all()
-    uncertainty = _uncertainty(list(sources))
-    disagreement = _disagreement(list(sources)) if len(sources) >= 2 else {}
-    stats = {run: ordering.RunRankStats(uncertainty.get(run), disagreement.get(run)) for run in runs}
-    rng = rng or random.Random(task.blind_seed)
-    positions = {
-        order: {run: place for place, run in enumerate(ordering.rank(order, stats, rng), start=1)}
-        for order in (QueueOrder.UNCERTAINTY, QueueOrder.DISAGREEMENT)
-    }
-    table = TaskRunRank.__table__
-    db.session.execute(delete(table).where(table.c.task_id == task.id))
-    if runs:
-        rows = [
-            {
-                "task_id": task.id,
-                "run_number": run,
-                "uncertainty": value.uncertainty,
-                "disagreement": value.disagreement,
-                "uncertainty_rank": positions[QueueOrder.UNCERTAINTY][run],
-                "disagreement_rank": positions[QueueOrder.DISAGREEMENT][run],
-            }
-            for run, value in stats.items()
-        ]
-        db.session.execute(insert(table), rows)
-    return stats
-
-
-def _uncertainty(source_ids: list[int]) -> dict[int, float | None]:
-    """Each run's uncertainty from the active sources' SourceRunStat rows."""
-    if not source_ids:
-        return {}
-    stat = SourceRunStat.__table__.c
-    per_run: dict[int, list[ordering.RunStat]] = defaultdict(list)
-    query = select(stat.run_number, stat.lumisections, stat.mean_distance, stat.bad_lumisections).where(
-        stat.source_id.in_(source_ids)
-    )
-    for run, lumisections, distance, bad in db.session.execute(query):
-        per_run[run].append(ordering.RunStat(lumisections, distance, bad))
-    return {run: ordering.uncertainty(stats) for run, stats in per_run.items()}
-
-
-def _disagreement(source_ids: list[int]) -> dict[int, float | None]:
-    """Each run's share of lumisections scored by two active sources or more with split verdicts."""
-    score = SuggestionScore.__table__.c
-    source = SuggestionSource.__table__.c
-    votes = (
-        select(
-            score.run_number,
-            func.count().label("voters"),
-            func.sum(case((score.score >= source.threshold, 1), else_=0)).label("bad"),
-        )
-        .join_from(SuggestionScore.__table__, SuggestionSource.__table__, source.id == score.source_id)
-        .where(score.source_id.in_(source_ids))
-        .group_by(score.run_number, score.lumisection)
-        .subquery()
-    )
-    split = case(((votes.c.bad > 0) & (votes.c.bad < votes.c.voters), 1), else_=0)
-    query = (
-        select(votes.c.run_number, func.count(), func.sum(split))
-        .where(votes.c.voters >= 2)
-        .group_by(votes.c.run_number)
-    )
-    return {
-        run: ordering.disagreement_share(int(split_count), int(shared))
-        for run, shared, split_count in db.session.execute(query)
-    }
+    task = db.session.get_one(LabellingTask, source.task_id)
+    db.session.execute(delete(SuggestionScore.__table__).where(SuggestionScore.__table__.c.source_id == source.id))
+    db.session.execute(delete(SourceRunStat.__table__).where(SourceRunStat.__table__.c.source_id == source.id))
+    db.session.execute(update(BadRange).where(BadRange.source_id == source.id).values(source_id=None))
+    db.session.delete(source)
+    db.session.flush()
+    rank_runs(task)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.models import QueueOrder
 from app.services.suggestions.ordering import (
@@ -75,3 +77,28 @@ def test_ties_are_broken_at_random_but_the_same_way_for_the_same_seed():
     orders = {tuple(rank("uncertainty", stats, random.Random(seed))) for seed in range(20)}
     assert {order[1:3] for order in orders} == {(103, 104), (104, 103)}  # both ways over seeds
     assert rank("uncertainty", stats, random.Random(7)) == rank("uncertainty", stats, random.Random(7))
+
+
+def brute_force_disagreement(sources: list[SourceRun]) -> float | None:
+    """The definition, lumisection by lumisection."""
+    votes: dict[int, list[bool]] = {}
+    for s in sources:
+        for number, score in zip(s.lumisections.tolist(), s.scores.tolist(), strict=True):
+            votes.setdefault(number, []).append(score >= s.threshold)
+    shared = [v for v in votes.values() if len(v) >= 2]
+    return sum(any(v) and not all(v) for v in shared) / len(shared) if shared else None
+
+
+scored_run = st.builds(
+    lambda scored, threshold: SourceRun(
+        np.array(sorted(scored), dtype=np.int64), np.array([scored[n] for n in sorted(scored)]), threshold
+    ),
+    st.dictionaries(st.integers(1, 60), st.sampled_from([0.0, 0.2, 0.5, 0.7, 1.0]), max_size=40),
+    st.sampled_from([0.0, 0.5, 0.7, 1.0]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(scored_run, max_size=5))
+def test_disagreement_matches_its_definition_on_sources_scoring_different_lumisections(sources):
+    assert disagreement(sources) == brute_force_disagreement(sources)

@@ -9,8 +9,11 @@ import pytest
 
 from app.extensions import db
 from app.models import (
+    BadRange,
     LabellingTask,
     QueueOrder,
+    Role,
+    SourceEvaluation,
     SourceKind,
     SourceRunStat,
     SuggestionScore,
@@ -18,9 +21,10 @@ from app.models import (
     TaskRunRank,
 )
 from app.services.errors import Refused
-from app.services.suggestions import ordering, store
+from app.services.suggestions import ordering, store, summaries
 from app.services.suggestions.ordering import SourceRun
-from tests.unit.suggestions.tasks import add_source, make_task, scores_of
+from tests.helpers import make_user
+from tests.unit.suggestions.tasks import add_source, certify, make_task, scores_of
 
 pytestmark = pytest.mark.databases("sqlite", "postgresql")
 
@@ -192,3 +196,64 @@ def test_a_runs_suggestions_are_the_active_sources_scores_of_that_run_with_their
             "suggested_ranges": [],
         }
         assert store.run_suggestions(task, 102)[1].as_json()["scores"][:2] == [[1, 0.7], [2, 0.7]]
+
+
+def test_deleting_a_source_takes_its_scores_summaries_and_evaluations_and_leaves_its_ranges_sourceless(app):
+    with app.app_context():
+        task, a, b, _ = hand_made_task()
+        kept, deleted = add_source(task, as_table(a)), add_source(task, as_table(b))
+        certification = certify(task, 101, make_user("sam", Role.SHIFTER))
+        certification.bad_ranges.append(BadRange(first=3, last=5, components=["strip"], source_id=deleted.id))
+        deleted.evaluations.append(SourceEvaluation(runs=1, lumisections=5, labels_sha256="0" * 64, scorer_version="x"))
+        db.session.commit()
+        assert stored_ranks(task)[101].disagreement is not None
+
+        store.delete_source(deleted)
+        db.session.commit()
+        assert db.session.execute(db.select(SuggestionScore.source_id).distinct()).scalars().all() == [kept.id]
+        assert db.session.execute(db.select(SourceRunStat.source_id).distinct()).scalars().all() == [kept.id]
+        assert count(SourceEvaluation) == 0 and count(SuggestionSource) == 1
+        bad_range = db.session.execute(db.select(BadRange)).scalar_one()
+        assert (bad_range.first, bad_range.last, bad_range.source_id) == (3, 5, None)
+        assert stored_ranks(task)[101].disagreement is None  # one source left
+
+
+def test_ranks_from_summaries_equal_the_pure_orders_when_sources_score_different_lumisections_with_gaps(app):
+    """Sources that skip lumisections (gapped summaries) and overlap only in part, at their own thresholds."""
+    with app.app_context():
+        numbers = {101: [n for n in range(1, 61) if not 20 <= n <= 24], 102: range(1, 31), 103: range(5, 9)}
+        task = make_task(numbers)
+        rng = np.random.default_rng(11)
+        tables, thresholds = [], [0.3, 0.5, 0.8]
+        for threshold in thresholds:
+            table = {}
+            for run, available in numbers.items():
+                chosen = sorted(n for n in available if rng.random() < 0.7)
+                table[run] = {n: float(rng.choice([0.1, 0.3, 0.5, 0.79, 0.8, 0.95])) for n in chosen}
+            tables.append(table)
+            source = add_source(task, table, threshold=threshold)
+            for run, scored in table.items():  # the stored verdicts are the suggested ranges
+                stat = db.session.get(SourceRunStat, (source.id, run))
+                span = stat.last_lumisection - stat.first_lumisection + 1
+                bad = summaries.unpack(stat.bad_bits, span)
+                expected = [n for n, s in scored.items() if s >= threshold]
+                assert (np.flatnonzero(bad) + stat.first_lumisection).tolist() == expected
+                contiguous = len(scored) == span
+                assert (stat.scored_bits is None) == contiguous
+        # The summaries made from the arrays written are those made again from the scores read back.
+        everything = db.select(SourceRunStat.__table__).order_by("source_id", "run_number")
+        made = db.session.execute(everything).all()
+        for source in db.session.execute(db.select(SuggestionSource)).scalars():
+            summaries.refresh_run_stats(source)
+        db.session.commit()
+        assert db.session.execute(everything).all() == made
+        stored = stored_ranks(task)
+        for run in numbers:
+            sources = [
+                SourceRun(np.array(list(t[run]), dtype=np.int64), np.array(list(t[run].values())), th)
+                for t, th in zip(tables, thresholds, strict=True)
+                if t[run]
+            ]
+            stats = [ordering.run_stat(s.scores, s.threshold) for s in sources]
+            assert stored[run].uncertainty == pytest.approx(ordering.uncertainty(stats), abs=1e-12)
+            assert stored[run].disagreement == pytest.approx(ordering.disagreement(sources), abs=1e-12)
