@@ -34,6 +34,7 @@ def test_a_missing_lumisection_breaks_a_run_and_the_threshold_counts_as_bad():
     scores = [0.9, 0.5, 0.2, 0.7, 0.8, float("nan"), 0.6, 0.6]
     assert suggested_ranges(numbers, scores, 0.5) == [(1, 2), (5, 6), (8, 9)]
     assert suggested_ranges([4, 5], [0.7, 0.7], 0.5) == [(4, 5)]
+    assert suggested_ranges([4, 6], [0.7, 0.7], 0.5) == [(4, 4), (6, 6)]  # 5 was not scored
     assert suggested_ranges([], [], 0.5) == []
 
 
