@@ -18,6 +18,16 @@ from app.models.competitions import Competition, Participation, Phase
 from app.models.datasets import Dataset, DatasetFile, DatasetVersion, FileKind
 from app.models.runs import Lumisection, Run, RunClass
 from app.models.submissions import PLATFORM_ERROR, FinalSelection, Rescore, Submission, SubmissionStatus
+from app.models.suggestions import (
+    QueueOrder,
+    RangeOrigin,
+    SourceEvaluation,
+    SourceKind,
+    SourceRunStat,
+    SuggestionScore,
+    SuggestionSource,
+    TaskRunRank,
+)
 from app.models.system import HealthCheck
 from app.models.uploads import ExportStatus, SubmissionExport, Upload, UploadState  # noqa: F401
 
@@ -38,6 +48,8 @@ __all__ = [
     "Lumisection",
     "Participation",
     "Phase",
+    "QueueOrder",
+    "RangeOrigin",
     "Reco",
     "ReferenceRun",
     "Rescore",
@@ -47,10 +59,16 @@ __all__ = [
     "Run",
     "RunClaim",
     "RunClass",
+    "SourceEvaluation",
+    "SourceKind",
+    "SourceRunStat",
     "Status",
     "Submission",
     "SubmissionStatus",
+    "SuggestionScore",
+    "SuggestionSource",
     "TaskRun",
+    "TaskRunRank",
     "User",
     "UserRole",
 ]

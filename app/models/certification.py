@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import copy
 import enum
+import secrets
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.accounts import User
 from app.models.runs import Run, RunClass
+from app.models.suggestions import QueueOrder, RangeOrigin, text_enum
 from app.models.types import UTCDateTime, utcnow
 
 COMPONENTS = ("pixel", "strip", "tracking")
@@ -107,6 +109,14 @@ class LabellingTask(db.Model):
     open: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The order of "Certify next run" and of the API's next.
+    order: Mapped[QueueOrder] = mapped_column(text_enum(QueueOrder), default=QueueOrder.RUN, server_default="run")
+    # The share of runs certified blind (no suggestion shown before the certification), drawn per run from the
+    # seed so that a run's draw never depends on the other runs of the task.
+    blind_fraction: Mapped[float] = mapped_column(Float, default=0.1, server_default="0.1")
+    blind_seed: Mapped[int] = mapped_column(default=lambda: secrets.randbelow(2**31), server_default="0")
+    # A task created over FIRST- gains every run numbered FIRST or above imported later.
+    runs_from: Mapped[Optional[int]] = mapped_column(BigInteger)
 
     runs: Mapped[list[TaskRun]] = relationship(
         back_populates="task", cascade="all, delete-orphan", order_by="TaskRun.run_number"
@@ -164,6 +174,8 @@ class Certification(db.Model):
     review_state: Mapped[ReviewState] = mapped_column(_enum(ReviewState), default=ReviewState.PENDING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The run was blind for its certifier when certified: no suggestion was shown before.
+    blind: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     certifier: Mapped[User] = relationship()
     task: Mapped[LabellingTask] = relationship(viewonly=True)
@@ -189,6 +201,13 @@ class BadRange(db.Model):
     last: Mapped[int]
     components: Mapped[list] = mapped_column(JSON)
     comment: Mapped[str] = mapped_column(Text, default="")
+    origin: Mapped[RangeOrigin] = mapped_column(
+        text_enum(RangeOrigin), default=RangeOrigin.MANUAL, server_default=RangeOrigin.MANUAL.value
+    )
+    # The source whose suggested range it was (origin suggested or suggested_edited).
+    source_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("suggestion_sources.id", ondelete="SET NULL"), index=True
+    )
 
     certification: Mapped[Certification] = relationship(back_populates="bad_ranges")
 

@@ -199,3 +199,57 @@ def test_a_baseline_without_participation_survives_a_downgrade_below_0009(empty_
         assert linked == olga_id and db.session.execute(db.select(Submission)).scalar_one().is_baseline
         db.session.remove()
         db.engine.dispose()
+
+
+def test_tasks_certifications_and_bad_ranges_from_before_0010_get_the_loops_defaults(empty_database, tmp_path):
+    """Existing tasks follow run order with a blind seed each, certifications were not blind, ranges were manual."""
+    app = make_app(empty_database, tmp_path)
+    with app.app_context():
+        upgrade(revision="0009")
+        with db.engine.begin() as connection:
+            now = "CURRENT_TIMESTAMP"
+            connection.execute(
+                text(
+                    f"INSERT INTO users (username, password_hash, active, created_at) VALUES ('sam', 'x', true, {now})"
+                )
+            )
+            connection.execute(text(f"INSERT INTO runs (run_number, imported_at) VALUES (378981, {now})"))
+            for name in ("a", "b", "c"):
+                connection.execute(
+                    text(
+                        "INSERT INTO labelling_tasks (name, reco, checklists, open, double_certification, created_at) "
+                        f"VALUES (:name, 'express', '[]', true, false, {now})"
+                    ),
+                    {"name": name},
+                )
+            connection.execute(
+                text(
+                    "INSERT INTO certifications (task_id, run_number, reco, copy, pixel, strip, tracking, "
+                    "pixel_lowstat, strip_lowstat, tracking_lowstat, trackermap, checklist, problem_categories, "
+                    "bad_reason, comment, certifier_id, review_state, created_at, updated_at) VALUES ((SELECT MIN(id) "
+                    "FROM labelling_tasks), 378981, 'express', 1, 'good', 'good', 'bad', false, false, false, "
+                    f"'exists', '{{}}', '[]', '', '', (SELECT id FROM users), 'pending', {now}, {now})"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO bad_ranges (certification_id, first, last, components, comment) "
+                    "VALUES ((SELECT id FROM certifications), 10, 20, '[\"tracking\"]', '')"
+                )
+            )
+        upgrade(revision="0010")
+        with db.engine.connect() as connection:
+            tasks = connection.execute(
+                text('SELECT "order", blind_fraction, blind_seed, runs_from FROM labelling_tasks')
+            )
+            tasks = tasks.all()
+            blind = connection.execute(text("SELECT blind FROM certifications")).scalar_one()
+            ranges = connection.execute(text("SELECT origin, source_id, first, last FROM bad_ranges")).all()
+        downgrade(revision="0009")
+        with db.engine.connect() as connection:
+            kept = connection.execute(text("SELECT first, last FROM bad_ranges")).all()
+        db.engine.dispose()
+    assert [(order, fraction, runs_from) for order, fraction, _, runs_from in tasks] == [("run", 0.1, None)] * 3
+    assert len({seed for *_, seed, _ in tasks}) == 3  # a seed of its own each, not all 0
+    assert not blind
+    assert [tuple(r) for r in ranges] == [("manual", None, 10, 20)] and [tuple(r) for r in kept] == [(10, 20)]
