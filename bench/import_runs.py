@@ -48,7 +48,7 @@ def _copy_rows(cursor, mask, table: str) -> None:
 def plain_copy(app, like: str) -> float:
     """COPY the same (run, lumisection, dcs_ok) rows into an empty table made LIKE lumisections."""
     from app.extensions import db
-    from app.services import lumimask
+    from app.services.certification import lumimask
 
     mask = lumimask.load(MASK)
     with app.app_context():
@@ -68,7 +68,7 @@ def plain_copy(app, like: str) -> float:
 def copy_into_lumisections(app) -> float:
     """COPY the same rows into empty lumisections itself, its runs inserted first."""
     from app.extensions import db
-    from app.services import lumimask
+    from app.services.certification import lumimask
 
     mask = lumimask.load(MASK)
     with app.app_context():
@@ -91,7 +91,7 @@ def copy_into_lumisections(app) -> float:
 def timed_import(app, fresh: bool) -> tuple[float, object]:
     """Time import_file of the mask, into empty tables when fresh, else over the same data."""
     from app.extensions import db
-    from app.services.run_import import import_file
+    from app.services.runs.importer import import_file
 
     with app.app_context():
         if fresh:
@@ -106,7 +106,7 @@ def run_page_ms(app) -> float | str:
     """Median server time of the run page of a run with 3,000 lumisections, or why it was not measured."""
     from app.extensions import db
     from app.models import Lumisection, Role, Run
-    from app.services.certification import create_task
+    from app.services.certification.workflow import create_task
     from tests.helpers import PASSWORD, make_user
 
     with app.app_context():

@@ -23,7 +23,7 @@ REPEAT = 15
 def populate(app) -> str:
     """Users, a competition, participations and scored submissions, inserted in bulk."""
     from app.extensions import db
-    from app.services.bundles import import_bundle
+    from app.services.competitions.bundles import import_bundle
     from tests.helpers import write_bundle
 
     with app.app_context():
@@ -69,7 +69,7 @@ def main() -> None:
         slug = populate(app)
         from app.extensions import db
         from app.models import Competition
-        from app.services import leaderboards
+        from app.services.competitions import leaderboards
 
         client = app.test_client()
         with app.app_context():

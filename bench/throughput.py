@@ -35,7 +35,7 @@ def main() -> None:
         app = make_app(url, storage, REDIS_URL=redis_url, RQ_QUEUE=queue)
         from app.extensions import db
         from app.models import Submission, SubmissionStatus
-        from app.services.bundles import import_bundle
+        from app.services.competitions.bundles import import_bundle
         from app.services.queue import get_queue
         from tests.helpers import bearer, make_token, make_user, predictions_csv, write_bundle
 

@@ -146,7 +146,7 @@ def _setup(url: str, work: Path, settings: dict[str, str]) -> str:
     """Migrate, import a competition that takes many submissions a day, and make a joined researcher."""
     overrides = {k: v for k, v in settings.items() if k != "MAX_UPLOAD_MB"}
     app = make_app(url, work / "unused", **overrides)
-    from app.services.bundles import import_bundle
+    from app.services.competitions.bundles import import_bundle
     from tests.helpers import bearer, make_token, make_user, write_bundle
 
     with app.app_context():

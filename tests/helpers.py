@@ -75,7 +75,7 @@ def write_bundle(folder, *, n: int = 300, seed: int = 7, spec: dict | None = Non
 
 def make_competition(tmp_path, **spec):
     """Import a generated bundle and return the competition (inside an app context)."""
-    from app.services.bundles import import_bundle
+    from app.services.competitions.bundles import import_bundle
 
     folder, *_ = write_bundle(tmp_path / f"bundle-{next(_names)}", spec=spec)
     return import_bundle(folder)

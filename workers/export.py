@@ -14,63 +14,17 @@ import tempfile
 import zipfile
 
 from app.extensions import db
-from app.models import Competition, Submission, User
+from app.models import Competition, Submission
 from app.models.types import utcnow
 from app.models.uploads import ExportStatus, SubmissionExport
-from app.services.queue import enqueue
-from app.services.scores_export import scores_csv
+from app.services.competitions.scores_export import scores_csv
 from app.services.storage import CHUNK_SIZE, get_storage
 from workers.context import job_context
 
 log = logging.getLogger(__name__)
-EXPORT_JOB = "workers.export.build_export"
-EXPORT_TIMEOUT = 6 * 3600
 KEEP = 2
 # Already compressed: stored as they are rather than deflated again.
 COMPRESSED_SUFFIXES = (".gz", ".parquet", ".zip", ".bz2", ".xz", ".zst")
-
-
-def request_export(competition: Competition, user: User) -> SubmissionExport:
-    """Start building an export, or return the one already being built."""
-    running = db.session.execute(
-        db.select(SubmissionExport).where(
-            SubmissionExport.competition_id == competition.id, SubmissionExport.status == ExportStatus.BUILDING
-        )
-    ).scalar()
-    if running is not None:
-        return running
-    export = SubmissionExport(competition_id=competition.id, requested_by_id=user.id)
-    db.session.add(export)
-    db.session.commit()
-    enqueue(EXPORT_JOB, export.id, timeout=EXPORT_TIMEOUT)
-    return export
-
-
-def latest_ready(competition: Competition) -> SubmissionExport | None:
-    """The newest export of the competition that can be downloaded."""
-    return db.session.execute(
-        db.select(SubmissionExport)
-        .where(SubmissionExport.competition_id == competition.id, SubmissionExport.status == ExportStatus.READY)
-        .order_by(SubmissionExport.id.desc())
-        .limit(1)
-    ).scalar()
-
-
-def export_view(export: SubmissionExport) -> dict:
-    """An export as the API shows it."""
-    return {
-        "id": export.id,
-        "competition": export.competition.slug,
-        "status": export.status.value,
-        "file_name": export.file_name,
-        "files": export.files,
-        "size": export.size,
-        "sha256": export.sha256,
-        "error": export.error,
-        "requested_at": export.requested_at.isoformat(),
-        "finished_at": export.finished_at.isoformat() if export.finished_at else None,
-        "download_url": f"/api/v1/exports/{export.id}/file" if export.status is ExportStatus.READY else None,
-    }
 
 
 def member_name(submission: Submission) -> str:

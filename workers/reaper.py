@@ -19,9 +19,9 @@ from flask import Flask, current_app
 from app.extensions import db
 from app.models import PLATFORM_ERROR, Submission, SubmissionStatus
 from app.models.types import utcnow
-from app.services import leaderboards
+from app.services.competitions import leaderboards
+from app.services.competitions.submissions import requeue, scoring_job_id
 from app.services.queue import get_queue
-from app.services.submissions import requeue, scoring_job_id
 from workers.uploads import expire_uploads
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ import math
 from app.extensions import db
 from app.models import Rescore, Submission, SubmissionStatus
 from app.models.types import utcnow
-from app.services import leaderboards
+from app.services.competitions import leaderboards
 from workers.context import job_context
 from workers.scoring import score_submission
 

@@ -11,10 +11,10 @@ import scorers
 from app.extensions import db
 from app.models import PLATFORM_ERROR, Competition, Submission, SubmissionStatus
 from app.models.types import utcnow
-from app.services import leaderboards
+from app.services.competitions import leaderboards
+from app.services.competitions.submissions import stored_error
 from app.services.queue import process_name
 from app.services.storage import get_storage
-from app.services.submissions import stored_error
 from workers.context import job_context
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from app.extensions import db
 from app.models.types import utcnow
 from app.models.uploads import Upload, UploadState
-from app.services.uploads import EXPIRY_GRACE, discard
+from app.services.competitions.uploads import EXPIRY_GRACE, discard
 
 log = logging.getLogger(__name__)
 

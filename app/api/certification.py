@@ -11,8 +11,8 @@ from app.errors import api_error
 from app.extensions import db
 from app.models import Certification, LabellingTask, ReviewState, Role, Run
 from app.models.runs import CONDITIONS
-from app.services import certification as service
-from app.services import lumimask
+from app.services.certification import lumimask
+from app.services.certification import workflow as service
 
 CERTIFIERS = (Role.SHIFTER, Role.SHIFT_LEADER)
 READERS = (Role.SHIFTER, Role.SHIFT_LEADER, Role.ORGANISER)

@@ -7,15 +7,15 @@ from flask import jsonify, request
 from app.api import bp
 from app.api.auth import api_user, roles_required, token_required
 from app.api.schemas import JoinBody, parse_body
+from app.downloads import send_stored
 from app.errors import api_error, refusal_error
 from app.extensions import db
 from app.models import Competition, Role, SubmissionStatus
 from app.models.uploads import ExportStatus, SubmissionExport
-from app.services import leaderboards, submissions
-from app.services.downloads import send_stored
-from app.services.submissions import SubmissionRefused
-from app.services.visibility import can_see_private, is_organiser, submission_view
-from workers.export import export_view, request_export
+from app.services.competitions import leaderboards, submissions
+from app.services.competitions.exports import export_view, request_export
+from app.services.competitions.submissions import SubmissionRefused
+from app.services.competitions.visibility import can_see_private, is_organiser, submission_view
 
 BASELINE_VALUES = {"true": True, "1": True, "false": False, "0": False, "": False}
 

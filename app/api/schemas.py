@@ -17,7 +17,7 @@ from pydantic.json_schema import models_json_schema
 
 from app.models import Reco, Status
 from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
-from app.services import uploads
+from app.services.competitions import uploads
 
 BIGINT = 2**63 - 1  # the largest value of a BigInteger column: run numbers, file sizes
 INTEGER = 2**31 - 1  # the largest value of an Integer column: lumisection numbers

@@ -9,9 +9,9 @@ from app.api.auth import api_user, token_required
 from app.errors import api_error
 from app.extensions import db
 from app.models import Submission
-from app.services import leaderboards
-from app.services.submissions import SubmissionRefused, select_final, unselect_final
-from app.services.visibility import can_see_submission, submission_view
+from app.services.competitions import leaderboards
+from app.services.competitions.submissions import SubmissionRefused, select_final, unselect_final
+from app.services.competitions.visibility import can_see_submission, submission_view
 
 
 def _own_submission(submission_id: int) -> Submission | None:

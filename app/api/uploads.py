@@ -10,8 +10,8 @@ from app.api.schemas import ConfirmationBody, UploadBody, parse_body
 from app.errors import api_error, refusal_error
 from app.extensions import db
 from app.models import Competition, SubmissionStatus
-from app.services import uploads
-from app.services.submissions import SubmissionRefused
+from app.services.competitions import uploads
+from app.services.competitions.submissions import SubmissionRefused
 
 
 @bp.post("/competitions/<slug>/uploads")

@@ -12,7 +12,7 @@ from app.auth.decorators import roles_required
 from app.certification import bp
 from app.extensions import db
 from app.models import DatasetVersion, LabellingTask, Role
-from app.services import publishing
+from app.services.datasets import publishing
 
 PUBLISHERS = (Role.SHIFT_LEADER, Role.ORGANISER)
 

@@ -11,11 +11,11 @@ from app.certification.forms import CertifyForm, ChecklistsForm, ReviewForm, par
 from app.extensions import db
 from app.models import Certification, LabellingTask, ReviewState, Role, Run, TaskRun
 from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
-from app.services import certification as service
-from app.services import lumimask
-from app.services.agreement import task_agreement
-from app.services.charts import run_conditions
-from app.services.reviewers import own_review_refusal
+from app.services.certification import lumimask
+from app.services.certification import workflow as service
+from app.services.certification.agreement import task_agreement
+from app.services.certification.reviewers import own_review_refusal
+from app.services.runs.charts import run_conditions
 
 READERS = (Role.SHIFTER, Role.SHIFT_LEADER, Role.ORGANISER)
 CERTIFIERS = (Role.SHIFTER, Role.SHIFT_LEADER)

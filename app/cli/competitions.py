@@ -3,7 +3,7 @@
 import click
 from flask.cli import with_appcontext
 
-from app.services.bundles import BundleError, import_bundle
+from app.services.competitions.bundles import BundleError, import_bundle
 
 
 @click.group("competitions")

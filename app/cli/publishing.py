@@ -6,7 +6,7 @@ from flask.cli import with_appcontext
 from app.cli.tasks import tasks
 from app.extensions import db
 from app.models import LabellingTask
-from app.services import publishing
+from app.services.datasets import publishing
 
 
 @tasks.command("publish")

@@ -4,9 +4,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.services.oms import OmsError
-from app.services.run_import import RunImportError, import_conditions, import_file
-from app.services.run_sources import oms_api
+from app.services.runs.importer import RunImportError, import_conditions, import_file
+from app.services.runs.oms import OmsError
+from app.services.runs.sources import oms_api
 
 
 @click.group("runs")

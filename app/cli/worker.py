@@ -4,8 +4,6 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from workers.worker import run_worker
-
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Exit once the queues are empty.")
@@ -14,6 +12,8 @@ from workers.worker import run_worker
 @with_appcontext
 def worker_command(burst: bool, queues: tuple[str, ...], fork: bool) -> None:
     """Run a background worker that scores submissions and runs other jobs."""
+    from workers.worker import run_worker  # the one place the web package starts a worker
+
     try:
         run_worker(current_app._get_current_object(), burst=burst, queues=list(queues) or None, fork=fork)
     except RuntimeError as error:

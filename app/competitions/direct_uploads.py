@@ -15,8 +15,8 @@ from flask_login import current_user, login_required
 from app.competitions import bp
 from app.competitions.routes import get_competition
 from app.errors import api_error, refusal_error
-from app.services import uploads
-from app.services.submissions import SubmissionRefused
+from app.services.competitions import uploads
+from app.services.competitions.submissions import SubmissionRefused
 
 ANNOUNCE = (
     'Announce the file as JSON: {"file_name": "...", "size": <bytes>, "description": "...", '

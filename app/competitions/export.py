@@ -9,11 +9,11 @@ from app.auth.decorators import roles_required
 from app.auth.forms import EmptyForm
 from app.competitions import bp
 from app.competitions.routes import get_competition
+from app.downloads import send_stored
 from app.extensions import db
 from app.models import Role
 from app.models.uploads import ExportStatus, SubmissionExport
-from app.services.downloads import send_stored
-from workers.export import latest_ready, request_export
+from app.services.competitions.exports import latest_ready, request_export
 
 
 @bp.route("/competitions/<slug>/export", methods=["POST"])

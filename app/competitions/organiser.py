@@ -15,10 +15,11 @@ from app.competitions.routes import get_competition, page_context
 from app.errors import id_argument
 from app.extensions import db
 from app.models import DatasetVersion, Rescore, Role, Submission
-from app.services import dataset_competitions, leaderboards, publishing, scores_export, submissions
-from app.services.bundles import BundleError, import_bundle
+from app.services.competitions import leaderboards, on_datasets, scores_export, submissions
+from app.services.competitions.bundles import BundleError, import_bundle
+from app.services.competitions.submissions import SubmissionRefused
+from app.services.datasets import publishing
 from app.services.queue import enqueue
-from app.services.submissions import SubmissionRefused
 
 
 @bp.route("/competitions/new", methods=["GET", "POST"])
@@ -54,12 +55,12 @@ def _new_on_dataset(version_id: int | None):
         data={
             "slug": version.dataset.slug,
             "title": version.dataset.title,
-            "overview": dataset_competitions.overview_for(version),
+            "overview": on_datasets.overview_for(version),
         }
     )
     problems: list[str] = []
     if form.validate_on_submit():
-        settings = dataset_competitions.CompetitionSettings(
+        settings = on_datasets.CompetitionSettings(
             slug=form.slug.data.strip(),
             title=form.title.data,
             overview=form.overview.data or "",
@@ -75,7 +76,7 @@ def _new_on_dataset(version_id: int | None):
             final_selections=form.final_selections.data,
         )
         try:
-            competition = dataset_competitions.create_competition(version, settings, created_by=current_user)
+            competition = on_datasets.create_competition(version, settings, created_by=current_user)
         except publishing.Refused as refused:
             problems = refused.problems
         else:

@@ -7,14 +7,14 @@ from flask_login import current_user, login_required
 
 from app.competitions import bp
 from app.competitions.forms import JoinForm, SubmitForm
+from app.downloads import send_stored
 from app.extensions import db
 from app.models import Competition, Phase
-from app.services import eligibility, submissions
-from app.services.downloads import send_stored
+from app.services.competitions import eligibility, submissions
+from app.services.competitions.submissions import SubmissionRefused
+from app.services.competitions.visibility import can_see_private, is_organiser
 from app.services.markdown import render as render_markdown
 from app.services.storage import accepts_direct_uploads, get_storage
-from app.services.submissions import SubmissionRefused
-from app.services.visibility import can_see_private, is_organiser
 
 
 def get_competition(slug: str) -> Competition:

@@ -6,11 +6,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.datasets import bp
+from app.downloads import send_stored
 from app.extensions import db
 from app.models import Competition, Dataset, DatasetVersion
-from app.services import dataset_views
-from app.services.downloads import send_stored
-from app.services.visibility import is_organiser
+from app.services.competitions.visibility import is_organiser
+from app.services.datasets import queries
 
 
 def _version(slug: str, number: int | None) -> DatasetVersion:
@@ -45,14 +45,14 @@ def index():
 def version(slug: str, number: int | None = None):
     """A version: notes, files, competitions on it, and the class balance per split and per run."""
     version = _version(slug, number)
-    table = dataset_views.lumisections(version)
-    runs = dataset_views.balance(table) if table is not None else []
+    table = queries.lumisections(version)
+    runs = queries.balance(table) if table is not None else []
     return render_template(
         "datasets/version.html",
         version=version,
         dataset=version.dataset,
         runs=runs,
-        splits=dataset_views.split_balance(runs),
+        splits=queries.split_balance(runs),
         competitions=_competitions(version),
     )
 
@@ -61,20 +61,20 @@ def version(slug: str, number: int | None = None):
 def run(slug: str, number: int, run_number: int):
     """One run of the version: its conditions and labels along the lumisections."""
     version = _version(slug, number)
-    table = dataset_views.lumisections(version)
+    table = queries.lumisections(version)
     if table is None:
         abort(404, description="This dataset is not laid out by run and lumisection.")
-    rows = table[table[dataset_views.RUN] == run_number]
+    rows = table[table[queries.RUN] == run_number]
     if rows.empty:
         abort(404, description=f"Run {run_number} is not in this dataset.")
-    balance = dataset_views.balance(rows)[0]
+    balance = queries.balance(rows)[0]
     return render_template(
         "datasets/run.html",
         version=version,
         dataset=version.dataset,
         balance=balance,
-        chart=dataset_views.run_figure(rows),
-        bad_spans=dataset_views.bad_spans(rows),
+        chart=queries.run_figure(rows),
+        bad_spans=queries.bad_spans(rows),
     )
 
 
@@ -91,22 +91,21 @@ def open_lumisection(slug: str, number: int, run_number: int):
 def lumisection(slug: str, number: int, run_number: int, lumisection: int):
     """One lumisection's monitoring elements beside those of a good reference lumisection, as the DQM GUI shows."""
     version = _version(slug, number)
-    table = dataset_views.lumisections(version)
+    table = queries.lumisections(version)
     if table is None:
         abort(404, description="This dataset is not laid out by run and lumisection.")
-    here = table[(table[dataset_views.RUN] == run_number) & (table[dataset_views.LUMISECTION] == lumisection)]
+    here = table[(table[queries.RUN] == run_number) & (table[queries.LUMISECTION] == lumisection)]
     if here.empty:
         abort(404, description=f"Run {run_number} lumisection {lumisection} is not in this dataset.")
-    reference = dataset_views.good_reference(table, run_number, lumisection)
+    reference = queries.good_reference(table, run_number, lumisection)
     titles = {(run_number, lumisection): f"{run_number}:{lumisection}"}
     if reference is not None:
         titles[reference] = f"{reference[0]}:{reference[1]} (good reference)"
-    rows = dataset_views.monitoring_elements_of(version, list(titles))
+    rows = queries.monitoring_elements_of(version, list(titles))
     charts = []
     if rows is not None:
         charts = [
-            (str(hname), dataset_views.element_figure(rows, str(hname), titles))
-            for hname in sorted(rows["hname"].unique())
+            (str(hname), queries.element_figure(rows, str(hname), titles)) for hname in sorted(rows["hname"].unique())
         ]
     return render_template(
         "datasets/lumisection.html",
@@ -114,7 +113,7 @@ def lumisection(slug: str, number: int, run_number: int, lumisection: int):
         dataset=version.dataset,
         run_number=run_number,
         lumisection=lumisection,
-        label=dataset_views.label_of(here),
+        label=queries.label_of(here),
         reference=reference,
         charts=charts,
         has_elements=rows is not None,

@@ -11,9 +11,9 @@ from flask_login import current_user
 import scorers
 from app.competitions.routes import get_competition, page_context
 from app.leaderboards import bp
-from app.services import leaderboards
-from app.services.charts import best_over_time
-from app.services.visibility import can_see_private
+from app.services.competitions import leaderboards
+from app.services.competitions.charts import best_over_time
+from app.services.competitions.visibility import can_see_private
 
 TOP_IN_CHART = 10
 CSV_COLUMNS = ["rank", "participant", "score", "submissions", "last_submitted_at", "baseline", "rank_change"]

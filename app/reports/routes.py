@@ -7,7 +7,7 @@ from flask import Response, abort, render_template, request
 from app.auth.decorators import roles_required
 from app.models import Role
 from app.reports import bp
-from app.services import reports
+from app.services.certification import reports
 
 
 def _respond(period: tuple, kind: str):

@@ -8,7 +8,7 @@ from datetime import datetime
 from app.extensions import db
 from app.models import Certification, Competition, LabellingTask, ReviewState, Submission, SubmissionStatus, User
 from app.models.competitions import Phase
-from app.services import leaderboards
+from app.services.competitions import leaderboards
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from flask import Flask, current_app
 
 log = logging.getLogger(__name__)
 HEARTBEAT_KEY = "playground:heartbeat:{}"
+# Started like any job, by its dotted path: the web process never imports workers.
+REAPER_THREAD = "workers.reaper.start_reaper_thread"
 
 
 def process_name() -> str:
@@ -127,9 +129,7 @@ class ThreadJobQueue:
                 self._thread.start()
             interval = self.app.config.get("REAPER_INTERVAL") or 0
             if interval > 0 and (self._reaper is None or not self._reaper.is_alive()):
-                from workers.reaper import start_reaper_thread
-
-                self._reaper = start_reaper_thread(self.app, interval)
+                self._reaper = resolve(REAPER_THREAD)(self.app, interval)
 
     def join(self) -> None:
         """Wait until every job enqueued so far has run (or was abandoned)."""

@@ -6,13 +6,13 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_login import current_user, login_required
 
 from app.auth.forms import EmptyForm
+from app.downloads import send_stored
 from app.extensions import db
 from app.models import Competition, Submission
-from app.services import leaderboards
-from app.services.charts import curve_figures
-from app.services.downloads import send_stored
-from app.services.submissions import SubmissionRefused, select_final, unselect_final
-from app.services.visibility import can_see_private, can_see_submission, submission_view
+from app.services.competitions import leaderboards
+from app.services.competitions.charts import curve_figures
+from app.services.competitions.submissions import SubmissionRefused, select_final, unselect_final
+from app.services.competitions.visibility import can_see_private, can_see_submission, submission_view
 from app.submissions import bp
 from app.templating import format_score
 

@@ -4,8 +4,8 @@ import pytest
 from playwright.sync_api import expect
 
 from app.models import Role
-from app.services.certification import create_task
-from app.services.run_import import import_file
+from app.services.certification.workflow import create_task
+from app.services.runs.importer import import_file
 from tests.helpers import PASSWORD, make_user
 
 pytestmark = pytest.mark.browser

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from app.services.bundles import import_bundle
+from app.services.competitions.bundles import import_bundle
 from tests.helpers import PASSWORD, make_user, predictions_csv, write_bundle
 
 pytestmark = pytest.mark.browser

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from app.services.demo_competitions import RUNNING
+from demo.competitions import RUNNING
 
 pytestmark = [pytest.mark.browser, pytest.mark.databases("postgresql")]
 

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import Submission
 from app.models.uploads import Upload
-from app.services.bundles import import_bundle
+from app.services.competitions.bundles import import_bundle
 from tests.conftest import make_app
 from tests.helpers import PASSWORD, bearer, make_token, make_user, predictions_csv, write_bundle
 from tests.integration.test_client_deployed import BodySizes, write_large_predictions

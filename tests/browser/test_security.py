@@ -14,13 +14,14 @@ import pytest
 from flask import Flask
 from playwright.sync_api import BrowserContext, Page, expect
 
+import demo
 from app.extensions import db
 from app.models import Dataset, LabellingTask, Submission, SubmissionStatus, User
 from app.models.certification import Certification, TaskRun
-from app.services import dataset_views, demo
-from app.services.bundles import import_bundle
-from app.services.demo_competitions import RUNNING
-from app.services.demo_tracker import DATASET_SLUG, TASK_NAME
+from app.services.competitions.bundles import import_bundle
+from app.services.datasets import queries
+from demo.competitions import RUNNING
+from demo.tracker import DATASET_SLUG, TASK_NAME
 from tests.conftest import make_app
 from tests.helpers import PASSWORD, bearer, make_token, make_user, predictions_csv, write_bundle
 
@@ -167,9 +168,9 @@ def demo_pages(app: Flask) -> list[Visit]:
         ).scalars()
         open_run = next(iter(uncertified))
         version = db.session.execute(db.select(Dataset).where(Dataset.slug == DATASET_SLUG)).scalar_one().latest
-        table = dataset_views.lumisections(version)
-        first = table[table[dataset_views.LABEL].notna()].iloc[0]  # a labelled one, of the train split
-        ds_run, ls = int(first[dataset_views.RUN]), int(first[dataset_views.LUMISECTION])
+        table = queries.lumisections(version)
+        first = table[table[queries.LABEL].notna()].iloc[0]  # a labelled one, of the train split
+        ds_run, ls = int(first[queries.RUN]), int(first[queries.LUMISECTION])
     today = datetime.now(UTC).date()
     year, week, _ = today.isocalendar()
     dataset = f"/datasets/{DATASET_SLUG}/v{version.number}"

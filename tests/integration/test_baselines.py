@@ -7,8 +7,8 @@ import pytest
 
 from app.extensions import db
 from app.models import Competition, Role, Submission, SubmissionStatus
-from app.services import leaderboards
-from app.services.bundles import import_bundle
+from app.services.competitions import leaderboards
+from app.services.competitions.bundles import import_bundle
 from baselines import isolation_forest, logistic_regression, random_baseline
 from tests import services
 from tests.helpers import bearer, make_token, make_user, write_bundle

@@ -23,7 +23,7 @@ from playground_client.cli import main
 from app.extensions import db
 from app.models import Competition, Role, Submission
 from app.models.types import utcnow
-from app.services.bundles import import_bundle
+from app.services.competitions.bundles import import_bundle
 from tests import services
 from tests.helpers import make_token, make_user, predictions_csv, write_bundle
 

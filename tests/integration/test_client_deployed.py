@@ -24,7 +24,7 @@ from playground_client.cli import main
 
 from app.extensions import db
 from app.models import Role, Submission, SubmissionStatus
-from app.services.bundles import import_bundle
+from app.services.competitions.bundles import import_bundle
 from app.services.queue import get_queue
 from tests import services
 from tests.conftest import make_app

@@ -14,7 +14,7 @@ from rq import SimpleWorker
 from app.extensions import db
 from app.models import Competition, Role
 from app.models.types import utcnow
-from app.services.bundles import import_bundle
+from app.services.competitions.bundles import import_bundle
 from app.services.queue import get_queue
 from tests import services
 from tests.conftest import make_app

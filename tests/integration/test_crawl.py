@@ -19,7 +19,7 @@ from flask import Flask, got_request_exception
 from flask.testing import FlaskClient
 from werkzeug.exceptions import HTTPException
 
-from app.services.demo import DEMO_USERS
+from demo import DEMO_USERS
 from tests.conftest import AuthActions
 
 pytestmark = pytest.mark.databases("sqlite", "postgresql")

@@ -28,12 +28,13 @@ from app.models import (
     User,
 )
 from app.models.types import utcnow
-from app.services import agreement, eligibility, leaderboards
-from app.services.demo import DEMO_PASSWORD
-from app.services.demo_blind import TASK_NAME as BLIND_TASK
-from app.services.demo_competitions import CLOSED, GENERAL, RUNNING
-from app.services.demo_tracker import DATASET_SLUG, TASK_NAME
+from app.services.certification import agreement
+from app.services.competitions import eligibility, leaderboards
 from app.services.storage import get_storage
+from demo import DEMO_PASSWORD
+from demo.blind import TASK_NAME as BLIND_TASK
+from demo.competitions import CLOSED, GENERAL, RUNNING
+from demo.tracker import DATASET_SLUG, TASK_NAME
 from tests.conftest import AuthActions
 
 pytestmark = pytest.mark.databases("sqlite", "postgresql")

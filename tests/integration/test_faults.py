@@ -21,8 +21,8 @@ import pytest
 from app.extensions import db
 from app.models import PLATFORM_ERROR, Competition, Submission, SubmissionStatus, User
 from app.models.types import utcnow
-from app.services import submissions
-from app.services.bundles import import_bundle
+from app.services.competitions import submissions
+from app.services.competitions.bundles import import_bundle
 from app.services.queue import get_queue
 from tests import services
 from tests.conftest import make_app

@@ -172,7 +172,7 @@ def test_a_baseline_without_participation_survives_a_downgrade_below_0009(empty_
     import io
 
     from app.models import Role, Submission
-    from app.services import submissions
+    from app.services.competitions import submissions
     from tests.helpers import make_competition, make_user, predictions_csv, write_bundle
 
     app = make_app(empty_database, tmp_path)

@@ -17,9 +17,9 @@ import pytest
 
 from app.extensions import db
 from app.models import Lumisection, Run
-from app.services.oms import OmsClient, OmsError
-from app.services.run_import import import_conditions, import_file
-from app.services.run_sources import OmsApi
+from app.services.runs.importer import import_conditions, import_file
+from app.services.runs.oms import OmsClient, OmsError
+from app.services.runs.sources import OmsApi
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PAGES = FIXTURES / "oms"

@@ -21,8 +21,9 @@ from app.models import (
     Role,
     User,
 )
-from app.services import lumimask, publishing
-from app.services.run_import import import_oms
+from app.services.certification import lumimask
+from app.services.datasets import publishing
+from app.services.runs.importer import import_oms
 from app.services.storage import StorageError, get_storage
 from tests.helpers import PASSWORD, bearer, make_token, make_user
 

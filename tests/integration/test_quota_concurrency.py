@@ -12,9 +12,9 @@ import pytest
 from app.extensions import db
 from app.models import Submission
 from app.models.types import utcnow
-from app.services.bundles import import_bundle
+from app.services.competitions.bundles import import_bundle
+from app.services.competitions.quotas import utc_day_start
 from app.services.queue import get_queue
-from app.services.quotas import utc_day_start
 from tests import services
 from tests.conftest import make_app
 from tests.helpers import bearer, make_token, make_user, predictions_csv, write_bundle

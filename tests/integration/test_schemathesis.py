@@ -14,9 +14,10 @@ from openapi_spec_validator import validate
 
 from app.extensions import db
 from app.models import Role
-from app.services import certification, submissions
-from app.services.bundles import import_bundle
-from app.services.run_import import import_file
+from app.services.certification import workflow
+from app.services.competitions import submissions
+from app.services.competitions.bundles import import_bundle
+from app.services.runs.importer import import_file
 from tests import services
 from tests.helpers import make_token, make_user, predictions_csv, write_bundle
 from workers.export import request_export
@@ -99,8 +100,8 @@ def fuzzing_desk(app, tmp_path) -> dict:
         predictions = io.BytesIO(predictions_csv(ids, [0.5] * len(ids)))
         submission = submissions.submit(competition, admin, predictions, file_name="p.csv")
         export = request_export(competition, admin)
-        task = certification.create_task("fuzzed", "express")
-        certified = certification.certify(task, admin, CERTIFIED | {"run_number": RUN})
+        task = workflow.create_task("fuzzed", "express")
+        certified = workflow.certify(task, admin, CERTIFIED | {"run_number": RUN})
         return {
             "token": token,
             "slug": competition.slug,

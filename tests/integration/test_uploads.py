@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import Competition, LabellingTask, Reco, Role, Submission, SubmissionStatus, User
 from app.models.types import utcnow
 from app.models.uploads import Upload, UploadState
-from app.services.bundles import import_bundle
+from app.services.competitions.bundles import import_bundle
 from app.services.storage import get_storage
 from tests.conftest import AuthActions, make_app
 from tests.helpers import PASSWORD, bearer, make_token, make_user, predictions_csv, write_bundle

@@ -12,9 +12,10 @@ from app.api import schemas
 from app.extensions import db
 from app.models import AuditEntry, Certification, Competition, Participation, Role, Upload, User
 from app.models.types import utcnow
-from app.services import certification, submissions
-from app.services.bundles import import_bundle
-from app.services.run_import import import_file
+from app.services.certification import workflow
+from app.services.competitions import submissions
+from app.services.competitions.bundles import import_bundle
+from app.services.runs.importer import import_file
 from tests.helpers import bearer, make_token, make_user, write_bundle
 
 RUN, OTHER_RUN, REFERENCE = 315259, 315264, 315257
@@ -50,14 +51,14 @@ def desk(app, tmp_path):
     with app.app_context():
         import_file(mask, "dcs")
         sam, lea = make_user("sam", Role.SHIFTER), make_user("lea", Role.SHIFT_LEADER)
-        task = certification.create_task("express-2018", "express")
+        task = workflow.create_task("express-2018", "express")
         good = {c: "good" for c in ("pixel", "strip", "tracking")}
-        reference = certification.certify(
+        reference = workflow.certify(
             task, sam, contract_body(run_number=REFERENCE, reference_run=None, bad_lumisections=[], **good)
         )
-        certification.review(reference, lea, "approve")
-        certification.promote_reference(reference, lea)
-        pending = certification.certify(task, sam, contract_body(run_number=OTHER_RUN, reference_run=None))
+        workflow.review(reference, lea, "approve")
+        workflow.promote_reference(reference, lea)
+        pending = workflow.certify(task, sam, contract_body(run_number=OTHER_RUN, reference_run=None))
         return {
             "task": task.id,
             "pending": pending.id,

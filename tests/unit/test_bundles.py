@@ -12,7 +12,7 @@ import yaml
 
 from app.extensions import db
 from app.models import Competition, Dataset, DatasetFile, FileKind
-from app.services.bundles import BundleError, import_bundle
+from app.services.competitions.bundles import BundleError, import_bundle
 from app.services.storage import get_storage
 from tests.helpers import write_bundle
 

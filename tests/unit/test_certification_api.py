@@ -9,7 +9,7 @@ import pytest
 from app.extensions import db
 from app.models import AuditEntry, LabellingTask, ReferenceRun, Role, Run
 from app.models.runs import RunClass
-from app.services.run_import import import_file
+from app.services.runs.importer import import_file
 from tests.helpers import bearer, make_token, make_user
 
 CMS = Path(__file__).resolve().parents[1] / "fixtures" / "cms"

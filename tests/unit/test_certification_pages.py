@@ -7,8 +7,8 @@ import pytest
 from app.extensions import db
 from app.models import Certification, Role
 from app.models.certification import DEFAULT_CHECKLISTS
-from app.services.certification import create_task
-from app.services.run_import import import_file
+from app.services.certification.workflow import create_task
+from app.services.runs.importer import import_file
 from tests.helpers import PASSWORD, make_user
 
 RUN = 315259

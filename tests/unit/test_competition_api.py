@@ -22,7 +22,7 @@ def setup(app, tmp_path):
     """A competition whose solution marks each row Public or Private, a researcher and an organiser."""
     folder, ids, labels, x = write_bundle(tmp_path / "bundle", solution_usage=True)
     with app.app_context():
-        from app.services.bundles import import_bundle
+        from app.services.competitions.bundles import import_bundle
 
         import_bundle(folder)
         tokens = {

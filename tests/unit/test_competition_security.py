@@ -19,7 +19,7 @@ def scored(app, client, auth, tmp_path):
     # Enough rows that the private score has many digits, and cannot be confused with a curve point.
     folder, ids, _labels, x = write_bundle(tmp_path / "bundle", n=3000)
     with app.app_context():
-        from app.services.bundles import import_bundle
+        from app.services.competitions.bundles import import_bundle
 
         import_bundle(folder)
         token = make_token(make_user("rita"))

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.services import demo_blind, demo_tracker
-from app.services.demo_competitions import schedule
-from app.services.tracker_data import ZPHI, Anomaly, AnomalyBlock
+from demo import blind, tracker
+from demo.competitions import schedule
+from demo.tracker_data import ZPHI, Anomaly, AnomalyBlock
 
 CHECKLISTS = ["general", "pixel", "strip", "tracking"]
 
@@ -23,31 +23,31 @@ def block(first: int, last: int, kind: Anomaly = Anomaly.DEAD_REGION) -> Anomaly
 
 
 def test_a_run_spoiled_in_many_lumisections_is_bad_as_a_whole_with_its_ranges():
-    body = demo_tracker.certification_body(run(ls_count=200), [block(10, 20), block(50, 60)], None, CHECKLISTS)
+    body = tracker.certification_body(run(ls_count=200), [block(10, 20), block(50, 60)], None, CHECKLISTS)
     assert (body["pixel"], body["strip"], body["tracking"]) == ("bad", "good", "good")
     assert [(r["first"], r["last"]) for r in body["bad_lumisections"]] == [(10, 20), (50, 60)]
     assert "bad for the whole run" in body["comment"]
 
 
 def test_a_few_bad_lumisections_leave_the_run_good_and_a_short_run_has_low_statistics():
-    long = demo_tracker.certification_body(run(ls_count=200), [block(10, 12)], None, CHECKLISTS)
+    long = tracker.certification_body(run(ls_count=200), [block(10, 12)], None, CHECKLISTS)
     assert (long["pixel"], long["pixel_lowstat"]) == ("good", False)
-    short = demo_tracker.certification_body(run(ls_count=60), [], None, CHECKLISTS)
+    short = tracker.certification_body(run(ls_count=60), [], None, CHECKLISTS)
     assert short["pixel"] == "good" and short["pixel_lowstat"] and short["strip_lowstat"] and short["tracking_lowstat"]
 
 
 def test_the_blind_shifters_disagree_on_what_the_quick_one_overlooks_or_overcalls():
     blocks = [block(5, 6), block(40, 47), block(90, 91, Anomaly.HOT_SPOTS)]
-    careful = demo_blind.careful_body(run(), blocks, CHECKLISTS)
-    quick = demo_blind.quick_body(run(), blocks, CHECKLISTS, cosmics_seen=0)
+    careful = blind.careful_body(run(), blocks, CHECKLISTS)
+    quick = blind.quick_body(run(), blocks, CHECKLISTS, cosmics_seen=0)
     assert len(careful["bad_lumisections"]) == 3 and len(quick["bad_lumisections"]) == 1  # short ones overlooked
     assert (careful["pixel"], quick["pixel"]) == ("good", "bad")  # three problems: the whole run, says the quick one
 
 
 def test_in_a_cosmics_run_the_pixel_is_excluded_and_low_statistics_may_be_taken_for_bad_tracking():
     cosmics = run(ls_count=200, stable_beam=False)
-    careful = demo_blind.careful_body(cosmics, [], CHECKLISTS)
-    quick = demo_blind.quick_body(cosmics, [], CHECKLISTS, cosmics_seen=0)
+    careful = blind.careful_body(cosmics, [], CHECKLISTS)
+    quick = blind.quick_body(cosmics, [], CHECKLISTS, cosmics_seen=0)
     assert careful["pixel"] == quick["pixel"] == "excluded"
     assert (careful["tracking"], careful["tracking_lowstat"]) == ("good", True)
     assert quick["tracking"] == "bad" and quick["comment"]

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 
 from app.models import Role
-from app.services.agreement import cohen_kappa, overlap
-from app.services.run_import import import_file
+from app.services.certification.agreement import cohen_kappa, overlap
+from app.services.runs.importer import import_file
 from tests.helpers import PASSWORD, bearer, make_token, make_user
 
 RUNS = (315257, 315259, 315264)

@@ -7,7 +7,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Competition, LabellingTask, Participation, Reco, Role, Submission, User
-from app.services import leaderboards
+from app.services.competitions import leaderboards
 from tests.helpers import PASSWORD, bearer, make_token, make_user, predictions_csv, write_bundle
 
 SLUG = "test-comp"
@@ -18,7 +18,7 @@ def world(app, tmp_path):
     """A competition whose dataset version was published by olga from the labels of a task, and its files."""
     folder, ids, _, x = write_bundle(tmp_path / "bundle")
     with app.app_context():
-        from app.services.bundles import import_bundle
+        from app.services.competitions.bundles import import_bundle
 
         competition = import_bundle(folder)
         olga = make_user("olga", Role.ORGANISER, Role.RESEARCHER)
@@ -133,7 +133,7 @@ def test_a_participant_who_became_a_shifter_can_no_longer_submit(app, client, au
 def test_shifters_who_are_researchers_compete_where_no_task_labels_are_at_stake(app, client, tmp_path):
     folder, *_ = write_bundle(tmp_path / "plain", spec={"slug": "plain"})
     with app.app_context():
-        from app.services.bundles import import_bundle
+        from app.services.competitions.bundles import import_bundle
 
         import_bundle(folder)
         token = make_token(make_user("sam", Role.SHIFTER, Role.RESEARCHER))

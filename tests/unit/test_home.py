@@ -8,10 +8,10 @@ import numpy as np
 
 from app.extensions import db
 from app.models import Competition, Role
-from app.services import submissions
-from app.services.bundles import import_bundle
-from app.services.certification import certify, create_task
-from app.services.run_import import import_file
+from app.services.certification.workflow import certify, create_task
+from app.services.competitions import submissions
+from app.services.competitions.bundles import import_bundle
+from app.services.runs.importer import import_file
 from tests.helpers import make_user, predictions_csv, write_bundle
 
 CHECKLIST = {"general": True, "pixel": True, "strip": True, "tracking": True}

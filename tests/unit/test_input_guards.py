@@ -9,11 +9,12 @@ import io
 import pytest
 
 from app.extensions import db
-from app.models import Certification, Role, Run, User
+from app.models import Certification, LabellingTask, Role, Run, User
 from app.models.certification import DEFAULT_CHECKLISTS
-from app.services import certification, submissions
-from app.services.bundles import import_bundle
-from app.services.run_import import import_file
+from app.services.certification import workflow
+from app.services.competitions import submissions
+from app.services.competitions.bundles import import_bundle
+from app.services.runs.importer import import_file
 from tests.helpers import PASSWORD, bearer, make_token, make_user, write_bundle
 
 pytestmark = pytest.mark.databases("sqlite", "postgresql")
@@ -39,7 +40,7 @@ def desk(app, tmp_path) -> dict:
         rita = make_user("rita")
         submissions.join(competition, rita)
         sam, lea = make_user("sam", Role.SHIFTER), make_user("lea", Role.SHIFT_LEADER)
-        task = certification.create_task("express-2018", "express")
+        task = workflow.create_task("express-2018", "express")
         return {"task": task.id, "sam": make_token(sam), "lea": make_token(lea), "rita": make_token(rita)}
 
 
@@ -99,9 +100,9 @@ def test_a_nul_byte_in_a_json_string_is_refused_naming_the_field(app, client, de
 
 def test_a_nul_byte_in_a_review_comment_or_a_file_name_is_refused(app, client, desk):
     with app.app_context():
-        task = db.session.get(certification.LabellingTask, desk["task"])
+        task = db.session.get(LabellingTask, desk["task"])
         sam = db.session.execute(db.select(User).where(User.username == "sam")).scalar_one()
-        certified = certification.certify(task, sam, CERTIFICATION).id
+        certified = workflow.certify(task, sam, CERTIFICATION).id
     review = {"decision": "reject", "comment": "look at strip\x00"}
     answer = client.post(f"/api/v1/certifications/{certified}/review", headers=bearer(desk["lea"]), json=review)
     refused(answer, "'comment'")

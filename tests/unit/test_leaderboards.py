@@ -11,8 +11,8 @@ import pytest
 from app.extensions import db
 from app.models import Competition, Role, Submission, User
 from app.models.types import utcnow
-from app.services import leaderboards, submissions
-from app.services.bundles import import_bundle
+from app.services.competitions import leaderboards, submissions
+from app.services.competitions.bundles import import_bundle
 from tests.helpers import make_user, predictions_csv, write_bundle
 
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.services import lumimask
-from app.services.lumimask import MaskError
+from app.services.certification import lumimask
+from app.services.certification.lumimask import MaskError
 
 CMS = Path(__file__).resolve().parents[1] / "fixtures" / "cms"  # copies of shared/data/cms
 

@@ -16,8 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from app.services import tracker_data
-from app.services.monitoring_elements import (
+from app.services.runs.monitoring_elements import (
     COLUMNS,
     MonitoringElementError,
     feature_prefix,
@@ -27,6 +26,7 @@ from app.services.monitoring_elements import (
     read_dump,
     read_ml4dqm_csv,
 )
+from demo import tracker_data
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "cms"
 ZPHI_FILE = FIXTURES / "dqmio_2023C_PXLayer1_clusterposition_zphi.parquet"

@@ -9,8 +9,8 @@ import pytest
 from app.extensions import db
 from app.models import Run
 from app.models.runs import RunClass
-from app.services.oms import OmsClient, OmsError
-from app.services.run_sources import run_attributes
+from app.services.runs.oms import OmsClient, OmsError
+from app.services.runs.sources import run_attributes
 from config import Config
 
 RECORD = {

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import scorers
-from app.services.publishing import (
+from app.services.datasets.publishing import (
     CONDITIONS,
     Features,
     Row,

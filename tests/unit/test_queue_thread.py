@@ -10,8 +10,8 @@ import pytest
 import scorers
 from app.extensions import db
 from app.models import PLATFORM_ERROR, HealthCheck, Role, Submission, SubmissionStatus
-from app.services import submissions
-from app.services.bundles import import_bundle
+from app.services.competitions import submissions
+from app.services.competitions.bundles import import_bundle
 from app.services.queue import ThreadJobQueue, enqueue, get_queue
 from tests.helpers import PASSWORD, make_user, predictions_csv, write_bundle
 

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from app.services.quotas import compute_quota, utc_day_start
+from app.services.competitions.quotas import compute_quota, utc_day_start
 
 NOW = datetime(2026, 11, 28, 15, 30, tzinfo=UTC)
 MIDNIGHT = datetime(2026, 11, 29, tzinfo=UTC)

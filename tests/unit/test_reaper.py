@@ -8,7 +8,7 @@ from datetime import timedelta
 from app.extensions import db
 from app.models import Submission, SubmissionStatus
 from app.models.types import utcnow
-from app.services import submissions
+from app.services.competitions import submissions
 from app.services.queue import process_name
 from tests.helpers import make_competition, make_user, predictions_csv, write_bundle
 from workers.reaper import reap

@@ -7,8 +7,8 @@ import pytest
 from app.extensions import db
 from app.models import Role
 from app.models.types import utcnow
-from app.services import certification as service
-from app.services.run_import import import_file
+from app.services.certification import workflow as service
+from app.services.runs.importer import import_file
 from tests.helpers import PASSWORD, make_user
 
 

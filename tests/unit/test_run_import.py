@@ -10,8 +10,8 @@ import pytest
 from app.extensions import db
 from app.models import Lumisection, Run
 from app.models.runs import RunClass, derive_run_class
-from app.services import lumimask
-from app.services.run_import import RunImportError, import_file, lumisection_counts
+from app.services.certification import lumimask
+from app.services.runs.importer import RunImportError, import_file, lumisection_counts
 
 CMS = Path(__file__).resolve().parents[1] / "fixtures" / "cms"
 pytestmark = pytest.mark.databases("sqlite", "postgresql")

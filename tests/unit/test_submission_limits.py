@@ -11,8 +11,8 @@ import pytest
 import scorers
 from app.extensions import db
 from app.models import Submission, SubmissionStatus
-from app.services import submissions
-from app.services.bundles import import_bundle
+from app.services.competitions import submissions
+from app.services.competitions.bundles import import_bundle
 from tests.helpers import make_user, write_bundle
 
 MB = 1024 * 1024

@@ -18,9 +18,10 @@ from sklearn.preprocessing import StandardScaler
 
 from app.models import Role
 from app.models.runs import RunClass, derive_run_class
-from app.services import monitoring_elements, tracker_data
-from app.services.run_import import import_file, lumisection_counts
-from app.services.tracker_data import CHARGE, DISK, STON, ZPHI, Anomaly
+from app.services.runs import monitoring_elements
+from app.services.runs.importer import import_file, lumisection_counts
+from demo import tracker_data
+from demo.tracker_data import CHARGE, DISK, STON, ZPHI, Anomaly
 
 SMALL = {"runs": 8, "max_ls_per_run": 60, "zphi_bins": (30, 20), "disk_bins": (20, 20)}
 
@@ -265,8 +266,8 @@ def test_physical_quantities_are_never_negative(seed):
 
 def test_a_cosmics_runs_luminosity_reads_as_zero_on_the_task_page(app, client, auth):
     """A luminometer's noise is no luminosity: pages show 0, not -4.43e-10."""
-    from app.services.certification import create_task
-    from app.services.run_import import import_conditions, parse_oms
+    from app.services.certification.workflow import create_task
+    from app.services.runs.importer import import_conditions, parse_oms
     from tests.helpers import PASSWORD, make_user
 
     with app.app_context():

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from app.services.uploads import MAX_PARTS, MIN_PART_SIZE, plan_parts
+from app.services.competitions.uploads import MAX_PARTS, MIN_PART_SIZE, plan_parts
 from tests.helpers import PASSWORD, bearer, make_token, make_user, write_bundle
 
 MB = 1024 * 1024
@@ -28,7 +28,7 @@ def test_tiny_part_sizes_are_raised_to_the_stores_minimum():
 def test_filesystem_backend_answers_direct_uploads_with_a_code_clients_recognise(app, client, tmp_path):
     folder, *_ = write_bundle(tmp_path / "bundle")
     with app.app_context():
-        from app.services.bundles import import_bundle
+        from app.services.competitions.bundles import import_bundle
 
         import_bundle(folder)
         token = make_token(make_user("rita"))
@@ -55,7 +55,7 @@ def test_submit_page_posts_its_form_where_the_platform_keeps_the_files(app, clie
     """On the filesystem backend the page loads no upload script, and its upload route says to post the form."""
     folder, *_ = write_bundle(tmp_path / "bundle")
     with app.app_context():
-        from app.services.bundles import import_bundle
+        from app.services.competitions.bundles import import_bundle
 
         import_bundle(folder)
         token = make_token(make_user("rita"))

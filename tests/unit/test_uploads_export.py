@@ -16,7 +16,7 @@ from workers.export import KEEP
 def _competition_with_submissions(app, client, tmp_path):
     folder, ids, _, x = write_bundle(tmp_path / "bundle")
     with app.app_context():
-        from app.services.bundles import import_bundle
+        from app.services.competitions.bundles import import_bundle
 
         import_bundle(folder)
         rita = make_token(make_user("rita"))

@@ -18,11 +18,11 @@ from sqlalchemy import func, update
 from app.extensions import db
 from app.models import Competition, FinalSelection, Participation, Phase, Submission, SubmissionStatus, User
 from app.models.types import utcnow
-from app.services import eligibility
+from app.services.competitions import eligibility
+from app.services.competitions.quotas import Quota, compute_quota, utc_day_start
+from app.services.competitions.visibility import is_organiser
 from app.services.queue import enqueue
-from app.services.quotas import Quota, compute_quota, utc_day_start
 from app.services.storage import StorageError, StoredFile, get_storage
-from app.services.visibility import is_organiser
 
 SCORING_JOB = "workers.scoring.score_submission"
 MAX_ERROR_LENGTH = 10_000  # characters of a failure message kept on a submission or an export

@@ -1,7 +1,7 @@
 """The double-blind task of the demo: two shifters certify the first runs of the period without seeing each
 other's work, and the agreement page shows where and how much they disagree.
 
-The careful shifter files what `demo_tracker.certification_body` files; the quick one overlooks anomalies of a
+The careful shifter files what `tracker.certification_body` files; the quick one overlooks anomalies of a
 lumisection or two, calls the pixel bad for a whole run with many problems, and takes low statistics in a
 cosmics run for bad tracking. In cosmics runs both mark the pixel excluded: it is not read out without beam.
 A shift leader approves the runs on which they agree and leaves the others for a closer look.
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.models import Certification, LabellingTask, User
-from app.services import agreement, certification
-from app.services.demo_tracker import certification_body
-from app.services.tracker_data import Anomaly, AnomalyBlock, TrackerData
+from app.services.certification import agreement, workflow
+from demo.tracker import certification_body
+from demo.tracker_data import Anomaly, AnomalyBlock, TrackerData
 
 TASK_NAME = "Prompt 2024, double-blind (demo)"
 RUNS = 10  # the first runs of the period, collisions and cosmics
@@ -60,7 +60,7 @@ def certify_blind(generated: TrackerData, shifters: tuple[User, User], leader: U
     runs = generated.runs[:RUNS]
     if task is None:
         first, last = runs[0]["run_number"], runs[-1]["run_number"]
-        task = certification.create_task(TASK_NAME, "prompt", runs=(first, last), double=True)
+        task = workflow.create_task(TASK_NAME, "prompt", runs=(first, last), double=True)
     done = {
         (number, certifier)
         for number, certifier in db.session.execute(
@@ -75,10 +75,10 @@ def certify_blind(generated: TrackerData, shifters: tuple[User, User], leader: U
     for run in runs:
         number, mine = run["run_number"], blocks.get(run["run_number"], [])
         if (number, careful.id) not in done:
-            certification.certify(task, careful, careful_body(run, mine, task.checklist_names))
+            workflow.certify(task, careful, careful_body(run, mine, task.checklist_names))
         if (number, quick.id) not in done:
             body = quick_body(run, mine, task.checklist_names, cosmics_seen=cosmics_seen)
-            certification.certify(task, quick, body)
+            workflow.certify(task, quick, body)
         cosmics_seen += not run["stable_beam"]
     _approve_agreements(task, leader)
     return task
@@ -91,4 +91,4 @@ def _approve_agreements(task: LabellingTask, leader: User) -> None:
             continue
         for certified in (compared.first, compared.second):
             if certified.review_state.value == "pending":
-                certification.review(certified, leader, "approve")
+                workflow.review(certified, leader, "approve")

@@ -23,7 +23,7 @@ from sqlalchemy import bindparam, func, or_, update
 from app.extensions import db
 from app.models.runs import DCS_FLAGS, Lumisection, Run, dcs_ok
 from app.models.types import utcnow
-from app.services import lumimask
+from app.services.certification import lumimask
 
 Format = Literal["oms", "dcs", "golden"]
 # OMS attribute (a column of the OMS file, an attribute of the API's lumisections) -> lumisections column.

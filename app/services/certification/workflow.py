@@ -31,8 +31,8 @@ from app.models import (
 )
 from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
 from app.models.types import utcnow
-from app.services import lumimask
-from app.services.reviewers import override_note, own_review_refusal
+from app.services.certification import lumimask
+from app.services.certification.reviewers import override_note, own_review_refusal
 
 
 class CertificationRefused(Exception):

@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 import scorers
 from app.extensions import db
 from app.models import Competition, DatasetFile, DatasetVersion, FileKind, User
-from app.services.bundles import SLUG_PATTERN, Bundle, _check_solution, split_clashes
-from app.services.publishing import ID, TARGET, Refused
+from app.services.competitions.bundles import SLUG_PATTERN, Bundle, _check_solution, split_clashes
+from app.services.datasets.publishing import ID, TARGET, Refused
 from app.services.storage import get_storage
 
 

@@ -11,10 +11,13 @@ import pandas as pd
 from app.extensions import db
 from app.models import Certification, Dataset, LabellingTask, Run, Status, User
 from app.models.certification import COMPONENTS
-from app.services import certification, monitoring_elements, publishing, tracker_data
-from app.services.run_import import import_conditions, parse_oms
-from app.services.run_sources import run_attributes
-from app.services.tracker_data import Anomaly, AnomalyBlock, TrackerData
+from app.services.certification import workflow
+from app.services.datasets import publishing
+from app.services.runs import monitoring_elements
+from app.services.runs.importer import import_conditions, parse_oms
+from app.services.runs.sources import run_attributes
+from demo import tracker_data
+from demo.tracker_data import Anomaly, AnomalyBlock, TrackerData
 
 SEED = 2024
 RUNS = 20
@@ -105,7 +108,7 @@ def certify_runs(generated: TrackerData, shifters: list[User], leaders: list[Use
     task = db.session.execute(db.select(LabellingTask).where(LabellingTask.name == TASK_NAME)).scalar_one_or_none()
     if task is None:
         numbers = [record["run_number"] for record in generated.runs]
-        task = certification.create_task(
+        task = workflow.create_task(
             TASK_NAME, "express", runs=(min(numbers), max(numbers)), dataset="/ZeroBias/Run2024D-Express-v1/DQMIO"
         )
     done = set(
@@ -123,17 +126,17 @@ def certify_runs(generated: TrackerData, shifters: list[User], leaders: list[Use
         shifter = shifters[index % len(shifters)]
         if index >= first_pending + PENDING_RUNS:  # the shifter misses the last bad range, and is told so
             missed = body["bad_lumisections"].pop() if body["bad_lumisections"] else None
-            certified = certification.certify(task, shifter, body)
+            certified = workflow.certify(task, shifter, body)
             where = f"lumisections {missed['first']}-{missed['last']}" if missed else "the end of the run"
             leader = reviewer_for(certified, leaders)
-            certification.review(certified, leader, "reject", f"Look again at {where} in the layer 1 map.")
+            workflow.review(certified, leader, "reject", f"Look again at {where} in the layer 1 map.")
             continue
-        certified = certification.certify(task, shifter, body)
+        certified = workflow.certify(task, shifter, body)
         if index < first_pending:
             leader = reviewer_for(certified, leaders)
-            certification.review(certified, leader, "approve")
+            workflow.review(certified, leader, "approve")
             if reference is None and all(getattr(certified, c) is Status.GOOD for c in COMPONENTS):
-                reference = certification.promote_reference(certified, leader).run_number
+                reference = workflow.promote_reference(certified, leader).run_number
     return task
 
 

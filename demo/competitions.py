@@ -20,9 +20,10 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from app.extensions import db
 from app.models import Competition, DatasetVersion, Participation, Submission, User
 from app.models.types import utcnow
-from app.services import dataset_competitions, dataset_views, publishing, submissions
-from app.services.bundles import import_bundle
-from app.services.quotas import utc_day_start
+from app.services.competitions import on_datasets, submissions
+from app.services.competitions.bundles import import_bundle
+from app.services.competitions.quotas import utc_day_start
+from app.services.datasets import publishing, queries
 from baselines import isolation_forest, logistic_regression, random_baseline
 from baselines.common import features as baseline_features
 
@@ -62,7 +63,7 @@ class Entry:
 
 
 def _read(version: DatasetVersion, name: str) -> pd.DataFrame:
-    return dataset_views.read_file(next(f for f in version.public_files if f.name == name))
+    return queries.read_file(next(f for f in version.public_files if f.name == name))
 
 
 def _submit(competition: Competition, entries: list[Entry], test: pd.DataFrame) -> list[Submission]:
@@ -156,7 +157,7 @@ def running_competition(version: DatasetVersion, organiser: User, researchers: l
     if _exists(RUNNING):
         return None
     now = utcnow()
-    settings = dataset_competitions.CompetitionSettings(
+    settings = on_datasets.CompetitionSettings(
         slug=RUNNING,
         title="Lumisection anomaly detection",
         overview=RUNNING_OVERVIEW,
@@ -164,7 +165,7 @@ def running_competition(version: DatasetVersion, organiser: User, researchers: l
         closes_at=now + timedelta(days=30),
         daily_limit=10,
     )
-    competition = dataset_competitions.create_competition(version, settings, created_by=organiser)
+    competition = on_datasets.create_competition(version, settings, created_by=organiser)
     train, test = _read(version, "train.csv"), _read(version, "test.csv")
     entries = _baselines(organiser, train, test)
     maps = [c for c in train.columns if c.startswith(("pixelphase1_tracks_pxbarrel", "summary_clusterston"))]
@@ -252,8 +253,8 @@ def closed_competition(version: DatasetVersion, organiser: User, researchers: li
     competition.dataset_version.task_id = version.task_id
     competition.dataset_version.published_by_id = version.published_by_id
     db.session.commit()
-    train = dataset_views.read_file(competition.public_file("train.csv"))
-    test = dataset_views.read_file(competition.public_file("test.csv"))
+    train = queries.read_file(competition.public_file("train.csv"))
+    test = queries.read_file(competition.public_file("test.csv"))
     solid = logistic_regression.predict(train, test)
     rng = np.random.default_rng(7)
     entries = [Entry(organiser, random_baseline.DESCRIPTION, random_baseline.predict(train, test), baseline=True)]

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from app.services.monitoring_elements import COLUMNS as ME_COLUMNS
+from app.services.runs.monitoring_elements import COLUMNS as ME_COLUMNS
 
 LS_SECONDS = 2**18 / 11245.5  # a lumisection is 2^18 LHC orbits
 ENERGY_GEV = 6800.0

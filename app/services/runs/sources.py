@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from app.models.runs import derive_run_class
-from app.services.oms import LUMISECTION_FIELDS, OmsClient, OmsError
-from app.services.run_import import RunConditions, RunImportError, load_json, oms_conditions, parse_oms
+from app.services.runs.importer import RunConditions, RunImportError, load_json, oms_conditions, parse_oms
+from app.services.runs.oms import LUMISECTION_FIELDS, OmsClient, OmsError
 
 HLT_KEY_LENGTH = 200
 

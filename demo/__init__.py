@@ -7,6 +7,9 @@ approved labels; a running competition on it with the organiser's baselines and 
 its weeks; a closed warm-up on its training runs with its private board revealed; and a general competition on
 a scikit-learn data set. Every step is skipped when what it makes exists, so seeding twice gives what seeding
 once gives.
+
+The demo is not part of the application: ``flask demo`` imports it, and it imports the application's services
+(and ``baselines``) as any client of them would.
 """
 
 from __future__ import annotations
@@ -61,28 +64,28 @@ def seed_users() -> dict[str, User]:
 
 def seed(say: Callable[[str], object] = lambda _: None) -> list[DemoLogin]:
     """Create whatever of the demo is missing (idempotent); returns the demo logins."""
-    from app.services import demo_blind, demo_competitions, demo_tracker  # heavy imports, only when seeding
+    from demo import blind, competitions, tracker  # heavy imports, only when seeding
 
     users = seed_users()
-    generated = demo_tracker.data()
-    runs = demo_tracker.import_runs(generated)
+    generated = tracker.data()
+    runs = tracker.import_runs(generated)
     say(f"{len(runs)} runs imported (synthetic 2024 data, as OMS gives it)")
-    task = demo_tracker.certify_runs(generated, [users["sam"], users["lea"]], [users["lea"], users["nora"]])
+    task = tracker.certify_runs(generated, [users["sam"], users["lea"]], [users["lea"], users["nora"]])
     say(f"labelling task {task.name!r}: certifications approved, awaiting review and sent back")
-    blind = demo_blind.certify_blind(generated, (users["sam"], users["tom"]), users["lea"])
-    say(f"labelling task {blind.name!r}: two blind certifications of each run, and where they disagree")
-    if demo_tracker.publish_dataset(task, generated, users["olga"]):
-        say(f"dataset {demo_tracker.DATASET_SLUG} published from the approved labels")
-    version = _latest_version(demo_tracker.DATASET_SLUG)
+    blind_task = blind.certify_blind(generated, (users["sam"], users["tom"]), users["lea"])
+    say(f"labelling task {blind_task.name!r}: two blind certifications of each run, and where they disagree")
+    if tracker.publish_dataset(task, generated, users["olga"]):
+        say(f"dataset {tracker.DATASET_SLUG} published from the approved labels")
+    version = _latest_version(tracker.DATASET_SLUG)
     researchers = [users["rita"], users["ravi"], users["mia"]]
     made = [
-        demo_competitions.running_competition(version, users["olga"], researchers),
-        demo_competitions.closed_competition(version, users["olga"], researchers),
-        demo_competitions.general_competition(users["olga"], researchers[:2]),
+        competitions.running_competition(version, users["olga"], researchers),
+        competitions.closed_competition(version, users["olga"], researchers),
+        competitions.general_competition(users["olga"], researchers[:2]),
     ]
     for competition in filter(None, made):
         say(f"competition {competition.slug} created with its submissions")
-    demo_competitions.wait_for_scores()
+    competitions.wait_for_scores()
     return list(DEMO_USERS)
 
 

@@ -38,9 +38,9 @@ from app.models import (
     User,
 )
 from app.models.runs import CONDITIONS
-from app.services import lumimask
-from app.services.bundles import SLUG_PATTERN
-from app.services.certification import audit, golden_mask
+from app.services.certification import lumimask
+from app.services.certification.workflow import audit, golden_mask
+from app.services.competitions.bundles import SLUG_PATTERN
 from app.services.storage import get_storage
 
 ID, TARGET, USAGE, WEIGHT = "id", "label", "Usage", "weight"

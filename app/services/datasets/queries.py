@@ -13,8 +13,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from app.models import DatasetFile, DatasetVersion, FileKind
-from app.services.charts import shaded_ranges
-from app.services.monitoring_elements import histogram
+from app.services.runs.charts import shaded_ranges
+from app.services.runs.monitoring_elements import histogram
 from app.services.storage import get_storage
 
 TRAIN, TEST = "train.csv", "test.csv"

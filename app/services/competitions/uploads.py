@@ -26,9 +26,9 @@ from app.extensions import db
 from app.models import Competition, Submission, User
 from app.models.types import utcnow
 from app.models.uploads import Upload, UploadState
-from app.services import submissions
+from app.services.competitions import submissions
+from app.services.competitions.submissions import SubmissionRefused
 from app.services.storage import StoredFile, accepts_direct_uploads, get_storage
-from app.services.submissions import SubmissionRefused
 
 MIN_PART_SIZE = 5 * 1024 * 1024  # S3's smallest part but the last
 MAX_PART_SIZE = 5 * 1024**3  # and its largest

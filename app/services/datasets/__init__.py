@@ -1,0 +1,6 @@
+"""Datasets: publishing a labelling task's approved labels as a versioned dataset (``publishing``), and the
+reads the dataset pages make of a published version (``queries``).
+
+May import app.models, app.extensions, scorers, the shared services, certification (approved labels, golden
+masks) and runs (monitoring elements, charts).
+"""
