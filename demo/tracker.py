@@ -11,7 +11,7 @@ import pandas as pd
 from app.extensions import db
 from app.models import Certification, Dataset, LabellingTask, Run, Status, User
 from app.models.certification import COMPONENTS
-from app.services.certification import workflow
+from app.services.certification import tasks, workflow
 from app.services.datasets import publishing
 from app.services.runs import monitoring_elements
 from app.services.runs.importer import import_conditions, parse_oms
@@ -108,7 +108,7 @@ def certify_runs(generated: TrackerData, shifters: list[User], leaders: list[Use
     task = db.session.execute(db.select(LabellingTask).where(LabellingTask.name == TASK_NAME)).scalar_one_or_none()
     if task is None:
         numbers = [record["run_number"] for record in generated.runs]
-        task = workflow.create_task(
+        task = tasks.create_task(
             TASK_NAME, "express", runs=(min(numbers), max(numbers)), dataset="/ZeroBias/Run2024D-Express-v1/DQMIO"
         )
     done = set(
