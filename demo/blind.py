@@ -13,7 +13,8 @@ from app.extensions import db
 from app.models import Certification, LabellingTask, User
 from app.services.certification import agreement, tasks, workflow
 from demo.tracker import certification_body
-from demo.tracker_data import Anomaly, AnomalyBlock, TrackerData
+from demo.tracker_data import TrackerData
+from demo.tracker_histograms import Anomaly, AnomalyBlock
 
 TASK_NAME = "Prompt 2024, double-blind (demo)"
 RUNS = 10  # the first runs of the period, collisions and cosmics

@@ -17,7 +17,8 @@ from app.services.runs import monitoring_elements
 from app.services.runs.importer import import_conditions, parse_oms
 from app.services.runs.sources import run_attributes
 from demo import tracker_data
-from demo.tracker_data import Anomaly, AnomalyBlock, TrackerData
+from demo.tracker_data import TrackerData
+from demo.tracker_histograms import STON, Anomaly, AnomalyBlock
 
 SEED = 2024
 RUNS = 20
@@ -58,7 +59,7 @@ def import_runs(generated: TrackerData) -> list[int]:
 
 
 def _filing(block: AnomalyBlock) -> tuple[list[str], str, str]:
-    if block.kind is Anomaly.HV_OFF and tracker_data.STON in block.hnames:
+    if block.kind is Anomaly.HV_OFF and STON in block.hnames:
         return STRIP_HV_OFF
     return FILED[block.kind]
 
