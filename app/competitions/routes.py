@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
@@ -137,7 +139,7 @@ def submit(slug: str):
     ), status
 
 
-def submit_upload(competition: Competition, upload: FileStorage, **details) -> Submission:
+def submit_upload(competition: Competition, upload: FileStorage, **details: Any) -> Submission:
     """Submit a file posted with a form as the signed-in user; details as submissions.submit takes them."""
     return submissions.submit(competition, current_user, upload.stream, file_name=upload.filename, **details)
 

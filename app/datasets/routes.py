@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -25,7 +27,7 @@ def _version(slug: str, number: int | None) -> DatasetVersion:
     return version
 
 
-def _version_page(template: str, version: DatasetVersion, **context) -> str:
+def _version_page(template: str, version: DatasetVersion, **context: Any) -> str:
     """A page of one version of a dataset: the version and its dataset, and what the page adds."""
     return render_template(template, version=version, dataset=version.dataset, **context)
 
