@@ -9,9 +9,9 @@ from app.api.auth import api_user, roles_required
 from app.api.schemas import CertificationBody, CertificationChange, ReviewBody, parse_body
 from app.errors import api_error
 from app.extensions import db
-from app.models import Certification, LabellingTask, ReviewState, Role, Run
+from app.models import Certification, LabellingTask, Role, Run
 from app.models.runs import CONDITIONS
-from app.services.certification import lumimask
+from app.services.certification import lumimask, queries
 from app.services.certification import workflow as service
 
 CERTIFIERS = (Role.SHIFTER, Role.SHIFT_LEADER)
@@ -43,21 +43,12 @@ def run_details(run_number: int):
     )
 
 
-def _task_progress(task: LabellingTask) -> dict:
-    states = db.session.execute(
-        db.select(Certification.review_state, db.func.count())
-        .where(Certification.task_id == task.id)
-        .group_by(Certification.review_state)
-    ).all()
-    counts = {state.value: 0 for state in ReviewState} | {state.value: n for state, n in states}
-    return {"runs": len(task.runs), "certified": sum(counts.values()), **counts}
-
-
 @bp.get("/tasks")
 @roles_required(*READERS)
 def list_tasks():
     """Labelling tasks with their progress counts."""
-    tasks = db.session.execute(db.select(LabellingTask).order_by(LabellingTask.id.desc())).scalars()
+    tasks = db.session.execute(db.select(LabellingTask).order_by(LabellingTask.id.desc())).scalars().all()
+    progress = queries.task_progress(tasks)
     return jsonify(
         tasks=[
             {
@@ -68,7 +59,7 @@ def list_tasks():
                 "open": t.open,
                 "checklists": t.checklists,
                 "double_certification": t.double_certification,
-                "progress": _task_progress(t),
+                "progress": progress[t.id].as_json(),
             }
             for t in tasks
         ]

@@ -4,7 +4,8 @@ import click
 from flask.cli import with_appcontext
 
 from app.models import Reco
-from app.services.certification.workflow import CertificationRefused, create_task
+from app.services.certification.tasks import create_task
+from app.services.certification.workflow import CertificationRefused
 
 
 def _run_range(value: str | None) -> tuple[int, int] | None:

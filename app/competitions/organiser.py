@@ -11,11 +11,11 @@ from app.auth.decorators import roles_required
 from app.auth.forms import EmptyForm
 from app.competitions import bp
 from app.competitions.forms import BaselineForm, BundleForm, DatasetCompetitionForm, SettingsForm
-from app.competitions.routes import get_competition, page_context
+from app.competitions.routes import get_competition, page_context, submit_upload
 from app.errors import id_argument
 from app.extensions import db
 from app.models import DatasetVersion, Rescore, Role, Submission
-from app.services.competitions import leaderboards, on_datasets, scores_export, submissions
+from app.services.competitions import leaderboards, on_datasets, scores_export
 from app.services.competitions.bundles import BundleError, import_bundle
 from app.services.competitions.submissions import SubmissionRefused
 from app.services.datasets import publishing
@@ -137,16 +137,8 @@ def submit_baseline(slug: str):
     form = BaselineForm()
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
-        upload = form.file.data
         try:
-            submission = submissions.submit(
-                competition,
-                current_user,
-                upload.stream,
-                file_name=upload.filename,
-                description=form.name.data,
-                baseline=True,
-            )
+            submission = submit_upload(competition, form.file.data, description=form.name.data, baseline=True)
         except SubmissionRefused as refused:
             flash(refused.message, "danger")
             status = refused.status

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from werkzeug.datastructures import FileStorage
 
 from app.competitions import bp
 from app.competitions.forms import JoinForm, SubmitForm
 from app.downloads import send_stored
 from app.extensions import db
-from app.models import Competition, Phase
+from app.models import Competition, Phase, Submission
 from app.services.competitions import eligibility, submissions
 from app.services.competitions.submissions import SubmissionRefused
 from app.services.competitions.visibility import can_see_private, is_organiser
@@ -115,15 +118,8 @@ def submit(slug: str):
     competition = get_competition(slug)
     form = SubmitForm()
     if form.validate_on_submit():
-        upload = form.file.data
         try:
-            submission = submissions.submit(
-                competition,
-                current_user,
-                upload.stream,
-                file_name=upload.filename,
-                description=form.description.data or "",
-            )
+            submission = submit_upload(competition, form.file.data, description=form.description.data or "")
         except SubmissionRefused as refused:
             flash(refused.message, "danger")
             return render_template(
@@ -141,6 +137,11 @@ def submit(slug: str):
         direct_upload=_direct_upload_settings(),
         **page_context(competition, "submit"),
     ), status
+
+
+def submit_upload(competition: Competition, upload: FileStorage, **details: Any) -> Submission:
+    """Submit a file posted with a form as the signed-in user; details as submissions.submit takes them."""
+    return submissions.submit(competition, current_user, upload.stream, file_name=upload.filename, **details)
 
 
 def _direct_upload_settings() -> dict | None:

@@ -14,7 +14,7 @@ from openapi_spec_validator import validate
 
 from app.extensions import db
 from app.models import Role
-from app.services.certification import workflow
+from app.services.certification import tasks, workflow
 from app.services.competitions import submissions
 from app.services.competitions.bundles import import_bundle
 from app.services.runs.importer import import_file
@@ -100,7 +100,7 @@ def fuzzing_desk(app, tmp_path) -> dict:
         predictions = io.BytesIO(predictions_csv(ids, [0.5] * len(ids)))
         submission = submissions.submit(competition, admin, predictions, file_name="p.csv")
         export = request_export(competition, admin)
-        task = workflow.create_task("fuzzed", "express")
+        task = tasks.create_task("fuzzed", "express")
         certified = workflow.certify(task, admin, CERTIFIED | {"run_number": RUN})
         return {
             "token": token,

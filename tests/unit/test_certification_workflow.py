@@ -9,7 +9,8 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import AuditEntry, Certification, LabellingTask, ReviewState, Role, User
 from app.models.certification import DEFAULT_CHECKLISTS
-from app.services.certification.workflow import CertificationRefused, create_task, parse_checklists
+from app.services.certification.tasks import create_task, parse_checklists
+from app.services.certification.workflow import CertificationRefused
 from app.services.runs.importer import import_file
 from tests.helpers import PASSWORD, bearer, make_token, make_user
 

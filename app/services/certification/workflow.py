@@ -4,9 +4,7 @@ the audit trail, and the golden JSON of a task."""
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -24,13 +22,10 @@ from app.models import (
     ReviewState,
     Role,
     Run,
-    RunClaim,
     Status,
-    TaskRun,
     User,
 )
 from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
-from app.models.types import utcnow
 from app.services.certification import lumimask
 from app.services.certification.reviewers import override_note, own_review_refusal
 
@@ -270,43 +265,6 @@ def review(certification: Certification, reviewer: User, decision: str, comment:
     return entry
 
 
-CLAIM_MINUTES = 20
-
-
-def claim(task: LabellingTask, run_number: int, user: User) -> RunClaim | None:
-    """Claim the run for the user for CLAIM_MINUTES; returns another shifter's live claim instead, if any."""
-    now = utcnow()
-    current = db.session.execute(
-        db.select(RunClaim).where(RunClaim.task_id == task.id, RunClaim.run_number == run_number).with_for_update()
-    ).scalar_one_or_none()
-    if current is not None and current.user_id != user.id and current.expires_at > now:
-        db.session.rollback()
-        return current
-    if current is None:
-        current = RunClaim(task_id=task.id, run_number=run_number)
-        db.session.add(current)
-    current.user_id, current.expires_at = user.id, now + timedelta(minutes=CLAIM_MINUTES)
-    try:
-        db.session.commit()
-    except IntegrityError:  # another shifter claimed it in the same instant
-        db.session.rollback()
-        return db.session.execute(
-            db.select(RunClaim).where(RunClaim.task_id == task.id, RunClaim.run_number == run_number)
-        ).scalar_one()
-    return None
-
-
-def claimed_by_others(task: LabellingTask, user: User) -> set[int]:
-    """Runs of the task other shifters are working on now."""
-    return set(
-        db.session.execute(
-            db.select(RunClaim.run_number).where(
-                RunClaim.task_id == task.id, RunClaim.user_id != user.id, RunClaim.expires_at > utcnow()
-            )
-        ).scalars()
-    )
-
-
 def promote_reference(certification: Certification, leader: User) -> ReferenceRun:
     """Make a good certification's run a reference run of its run class and reconstruction (committed, audited).
 
@@ -364,74 +322,3 @@ def golden_mask(task: LabellingTask) -> lumimask.Mask:
     return lumimask.difference(
         lumimask.from_lumisections(rows), {run: lumimask.merge_ranges(r) for run, r in bad.items() if r}
     )
-
-
-def create_task(
-    name: str, reco: str, *, runs: tuple[int, int] | None = None, dataset: str | None = None, double: bool = False
-) -> LabellingTask:
-    """A labelling task over the imported runs in the range (all runs when none is given); committed."""
-    query = db.select(Run.run_number).order_by(Run.run_number)
-    if runs:
-        query = query.where(Run.run_number.between(*runs))
-    numbers = list(db.session.execute(query).scalars())
-    if not numbers:
-        raise CertificationRefused("no imported run lies in that range: import runs first (flask runs import)")
-    if db.session.execute(db.select(LabellingTask.id).where(LabellingTask.name == name)).first():
-        raise CertificationRefused(f"a task named {name!r} already exists", 409)
-    task = LabellingTask(
-        name=name,
-        reco=Reco(reco),
-        dataset_name=dataset,
-        double_certification=double,
-        runs=[TaskRun(run_number=n) for n in numbers],
-    )
-    db.session.add(task)
-    db.session.commit()
-    return task
-
-
-CHECKLIST_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
-
-
-def parse_checklists(text: str) -> list[dict]:
-    """Checklists written as text, a group name on its own line and its items below it as '- item' lines."""
-    groups: list[dict] = []
-    problems: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if stripped[0] in "-*":
-            item = stripped[1:].strip()
-            if not groups:
-                problems.append(f"line {number}: an item needs a group name on a line above it")
-            elif item:
-                groups[-1]["items"].append(item[:300])
-            continue
-        name = stripped.rstrip(":").strip().lower()
-        if not CHECKLIST_NAME.fullmatch(name):
-            problems.append(f"line {number}: a group name is one word of letters, digits, - and _, not {stripped!r}")
-        elif name in {g["name"] for g in groups}:
-            problems.append(f"line {number}: the group {name!r} appears twice")
-        groups.append({"name": name, "items": []})
-    problems += [f"the group {g['name']!r} has no item ('- ...' lines below it)" for g in groups if not g["items"]]
-    if not groups and not problems:
-        problems.append("write at least one group with its items")
-    if problems:
-        raise CertificationRefused("; ".join(problems))
-    return groups
-
-
-def format_checklists(groups: list[dict]) -> str:
-    """The text form parse_checklists reads."""
-    return "\n".join(f"{g['name']}\n" + "".join(f"- {item}\n" for item in g["items"]) for g in groups)
-
-
-def set_checklists(task: LabellingTask, leader: User, text: str) -> LabellingTask:
-    """A shift leader rewrites the task's checklists (committed and audited); certifications from now on tick them."""
-    groups = parse_checklists(text)
-    before = {"checklists": task.checklists}
-    task.checklists = groups
-    audit(leader, "edit_checklists", "labelling_task", task.id, before, {"checklists": groups})
-    db.session.commit()
-    return task
