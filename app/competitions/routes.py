@@ -11,8 +11,8 @@ from app.downloads import send_stored
 from app.extensions import db
 from app.models import Competition, Phase
 from app.services.competitions import eligibility, submissions
-from app.services.competitions.submissions import SubmissionRefused
 from app.services.competitions.visibility import can_see_private, is_organiser
+from app.services.errors import Refused
 from app.services.markdown import render as render_markdown
 from app.services.storage import accepts_direct_uploads, get_storage
 
@@ -84,7 +84,7 @@ def join(slug: str):
         return redirect(url_for("competitions.rules", slug=slug))
     try:
         submissions.join(competition, current_user)
-    except SubmissionRefused as refused:
+    except Refused as refused:
         flash(refused.message, "danger")
         return render_template(
             "competitions/rules.html", join_form=form, **page_context(competition, "rules")
@@ -124,7 +124,7 @@ def submit(slug: str):
                 file_name=upload.filename,
                 description=form.description.data or "",
             )
-        except SubmissionRefused as refused:
+        except Refused as refused:
             flash(refused.message, "danger")
             return render_template(
                 "competitions/submit.html",
