@@ -17,10 +17,10 @@ import scorers
 from app.extensions import db
 from app.models import Competition, Dataset, DatasetFile
 from app.services.competitions.bundle_reader import SPEC_NAME, Bundle
+from app.services.datasets.publishing import SLUG_PATTERN
 from app.services.errors import Refused
 
 USAGE = "Usage"
-SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$")
 FILE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 LARGEST_SETTING = 2**31 - 1  # the integer settings live in Integer columns, 32 bits on PostgreSQL
 KNOWN_KEYS = {

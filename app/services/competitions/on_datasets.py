@@ -14,8 +14,9 @@ from typing import Any
 import scorers
 from app.extensions import db
 from app.models import Competition, DatasetFile, DatasetVersion, FileKind, User
-from app.services.competitions.bundle_checks import SLUG_PATTERN, check_solution, split_clashes
+from app.services.competitions.bundle_checks import check_solution, split_clashes
 from app.services.competitions.bundle_reader import Bundle
+from app.services.datasets.publishing import SLUG_PATTERN
 from app.services.datasets.version_files import ID, TARGET
 from app.services.errors import Refused, refused_if_taken
 from app.services.storage import get_storage

@@ -31,12 +31,13 @@ from app.models import (
 )
 from app.models.runs import CONDITIONS
 from app.services.certification.workflow import audit, golden_mask
-from app.services.competitions.bundle_checks import SLUG_PATTERN
 from app.services.datasets.splitting import Row, label_rows, split_runs
 from app.services.datasets.version_files import FILES, ID, NO_FEATURES, TARGET, Features, Summary, build_files
 from app.services.errors import Refused, refused_if_taken
 from app.services.storage import staged_files
 
+# A dataset's slug; a competition's too, as a bundle gives its slug to the dataset it brings.
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$")
 DEFAULT_TEST_FRACTION = 0.3
 DEFAULT_PUBLIC_SHARE = 0.3
 
