@@ -13,6 +13,7 @@ from app.models import Certification, Dataset, LabellingTask, Run, Status, User
 from app.models.certification import COMPONENTS
 from app.services.certification import tasks, workflow
 from app.services.datasets import publishing
+from app.services.datasets.version_files import Features
 from app.services.runs import monitoring_elements
 from app.services.runs.importer import import_conditions, parse_oms
 from app.services.runs.sources import run_attributes
@@ -163,7 +164,7 @@ def publish_dataset(task: LabellingTask, generated: TrackerData, organiser: User
         title=DATASET_TITLE,
         seed=0,
         created_by=organiser,
-        features=publishing.Features.from_frame(features),
+        features=Features.from_frame(features),
         extra_files={"monitoring_elements.parquet": parquet.getvalue()},
     )
 

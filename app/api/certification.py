@@ -7,7 +7,6 @@ from flask import Response, abort, jsonify
 from app.api import bp
 from app.api.auth import api_user, roles_required
 from app.api.schemas import CertificationBody, CertificationChange, ReviewBody, parse_body
-from app.errors import api_error
 from app.extensions import db
 from app.models import Certification, LabellingTask, Role, Run
 from app.models.runs import CONDITIONS
@@ -72,13 +71,7 @@ def create_certification(task_id: int):
     """Certify one run of the task; 201 with the certification's id, 409 when it was certified already."""
     task = db.get_or_404(LabellingTask, task_id, description=f"No task {task_id}.")
     body = parse_body(CertificationBody)
-    try:
-        certification = service.certify(task, api_user(), body.as_given())
-    except service.CertificationRefused as refused:
-        if refused.existing_id:
-            existing = f"/api/v1/certifications/{refused.existing_id}"
-            return api_error(409, f"{refused.message}: {existing}", code="conflict", headers={"Location": existing})
-        return api_error(refused.status, refused.message)
+    certification = service.certify(task, api_user(), body.as_given())
     return jsonify(service.snapshot(certification)), 201
 
 
@@ -96,10 +89,7 @@ def edit_certification(certification_id: int):
     """Change a certification (its certifier or a shift leader); it goes back to review."""
     certification = _certification(certification_id)
     body = parse_body(CertificationChange)
-    try:
-        service.edit(certification, api_user(), body.as_given())
-    except service.CertificationRefused as refused:
-        return api_error(refused.status, refused.message)
+    service.edit(certification, api_user(), body.as_given())
     return jsonify(service.snapshot(certification))
 
 
@@ -109,10 +99,7 @@ def review_certification(certification_id: int):
     """A shift leader approves or rejects a certification."""
     certification = _certification(certification_id)
     body = parse_body(ReviewBody)
-    try:
-        service.review(certification, api_user(), body.decision, body.comment or "")
-    except service.CertificationRefused as refused:
-        return api_error(refused.status, refused.message)
+    service.review(certification, api_user(), body.decision, body.comment or "")
     return jsonify(id=certification.id, review_state=certification.review_state.value)
 
 
@@ -121,10 +108,7 @@ def review_certification(certification_id: int):
 def promote_reference(certification_id: int):
     """A shift leader makes a good certification's run a reference run."""
     certification = _certification(certification_id)
-    try:
-        reference = service.promote_reference(certification, api_user())
-    except service.CertificationRefused as refused:
-        return api_error(refused.status, refused.message)
+    reference = service.promote_reference(certification, api_user())
     return jsonify(run_number=reference.run_number, reco=reference.reco.value), 201
 
 

@@ -16,6 +16,7 @@ from app.services.certification import workflow as service
 from app.services.certification.agreement import task_agreement
 from app.services.certification.reviewers import own_review_refusal
 from app.services.certification.tasks import format_checklists, set_checklists
+from app.services.errors import Refused
 from app.services.runs.charts import run_conditions
 
 READERS = (Role.SHIFTER, Role.SHIFT_LEADER, Role.ORGANISER)
@@ -150,8 +151,8 @@ def run(task_id: int, run_number: int):
         except ValueError as error:
             flash(f"Bad lumisections: {error}", "danger")
             status = 400
-        except service.CertificationRefused as refused:
-            if refused.existing_id:
+        except Refused as refused:
+            if refused.location:  # the run has its certifications already
                 flash(f"Run {run_number} was certified meanwhile; see below.", "warning")
                 certifications, may_certify = queries.certifications_by_run(task).get(run_number, []), False
             else:
@@ -237,7 +238,7 @@ def checklists(task_id: int):
     if form.validate_on_submit():
         try:
             set_checklists(task, current_user, form.text.data)
-        except service.CertificationRefused as refused:
+        except Refused as refused:
             flash(refused.message, "danger")
             status = 400
         else:
@@ -259,7 +260,7 @@ def promote_reference(certification_id: int):
         try:
             service.promote_reference(certification, current_user)
             flash(f"Run {certification.run_number} is a reference run for {certification.reco.value}.", "success")
-        except service.CertificationRefused as refused:
+        except Refused as refused:
             flash(refused.message, "danger")
     return redirect(url_for("certification.run", task_id=certification.task_id, run_number=certification.run_number))
 
@@ -275,7 +276,7 @@ def review(certification_id: int):
         try:
             service.review(certification, current_user, decision, form.comment.data or "")
             flash(f"Run {certification.run_number} {decision}d.", "success")
-        except service.CertificationRefused as refused:
+        except Refused as refused:
             flash(refused.message, "danger")
     if request.args.get("next") == "queue":
         return redirect(url_for("certification.review_queue"))

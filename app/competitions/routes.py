@@ -14,8 +14,8 @@ from app.downloads import send_stored
 from app.extensions import db
 from app.models import Competition, Phase, Submission
 from app.services.competitions import eligibility, submissions
-from app.services.competitions.submissions import SubmissionRefused
 from app.services.competitions.visibility import can_see_private, is_organiser
+from app.services.errors import Refused
 from app.services.markdown import render as render_markdown
 from app.services.storage import accepts_direct_uploads, get_storage
 
@@ -87,7 +87,7 @@ def join(slug: str):
         return redirect(url_for("competitions.rules", slug=slug))
     try:
         submissions.join(competition, current_user)
-    except SubmissionRefused as refused:
+    except Refused as refused:
         flash(refused.message, "danger")
         return render_template(
             "competitions/rules.html", join_form=form, **page_context(competition, "rules")
@@ -120,7 +120,7 @@ def submit(slug: str):
     if form.validate_on_submit():
         try:
             submission = submit_upload(competition, form.file.data, description=form.description.data or "")
-        except SubmissionRefused as refused:
+        except Refused as refused:
             flash(refused.message, "danger")
             return render_template(
                 "competitions/submit.html",

@@ -7,7 +7,8 @@ import re
 
 from app.extensions import db
 from app.models import LabellingTask, Reco, Run, TaskRun, User
-from app.services.certification.workflow import CertificationRefused, audit
+from app.services.certification.workflow import audit
+from app.services.errors import Refused
 
 
 def create_task(
@@ -19,9 +20,9 @@ def create_task(
         query = query.where(Run.run_number.between(*runs))
     numbers = list(db.session.execute(query).scalars())
     if not numbers:
-        raise CertificationRefused("no imported run lies in that range: import runs first (flask runs import)")
+        raise Refused("no imported run lies in that range: import runs first (flask runs import)")
     if db.session.execute(db.select(LabellingTask.id).where(LabellingTask.name == name)).first():
-        raise CertificationRefused(f"a task named {name!r} already exists", 409)
+        raise Refused(f"a task named {name!r} already exists", 409)
     task = LabellingTask(
         name=name,
         reco=Reco(reco),
@@ -62,7 +63,7 @@ def parse_checklists(text: str) -> list[dict]:
     if not groups and not problems:
         problems.append("write at least one group with its items")
     if problems:
-        raise CertificationRefused("; ".join(problems))
+        raise Refused(problems)
     return groups
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy.exc import IntegrityError
+from typing import Any, NoReturn
 
 from app.extensions import db
 from app.models import (
@@ -28,14 +26,7 @@ from app.models import (
 from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
 from app.services.certification import lumimask
 from app.services.certification.reviewers import override_note, own_review_refusal
-
-
-class CertificationRefused(Exception):
-    """A certification or review was not accepted; message says why, status is the HTTP answer."""
-
-    def __init__(self, message: str, status: int = 400, existing_id: int | None = None) -> None:
-        super().__init__(message)
-        self.message, self.status, self.existing_id = message, status, existing_id
+from app.services.errors import Refused, refused_if_taken
 
 
 @dataclass(frozen=True)
@@ -111,7 +102,7 @@ def check(task: LabellingTask, run: Run | None, body: dict) -> tuple[dict, list[
     """Apply every rule to a certification body; returns clean values or raises listing every problem."""
     problems: list[str] = []
     if run is None or run.run_number not in {tr.run_number for tr in task.runs}:
-        raise CertificationRefused(f"run {body.get('run_number')!r} is not in the task {task.name!r}", 400)
+        raise Refused(f"run {body.get('run_number')!r} is not in the task {task.name!r}", 400)
     reco = _choice(body, "reco", Reco, problems) if "reco" in body else task.reco
     if reco is not None and reco != task.reco:
         problems.append(f"the task certifies {task.reco.value}, not {reco.value}")
@@ -154,7 +145,7 @@ def check(task: LabellingTask, run: Run | None, body: dict) -> tuple[dict, list[
         elif chosen.run_class != run.run_class:
             problems.append(f"reference run {reference} is of another run class than run {run.run_number}")
     if problems:
-        raise CertificationRefused("; ".join(problems), 400)
+        raise Refused(problems)
     values = {
         **{c: statuses[c] for c in COMPONENTS},
         **{f"{c}_lowstat": bool(body.get(f"{c}_lowstat")) for c in COMPONENTS},
@@ -189,24 +180,27 @@ def certify(task: LabellingTask, user: User, body: dict) -> Certification:
     )
     own = next((c for c in existing if c.certifier_id == user.id), None)
     if own is not None:
-        raise CertificationRefused(f"you already certified run {run.run_number} in this task", 409, own.id)
+        _refuse_certified(f"you already certified run {run.run_number} in this task", own)
     if len(existing) >= task.copies:
-        raise CertificationRefused(f"run {run.run_number} is already certified in this task", 409, existing[0].id)
+        _refuse_certified(f"run {run.run_number} is already certified in this task", existing[0])
     values, ranges = check(task, run, body)
     certification = Certification(
         task_id=task.id, run_number=run.run_number, reco=task.reco, copy=len(existing) + 1, certifier=user, **values
     )
     certification.bad_ranges = _bad_ranges(ranges)
     db.session.add(certification)
-    try:
+    # Another shifter may have certified the same run a moment ago; the schema keeps theirs.
+    with refused_if_taken(db.session, f"run {run.run_number} is already certified in this task"):
         db.session.flush()
-    except IntegrityError:
-        # Another shifter certified the same run a moment ago; the schema kept theirs.
-        db.session.rollback()
-        raise CertificationRefused(f"run {run.run_number} is already certified in this task", 409) from None
     audit(user, "certify", "certification", certification.id, None, snapshot(certification))
     db.session.commit()
     return certification
+
+
+def _refuse_certified(message: str, existing: Certification) -> NoReturn:
+    """A 409 that names the certification already there, in its message and as its Location."""
+    where = f"/api/v1/certifications/{existing.id}"
+    raise Refused(f"{message}: {where}", 409, location=where)
 
 
 def _bad_ranges(ranges: list[RangeInput]) -> list[BadRange]:
@@ -230,7 +224,7 @@ def may_edit(certification: Certification, user: User) -> bool:
 def edit(certification: Certification, user: User, body: dict) -> Certification:
     """Change a certification (its certifier or a shift leader), under the same rules; it goes back to review."""
     if not may_edit(certification, user):
-        raise CertificationRefused("only the certifier or a shift leader may change a certification", 403)
+        raise Refused("only the certifier or a shift leader may change a certification", 403)
     task = db.session.get(LabellingTask, certification.task_id)
     run = db.session.get(Run, certification.run_number)
     values, ranges = check(task, run, body | {"run_number": run.run_number})
@@ -249,11 +243,11 @@ def review(certification: Certification, reviewer: User, decision: str, comment:
     """A shift leader other than the certifier approves or rejects a certification (committed and audited)."""
     states = {"approve": ReviewState.APPROVED, "reject": ReviewState.REJECTED}
     if decision not in states:
-        raise CertificationRefused("decision must be approve or reject", 400)
+        raise Refused("decision must be approve or reject", 400)
     if (refusal := own_review_refusal(certification, reviewer)) is not None:
-        raise CertificationRefused(refusal, 403)
+        raise Refused(refusal, 403)
     if decision == "reject" and not comment.strip():
-        raise CertificationRefused("a rejection needs a comment telling the shifter what to fix", 400)
+        raise Refused("a rejection needs a comment telling the shifter what to fix", 400)
     before = snapshot(certification)
     certification.review_state = states[decision]
     entry = Review(certification=certification, reviewer_id=reviewer.id, decision=states[decision], comment=comment)
@@ -271,11 +265,11 @@ def promote_reference(certification: Certification, leader: User) -> ReferenceRu
     As for a review, the shift leader who promotes it is not the one who certified it (admins may override).
     """
     if (refusal := own_review_refusal(certification, leader)) is not None:
-        raise CertificationRefused(refusal, 403)
+        raise Refused(refusal, 403)
     if any(getattr(certification, c) is not Status.GOOD for c in COMPONENTS):
-        raise CertificationRefused("only a run certified good for pixel, strip and tracking can be a reference run")
+        raise Refused("only a run certified good for pixel, strip and tracking can be a reference run")
     if certification.review_state is not ReviewState.APPROVED:
-        raise CertificationRefused("a shift leader approves the certification before its run becomes a reference run")
+        raise Refused("a shift leader approves the certification before its run becomes a reference run")
     existing = db.session.execute(
         db.select(ReferenceRun).where(
             ReferenceRun.run_number == certification.run_number, ReferenceRun.reco == certification.reco
