@@ -4,6 +4,7 @@ the audit trail, and the golden JSON of a task."""
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,6 +17,8 @@ from app.models import (
     AuditEntry,
     BadRange,
     Certification,
+    Competition,
+    DatasetVersion,
     LabellingTask,
     Lumisection,
     Reco,
@@ -33,6 +36,7 @@ from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
 from app.models.types import utcnow
 from app.services.certification import lumimask
 from app.services.certification.reviewers import override_note, own_review_refusal
+from app.services.queue import enqueue
 
 
 class CertificationRefused(Exception):
@@ -267,7 +271,29 @@ def review(certification: Certification, reviewer: User, decision: str, comment:
     after = snapshot(certification) | override_note(certification, reviewer)
     audit(reviewer, decision, "certification", certification.id, before, after)
     db.session.commit()
+    if entry.decision is ReviewState.APPROVED:
+        _after_approval(certification.task_id)
     return entry
+
+
+# Live competitions on the task's datasets: pending.csv rewritten and live sources scored (by path: never workers).
+LIVE_APPROVED_JOB = "workers.live.approvals_landed"
+
+
+def _after_approval(task_id: int) -> None:
+    """An approval landed (committed): a job brings the task's live competitions up to date, if it has any."""
+    live = (
+        db.select(Competition.id)
+        .join(DatasetVersion, Competition.dataset_version_id == DatasetVersion.id)
+        .where(DatasetVersion.task_id == task_id, Competition.live.is_(True))
+        .limit(1)
+    )
+    if db.session.execute(live).first() is None:
+        return
+    try:
+        enqueue(LIVE_APPROVED_JOB, task_id)
+    except Exception:  # a queue outage must not hide the approval that was committed
+        logging.getLogger(__name__).exception("could not enqueue %s for task %s", LIVE_APPROVED_JOB, task_id)
 
 
 CLAIM_MINUTES = 20

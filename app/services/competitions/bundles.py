@@ -24,7 +24,8 @@ from flask import current_app
 
 import scorers
 from app.extensions import db
-from app.models import Competition, Dataset, DatasetFile, DatasetVersion, FileKind, User
+from app.models import Competition, Dataset, DatasetFile, DatasetVersion, FileKind, LabellingTask, User
+from app.services.queue import enqueue
 from app.services.storage import get_storage
 
 USAGE = "Usage"
@@ -35,6 +36,7 @@ FILE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 MAX_BUNDLE_MEMBERS = 100
 LARGEST_SETTING = 2**31 - 1  # the integer settings live in Integer columns, 32 bits on PostgreSQL
 MAX_TEXT_BYTES = 1024 * 1024  # competition.yaml and the overview: text for a page, not data
+PENDING_JOB = "workers.live.refresh_pending"  # a live competition's first pending.csv
 KNOWN_KEYS = {
     "slug",
     "title",
@@ -52,6 +54,9 @@ KNOWN_KEYS = {
     "daily_limit",
     "total_limit",
     "final_selections",
+    "live",  # live competition: serves pending.csv of the labelling task `task` and takes live predictions
+    "live_daily_limit",
+    "task",
 }
 
 
@@ -286,6 +291,7 @@ def validate(bundle: Bundle) -> dict[str, Any]:
         "daily_limit": _integer(spec, "daily_limit", 5, 1, problems),
         "total_limit": _integer(spec, "total_limit", None, 1, problems),
         "final_selections": _integer(spec, "final_selections", 2, 1, problems),
+        **_live_settings(spec, problems),
     }
     if scorer is not None and solution in bundle.names and not problems:
         _check_solution(bundle, settings, scorer, problems)
@@ -294,6 +300,23 @@ def validate(bundle: Bundle) -> dict[str, Any]:
     if problems:
         raise BundleError(problems)
     return settings
+
+
+def _live_settings(spec: dict, problems: list[str]) -> dict[str, Any]:
+    """live, live_daily_limit and the labelling task whose runs still to certify a live competition serves."""
+    live = spec.get("live", False)
+    if not isinstance(live, bool):
+        problems.append(f"live must be true or false, not {live!r}.")
+    task_id = _integer(spec, "task", None, 1, problems)
+    if live is True and task_id is None and "task" not in spec:
+        problems.append("A live competition serves a labelling task's runs still to certify: name it with task.")
+    elif task_id is not None and db.session.get(LabellingTask, task_id) is None:
+        problems.append(f"There is no labelling task {task_id}.")
+    return {
+        "live": live is True,
+        "live_daily_limit": _integer(spec, "live_daily_limit", 1, 1, problems),
+        "task": task_id,
+    }
 
 
 def _check_solution(bundle: Bundle, settings: dict, scorer, problems: list[str]) -> None:
@@ -387,7 +410,10 @@ def import_bundle(source: str | Path | BinaryIO, *, created_by: User | None = No
         overview = text.decode("utf-8", errors="replace")
 
     dataset = Dataset(slug=settings["slug"], title=settings["title"], created_by_id=created_by and created_by.id)
-    version = DatasetVersion(dataset=dataset, number=1, notes="Imported from a competition bundle.")
+    # A bundle naming a task is scored on that task's labels: its readers may not compete (see eligibility).
+    version = DatasetVersion(
+        dataset=dataset, number=1, notes="Imported from a competition bundle.", task_id=settings["task"]
+    )
     storage, stored_keys, stored_bytes = get_storage(), [], 0
     try:
         for position, (name, kind) in enumerate(
@@ -429,6 +455,8 @@ def import_bundle(source: str | Path | BinaryIO, *, created_by: User | None = No
             daily_limit=settings["daily_limit"],
             total_limit=settings["total_limit"],
             final_selections=settings["final_selections"],
+            live=settings["live"],
+            live_daily_limit=settings["live_daily_limit"],
             created_by_id=created_by and created_by.id,
         )
         db.session.add_all([dataset, competition])
@@ -438,4 +466,6 @@ def import_bundle(source: str | Path | BinaryIO, *, created_by: User | None = No
         for key in stored_keys:
             storage.delete(key)
         raise
+    if competition.live:
+        enqueue(PENDING_JOB, competition.id)
     return competition
