@@ -99,6 +99,6 @@ class DatasetCompetitionForm(FlaskForm):
         "(scored on the labels approved after each was posted)"
     )
     live_daily_limit = IntegerField(
-        "Live predictions per participant per UTC day", default=1, validators=[InputRequired(), LIMIT]
+        "Live predictions per participant per UTC day (live only)", default=1, validators=[Optional(), LIMIT]
     )
     submit = SubmitField("Create competition")
