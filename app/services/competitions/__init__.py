@@ -4,5 +4,6 @@ leaderboards and who sees what (``leaderboards``, ``visibility``), scores and bu
 ``exports``), and their charts (``charts``).
 
 May import app.models, app.extensions, scorers, the shared services and datasets (a competition on a dataset
-version reads its files); never certification pages or workers (jobs are enqueued by dotted path).
+version reads its files), and suggestions' pending (a live competition's first pending.csv); never
+certification pages or workers (jobs are enqueued by dotted path).
 """

@@ -221,26 +221,24 @@ def live_leaderboard(competition: Competition) -> list[LiveRow]:
     rows = []
     for source in sources:
         latest = source.live
-        score = latest.score if latest is not None else None
         rows.append(
-            (
-                score,
-                LiveRow(
-                    None,
-                    source.created_by.username if source.created_by else "(deleted)",
-                    source.id,
-                    score,
-                    latest.runs if latest else 0,
-                    latest.lumisections if latest else 0,
-                    source.created_at,
-                    latest.at if latest else None,
-                ),
+            LiveRow(
+                None,
+                source.created_by.username if source.created_by else "(deleted)",
+                source.id,
+                latest.score if latest is not None else None,
+                latest.runs if latest else 0,
+                latest.lumisections if latest else 0,
+                source.created_at,
+                latest.at if latest else None,
             )
         )
-    scored = sorted((r for r in rows if r[0] is not None), key=lambda r: (-r[0] if higher else r[0], r[1].source_id))
-    ranked, previous, rank = [], None, 0
+    scored = [(row.score, row) for row in rows if row.score is not None]
+    scored.sort(key=lambda pair: (-pair[0] if higher else pair[0], pair[1].source_id))
+    ranked: list[LiveRow] = []
+    previous, rank = None, 0
     for position, (score, row) in enumerate(scored, start=1):
         if score != previous:
             rank, previous = position, score
         ranked.append(replace(row, rank=rank))
-    return ranked + [row for score, row in rows if score is None]
+    return ranked + [row for row in rows if row.score is None]
