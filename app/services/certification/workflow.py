@@ -244,6 +244,7 @@ def edit(certification: Certification, user: User, body: dict) -> Certification:
     run = db.session.get(Run, certification.run_number)
     values, ranges = check(task, run, body | {"run_number": run.run_number})
     before = snapshot(certification)
+    was_approved = certification.review_state is ReviewState.APPROVED
     for name, value in values.items():
         setattr(certification, name, value)
     certification.bad_ranges = _bad_ranges(ranges)
@@ -251,6 +252,8 @@ def edit(certification: Certification, user: User, body: dict) -> Certification:
     db.session.flush()
     audit(user, "edit", "certification", certification.id, before, snapshot(certification))
     db.session.commit()
+    if was_approved:  # its run is pending again
+        _approved_labels_changed(certification.task_id)
     return certification
 
 
@@ -272,7 +275,7 @@ def review(certification: Certification, reviewer: User, decision: str, comment:
     audit(reviewer, decision, "certification", certification.id, before, after)
     db.session.commit()
     if entry.decision is ReviewState.APPROVED:
-        _after_approval(certification.task_id)
+        _approved_labels_changed(certification.task_id)
     return entry
 
 
@@ -280,8 +283,8 @@ def review(certification: Certification, reviewer: User, decision: str, comment:
 LIVE_APPROVED_JOB = "workers.live.approvals_landed"
 
 
-def _after_approval(task_id: int) -> None:
-    """An approval landed (committed): a job brings the task's live competitions up to date, if it has any."""
+def _approved_labels_changed(task_id: int) -> None:
+    """An approval landed or was withdrawn (committed): a job brings the task's live competitions up to date."""
     live = (
         db.select(Competition.id)
         .join(DatasetVersion, Competition.dataset_version_id == DatasetVersion.id)

@@ -22,6 +22,7 @@ from app.services.suggestions import live, live_scoring, pending
 from app.services.suggestions.measures import tpr_at_fpr
 from tests.helpers import make_user
 from tests.unit.suggestions.live_data import (
+    APPROVED_RUNS,
     LUMISECTIONS,
     PENDING_RUNS,
     approve,
@@ -253,3 +254,26 @@ def test_an_approval_through_the_workflow_rescores_through_the_queue(app):
         assert [(e.runs, e.lumisections) for e in evaluations] == [(1, LUMISECTIONS)]
         assert "106_" not in "".join(pending_frame(setting.competition)["id"])
         assert db.session.execute(db.select(Review).where(Review.certification_id == certification.id)).scalar_one()
+
+
+def test_an_approved_certification_changed_puts_its_run_back_into_pending_csv(app):
+    from app.services.certification import workflow
+    from app.services.queue import get_queue
+
+    with app.app_context():
+        setting = make_live()
+        certification = db.session.execute(
+            db.select(publishing.Certification).where(publishing.Certification.run_number == APPROVED_RUNS[0])
+        ).scalar_one()
+        body = {
+            "reco": "express",
+            "pixel": "good",
+            "strip": "good",
+            "tracking": "good",
+            "checklist": {"general": True, "pixel": True, "strip": True, "tracking": True},
+        }
+        workflow.edit(certification, setting.leader, body)
+        get_queue().join()
+        db.session.expire_all()
+        runs = {int(i.split("_")[0]) for i in pending_frame(setting.competition)["id"]}
+        assert runs == {APPROVED_RUNS[0], *PENDING_RUNS}
