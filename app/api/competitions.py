@@ -57,6 +57,8 @@ def competition_details(slug: str):
         id_column=competition.id_column,
         target_column=competition.target_column,
         overview=competition.overview,
+        live=competition.live,
+        live_daily_limit=competition.live_daily_limit if competition.live else None,
     )
     user = api_user()
     participation = submissions.participation_of(competition, user) if user else None
@@ -90,7 +92,7 @@ def list_files(slug: str):
     competition = _competition(slug)
     if (refused := _joined_or_error(competition)) is not None:
         return refused
-    files = [{"name": f.name, "size": f.size, "sha256": f.sha256} for f in competition.dataset_version.public_files]
+    files = [{"name": f.name, "size": f.size, "sha256": f.sha256} for f in competition.files]
     return jsonify(files=files)
 
 

@@ -94,4 +94,11 @@ class DatasetCompetitionForm(FlaskForm):
     final_selections = IntegerField(
         "Final selections", default=2, validators=[InputRequired(), NumberRange(min=1, max=20)]
     )
+    live = BooleanField(
+        "Live: also serve pending.csv, the task's lumisections still to certify, and take live predictions on them "
+        "(scored on the labels approved after each was posted)"
+    )
+    live_daily_limit = IntegerField(
+        "Live predictions per participant per UTC day (live only)", default=1, validators=[Optional(), LIMIT]
+    )
     submit = SubmitField("Create competition")

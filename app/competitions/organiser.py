@@ -78,6 +78,8 @@ def _new_on_dataset(version_id: int | None):
             daily_limit=form.daily_limit.data,
             total_limit=form.total_limit.data,
             final_selections=form.final_selections.data,
+            live=form.live.data,
+            live_daily_limit=form.live_daily_limit.data or 1,
         )
         try:
             competition = on_datasets.create_competition(version, settings, created_by=current_user)

@@ -14,7 +14,7 @@ from app.models.certification import (
     Status,
     TaskRun,
 )
-from app.models.competitions import Competition, Participation, Phase
+from app.models.competitions import PENDING_NAME, Competition, Participation, PendingFile, Phase
 from app.models.datasets import Dataset, DatasetFile, DatasetVersion, FileKind
 from app.models.runs import Lumisection, Run, RunClass
 from app.models.submissions import PLATFORM_ERROR, FinalSelection, Rescore, Submission, SubmissionStatus
@@ -32,6 +32,7 @@ from app.models.system import HealthCheck
 from app.models.uploads import ExportStatus, SubmissionExport, Upload, UploadState  # noqa: F401
 
 __all__ = [
+    "PENDING_NAME",
     "PLATFORM_ERROR",
     "ApiToken",
     "AuditEntry",
@@ -47,6 +48,7 @@ __all__ = [
     "LabellingTask",
     "Lumisection",
     "Participation",
+    "PendingFile",
     "Phase",
     "QueueOrder",
     "RangeOrigin",

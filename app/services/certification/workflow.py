@@ -4,6 +4,7 @@ the audit trail, and the golden JSON of a task."""
 from __future__ import annotations
 
 import itertools
+import logging
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -12,6 +13,8 @@ from app.models import (
     AuditEntry,
     BadRange,
     Certification,
+    Competition,
+    DatasetVersion,
     LabellingTask,
     Lumisection,
     Reco,
@@ -27,6 +30,7 @@ from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
 from app.services.certification import lumimask
 from app.services.certification.reviewers import override_note, own_review_refusal
 from app.services.errors import Refused, refused_if_taken
+from app.services.queue import enqueue
 
 
 @dataclass(frozen=True)
@@ -229,6 +233,7 @@ def edit(certification: Certification, user: User, body: dict) -> Certification:
     run = db.session.get(Run, certification.run_number)
     values, ranges = check(task, run, body | {"run_number": run.run_number})
     before = snapshot(certification)
+    was_approved = certification.review_state is ReviewState.APPROVED
     for name, value in values.items():
         setattr(certification, name, value)
     certification.bad_ranges = _bad_ranges(ranges)
@@ -236,6 +241,8 @@ def edit(certification: Certification, user: User, body: dict) -> Certification:
     db.session.flush()
     audit(user, "edit", "certification", certification.id, before, snapshot(certification))
     db.session.commit()
+    if was_approved:  # its run is pending again
+        _approved_labels_changed(certification.task_id)
     return certification
 
 
@@ -256,7 +263,29 @@ def review(certification: Certification, reviewer: User, decision: str, comment:
     after = snapshot(certification) | override_note(certification, reviewer)
     audit(reviewer, decision, "certification", certification.id, before, after)
     db.session.commit()
+    if entry.decision is ReviewState.APPROVED:
+        _approved_labels_changed(certification.task_id)
     return entry
+
+
+# Live competitions on the task's datasets: pending.csv rewritten and live sources scored (by path: never workers).
+LIVE_APPROVED_JOB = "workers.live.approvals_landed"
+
+
+def _approved_labels_changed(task_id: int) -> None:
+    """An approval landed or was withdrawn (committed): a job brings the task's live competitions up to date."""
+    live = (
+        db.select(Competition.id)
+        .join(DatasetVersion, Competition.dataset_version_id == DatasetVersion.id)
+        .where(DatasetVersion.task_id == task_id, Competition.live.is_(True))
+        .limit(1)
+    )
+    if db.session.execute(live).first() is None:
+        return
+    try:
+        enqueue(LIVE_APPROVED_JOB, task_id)
+    except Exception:  # a queue outage must not hide the approval that was committed
+        logging.getLogger(__name__).exception("could not enqueue %s for task %s", LIVE_APPROVED_JOB, task_id)
 
 
 def promote_reference(certification: Certification, leader: User) -> ReferenceRun:

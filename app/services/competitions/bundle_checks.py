@@ -15,7 +15,7 @@ from flask import current_app
 
 import scorers
 from app.extensions import db
-from app.models import Competition, Dataset, DatasetFile
+from app.models import Competition, Dataset, DatasetFile, LabellingTask
 from app.services.competitions.bundle_reader import SPEC_NAME, Bundle
 from app.services.datasets.publishing import SLUG_PATTERN
 from app.services.errors import Refused
@@ -40,6 +40,9 @@ KNOWN_KEYS = {
     "daily_limit",
     "total_limit",
     "final_selections",
+    "live",  # live competition: serves pending.csv of the labelling task `task` and takes live predictions
+    "live_daily_limit",
+    "task",
 }
 
 
@@ -141,6 +144,7 @@ def validate(bundle: Bundle) -> dict[str, Any]:
         "daily_limit": _integer(spec, "daily_limit", 5, 1, problems),
         "total_limit": _integer(spec, "total_limit", None, 1, problems),
         "final_selections": _integer(spec, "final_selections", 2, 1, problems),
+        **_live_settings(spec, problems),
     }
     if scorer is not None and solution in bundle.names and not problems:
         check_solution(bundle, settings, scorer, problems)
@@ -149,6 +153,23 @@ def validate(bundle: Bundle) -> dict[str, Any]:
     if problems:
         raise Refused(problems)
     return settings
+
+
+def _live_settings(spec: dict, problems: list[str]) -> dict[str, Any]:
+    """live, live_daily_limit and the labelling task whose runs still to certify a live competition serves."""
+    live = spec.get("live", False)
+    if not isinstance(live, bool):
+        problems.append(f"live must be true or false, not {live!r}.")
+    task_id = _integer(spec, "task", None, 1, problems)
+    if live is True and task_id is None and "task" not in spec:
+        problems.append("A live competition serves a labelling task's runs still to certify: name it with task.")
+    elif task_id is not None and db.session.get(LabellingTask, task_id) is None:
+        problems.append(f"There is no labelling task {task_id}.")
+    return {
+        "live": live is True,
+        "live_daily_limit": _integer(spec, "live_daily_limit", 1, 1, problems),
+        "task": task_id,
+    }
 
 
 def check_solution(bundle: Bundle, settings: dict, scorer, problems: list[str]) -> None:

@@ -14,7 +14,10 @@ from app.models import Competition, Dataset, DatasetFile, DatasetVersion, FileKi
 from app.services.competitions.bundle_checks import validate
 from app.services.competitions.bundle_reader import Bundle, megabytes, read_bundle, read_text
 from app.services.errors import Refused
+from app.services.queue import enqueue
 from app.services.storage import StagedFiles, staged_files
+
+PENDING_JOB = "workers.live.refresh_pending"  # a live competition's first pending.csv
 
 
 def import_bundle(source: str | Path | BinaryIO, *, created_by: User | None = None) -> Competition:
@@ -26,12 +29,17 @@ def import_bundle(source: str | Path | BinaryIO, *, created_by: User | None = No
         text = read_text(lambda: bundle.open(settings["overview_file"]), settings["overview_file"])
         overview = text.decode("utf-8", errors="replace")
     dataset = Dataset(slug=settings["slug"], title=settings["title"], created_by_id=created_by and created_by.id)
-    version = DatasetVersion(dataset=dataset, number=1, notes="Imported from a competition bundle.")
+    # A bundle naming a task is scored on that task's labels: its readers may not compete (see eligibility).
+    version = DatasetVersion(
+        dataset=dataset, number=1, notes="Imported from a competition bundle.", task_id=settings["task"]
+    )
     with staged_files(db.session) as files:
         _store_files(bundle, settings, version, files)
         competition = _competition(settings, version, overview, created_by)
         db.session.add_all([dataset, competition])
         db.session.commit()
+    if competition.live:
+        enqueue(PENDING_JOB, competition.id)
     return competition
 
 
@@ -77,5 +85,7 @@ def _competition(
         daily_limit=settings["daily_limit"],
         total_limit=settings["total_limit"],
         final_selections=settings["final_selections"],
+        live=settings["live"],
+        live_daily_limit=settings["live_daily_limit"],
         created_by_id=created_by and created_by.id,
     )

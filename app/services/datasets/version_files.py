@@ -102,20 +102,30 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     return buffer.getvalue().encode()
 
 
+def test_header(features: Features = NO_FEATURES) -> list[str]:
+    """The columns of test.csv: id, run and lumisection numbers, conditions, then the features."""
+    return [ID, "run_number", "lumisection", *CONDITIONS, *features.names]
+
+
+def test_csv(rows: Iterable[Row], features: Features = NO_FEATURES) -> bytes:
+    """Rows as test.csv writes them, without labels (live competitions' pending.csv is written so too)."""
+    return _csv(test_header(features), (_cells(r, features) for r in rows))
+
+
 def build_files(
     rows: Sequence[Row], test_runs: frozenset[int], public_share: float, seed: int, features: Features = NO_FEATURES
 ) -> tuple[dict[str, bytes], Summary]:
     """The four files of a version and what they hold; weights only when every test row has a luminosity."""
     train = [r for r in rows if r.run not in test_runs]
     test = [r for r in rows if r.run in test_runs]
-    header = [ID, "run_number", "lumisection", *CONDITIONS, *features.names]
+    header = test_header(features)
     marks = usage([r.label for r in test], public_share, seed)
     weighted = all(r.recorded_lumi is not None for r in test)
     # OMS records tiny negative luminosities where there is none; a weight is never negative.
     weights = [[max(r.recorded_lumi, 0.0)] if weighted else [] for r in test]
     files = {
         "train.csv": _csv([*header, TARGET], ([*_cells(r, features), r.label] for r in train)),
-        "test.csv": _csv(header, (_cells(r, features) for r in test)),
+        "test.csv": test_csv(test, features),
         "sample_submission.csv": _csv([ID, TARGET], ([r.id, 0.5] for r in test)),
         "solution.csv": _csv(
             [ID, TARGET, USAGE, *([WEIGHT] if weighted else [])],

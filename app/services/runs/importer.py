@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import math
 from collections import defaultdict
 from collections.abc import Mapping
@@ -18,13 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, func, or_, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from app.extensions import db
+from app.models.competitions import Competition
 from app.models.runs import DCS_FLAGS, Lumisection, Run, dcs_ok
 from app.models.types import utcnow
 from app.services.certification import lumimask
 from app.services.errors import Refused
+from app.services.queue import enqueue
 
 Format = Literal["oms", "dcs", "golden"]
 # OMS attribute (a column of the OMS file, an attribute of the API's lumisections) -> lumisections column.
@@ -43,6 +46,8 @@ NUMBER_COLUMNS = ("delivered_lumi_per_lumisection", "recorded_lumi_per_lumisecti
 FLAG_COLUMNS = ("physics_flag", *DCS_FLAGS)
 RUN_ATTRIBUTES = ("fill_number", "start_time", "end_time", "b_field", "energy", "hlt_key", "run_class")
 KEY = ("run_number", "number")
+# pending.csv of the live competitions whose task holds imported runs (enqueued by path: never app -> workers)
+LIVE_RUNS_JOB = "workers.live.runs_imported"
 
 
 @dataclass(frozen=True)
@@ -330,6 +335,16 @@ def _write(runs: dict[int, dict[str, Any]], rows: _ColumnRows | _MaskRows) -> No
     except BaseException:
         db.session.rollback()
         raise
+    _after_import(list(runs))
+
+
+def _after_import(run_numbers: list[int]) -> None:
+    """Live competitions serve the lumisections still to certify: their pending.csv is rewritten by a job."""
+    if run_numbers and db.session.execute(select(Competition.id).where(Competition.live.is_(True)).limit(1)).first():
+        try:
+            enqueue(LIVE_RUNS_JOB, sorted(run_numbers))
+        except Exception:  # a queue outage must not hide the import that was committed
+            logging.getLogger(__name__).exception("could not enqueue %s", LIVE_RUNS_JOB)
 
 
 def import_conditions(conditions: RunConditions, kind: str = "oms") -> ImportReport:
