@@ -13,7 +13,7 @@ from app.models.runs import RunClass, derive_run_class
 from app.services.certification import lumimask
 from app.services.runs.importer import RunImportError, import_file, lumisection_counts
 
-CMS = Path(__file__).resolve().parents[1] / "fixtures" / "cms"
+CMS = Path(__file__).resolve().parents[2] / "fixtures" / "cms"
 pytestmark = pytest.mark.databases("sqlite", "postgresql")
 
 
