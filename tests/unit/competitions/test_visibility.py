@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 
 from app.extensions import db
 from app.models import Competition, Role, Submission
-from tests.helpers import PASSWORD, bearer, make_token, make_user, predictions_csv, write_bundle
+from app.models.types import utcnow
+from app.services.competitions import visibility
+from tests.helpers import (
+    PASSWORD,
+    add_submission,
+    bearer,
+    make_competition,
+    make_token,
+    make_user,
+    predictions_csv,
+    write_bundle,
+)
 
 SLUG = "test-comp"
 
@@ -132,3 +144,29 @@ def test_status_poll_writes_the_scores_as_the_page_does_and_still_hides_the_priv
         f"/competitions/{SLUG}/submissions"
     ).get_data(as_text=True)
     assert shown["private_score"] == "" and scored["private_shown"] not in str(status)
+
+
+def test_the_author_and_organisers_see_a_submission_and_no_one_else(app, tmp_path):
+    with app.app_context():
+        competition = make_competition(tmp_path)
+        rita, ravi, olga = make_user("rita"), make_user("ravi"), make_user("olga", Role.ORGANISER)
+        submission = add_submission(competition, rita, public=0.75, private=0.71)
+        assert visibility.can_see_submission(submission, rita) and visibility.can_see_submission(submission, olga)
+        assert not visibility.can_see_submission(submission, ravi)
+        assert not visibility.can_see_submission(submission, None)
+
+
+def test_private_scores_are_the_organisers_until_the_close_then_everyones(app, tmp_path):
+    with app.app_context():
+        competition = make_competition(tmp_path, closes_at=None)
+        rita, olga = make_user("rita"), make_user("olga", Role.ORGANISER)
+        submission = add_submission(competition, rita, public=0.75, private=0.71)
+        before = visibility.submission_view(submission, rita)
+        assert (before["public_score"], before["private_score"], before["n_private"]) == (0.75, None, None)
+        assert before["solution_sha256"] is None  # the solution's hash would let a participant test guesses
+        assert visibility.submission_view(submission, olga)["private_score"] == 0.71
+        assert not visibility.can_see_private(competition, rita) and visibility.can_see_private(competition, olga)
+        competition.closes_at = utcnow() - timedelta(minutes=1)
+        after = visibility.submission_view(submission, rita)
+        assert (after["private_score"], after["n_private"], after["solution_sha256"]) == (0.71, 50, "1" * 64)
+        assert visibility.can_see_private(competition, None)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from app.extensions import db
-from app.models import Role
+from app.models import Certification, Role, Run
 from app.models.types import utcnow
+from app.services.certification import reports
 from app.services.certification import workflow as service
 from app.services.certification.tasks import create_task
+from app.services.errors import Refused
 from app.services.runs.importer import import_file
 from tests.helpers import PASSWORD, make_user
 
@@ -73,3 +77,54 @@ def test_only_changed_certifications_are_listed_as_changes(app, client, auth, ce
     page = client.get(f"/reports/daily/{certified['day']}").get_data(as_text=True)
     assert page.count("<li>certification ") == 1 and "pixel good→bad" in page
     assert "ranges or comment" not in page
+
+
+def test_a_certification_belongs_to_the_utc_day_and_iso_week_it_was_made_in(app, certified):
+    with app.app_context():
+        late = db.session.execute(db.select(Certification).where(Certification.run_number == 315257)).scalar_one()
+        early = db.session.execute(db.select(Certification).where(Certification.run_number == 315259)).scalar_one()
+        late.created_at = datetime(2026, 11, 29, 23, 59, 59, tzinfo=UTC)  # Sunday, the last second of week 48
+        early.created_at = datetime(2026, 11, 30, tzinfo=UTC)  # Monday, the first of week 49
+        db.session.get(Run, 315257).recorded_lumi = 1.5
+        db.session.commit()
+
+        sunday = reports.build(*reports.day_period("2026-11-29"))
+        assert [c.run_number for c in sunday.certifications] == [315257]
+        assert (sunday.title, sunday.certified_lumi, dict(sunday.per_shifter)) == ("2026-11-29", 1.5, {"sam": 1})
+        assert dict(sunday.per_component["pixel"]) == {"bad": 1}  # as the run stands now, after its edit
+        week_48, week_49 = (
+            reports.build(*reports.week_period("2026-W48")),
+            reports.build(*reports.week_period("2026-W49")),
+        )
+        assert [c.run_number for c in week_48.certifications] == [315257]
+        assert [c.run_number for c in week_49.certifications] == [315259]
+        assert reports.to_csv(week_49).splitlines()[1].startswith("315259,express,good,good,good,5-9,sue,pending,")
+
+
+def test_an_empty_period_still_reports_its_counts():
+    empty = reports.Report("day 2001-01-01", [], per_component={"pixel": {}}, certified_lumi=0.0)
+    text = reports.to_text(empty)
+    assert text.startswith("Tracker certification report, day 2001-01-01\n")
+    assert "Runs certified: 0; certified luminosity: 0" in text and "  pixel: 0 good, 0 bad, 0 excluded" in text
+    assert reports.to_csv(empty).splitlines() == [
+        "run,reco,pixel,strip,tracking,bad_ranges,certifier,review,certified_at,comment"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("period", "text", "example"),
+    [
+        (reports.day_period, "2026-02-30", "a date such as 2026-11-28"),
+        (reports.day_period, "yesterday", "a date such as 2026-11-28"),
+        (reports.week_period, "2025-W53", "an ISO week such as 2026-W48"),  # 2025 has 52 ISO weeks
+        (reports.week_period, "2026-11-28", "an ISO week such as 2026-W48"),
+    ],
+)
+def test_a_period_that_does_not_read_is_refused_with_an_example(period, text, example):
+    with pytest.raises(Refused, match=example):
+        period(text)
+
+
+def test_weeks_run_monday_to_monday_in_utc():
+    start, end, title = reports.week_period("2026-W53")  # 2026 has 53 ISO weeks
+    assert (start, end, title) == (datetime(2026, 12, 28, tzinfo=UTC), datetime(2027, 1, 4, tzinfo=UTC), "2026-W53")

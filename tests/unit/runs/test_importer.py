@@ -14,7 +14,7 @@ from app.services.certification import lumimask
 from app.services.errors import Refused
 from app.services.runs.importer import import_file, lumisection_counts
 
-CMS = Path(__file__).resolve().parents[1] / "fixtures" / "cms"
+CMS = Path(__file__).resolve().parents[2] / "fixtures" / "cms"
 pytestmark = pytest.mark.databases("sqlite", "postgresql")
 
 

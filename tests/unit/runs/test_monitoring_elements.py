@@ -28,7 +28,7 @@ from app.services.runs.monitoring_elements import (
 )
 from demo import tracker_data
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "cms"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "cms"
 ZPHI_FILE = FIXTURES / "dqmio_2023C_PXLayer1_clusterposition_zphi.parquet"
 DISK_FILE = FIXTURES / "dqmio_2023C_PXDisk+1_clusterposition_xy.parquet"
 ML4DQM_FILE = FIXTURES / "ml4dqm_2018A_per_lumi_1D.csv"

@@ -74,7 +74,7 @@ def test_users_token_for_unknown_user_fails(runner):
 
 
 def test_demo_if_empty_leaves_a_used_database_alone_and_prints_the_logins(app, runner):
-    """`make run` seeds only an empty database; the whole demo is tested in tests/integration/test_demo.py."""
+    """`make run` seeds only an empty database; the whole demo is tested in tests/integration/demo/test_seed.py."""
     with app.app_context():
         make_user("someone")
     skipped = runner.invoke(args=["demo", "--if-empty"])

@@ -22,7 +22,7 @@ from app.services.runs.importer import import_conditions, import_file
 from app.services.runs.oms import OmsClient
 from app.services.runs.sources import OmsApi
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 PAGES = FIXTURES / "oms"
 RECORDED_BASE = "https://cmsoms.cern.ch/agg/api/v1"
 RUNS = (378856, 378960)  # 163 lumisections on 4 linked pages, 58 on 2 pages read by offset

@@ -8,8 +8,9 @@ import zipfile
 from app.extensions import db
 from app.models import Role
 from app.models.uploads import ExportStatus, SubmissionExport
+from app.services.competitions import exports
 from app.services.storage import get_storage
-from tests.helpers import PASSWORD, bearer, make_token, make_user, predictions_csv, write_bundle
+from tests.helpers import PASSWORD, bearer, make_competition, make_token, make_user, predictions_csv, write_bundle
 from workers.export import KEEP
 
 
@@ -95,3 +96,35 @@ def test_an_export_that_cannot_read_a_file_fails_with_a_message(app, client, tmp
     assert client.get(f"/api/v1/exports/{started['id']}/file", headers=bearer(olga)).status_code == 409
     with app.app_context():
         assert db.session.get(SubmissionExport, started["id"]).status is ExportStatus.FAILED
+
+
+def test_asking_again_while_an_export_is_building_returns_that_one(app, tmp_path):
+    with app.app_context():
+        competition = make_competition(tmp_path)
+        olga = make_user("olga", Role.ORGANISER)
+        building = SubmissionExport(competition=competition, requested_by=olga)
+        db.session.add(building)
+        db.session.commit()
+        assert exports.request_export(competition, olga).id == building.id
+        assert db.session.execute(db.select(db.func.count(SubmissionExport.id))).scalar() == 1
+        view = exports.export_view(building)
+        assert (view["status"], view["download_url"]) == ("building", None)
+
+
+def test_the_download_is_the_newest_ready_export_never_a_failed_or_building_one(app, tmp_path):
+    with app.app_context():
+        competition = make_competition(tmp_path)
+        assert exports.latest_ready(competition) is None
+        olga = make_user("olga", Role.ORGANISER)
+        older, newer = (
+            SubmissionExport(competition=competition, requested_by=olga, status=ExportStatus.READY, files=n)
+            for n in (1, 2)
+        )
+        failed = SubmissionExport(competition=competition, requested_by=olga, status=ExportStatus.FAILED, error="x")
+        building = SubmissionExport(competition=competition, requested_by=olga)
+        for export in (older, newer, failed, building):
+            db.session.add(export)
+            db.session.commit()
+        assert exports.latest_ready(competition).id == newer.id
+        assert exports.export_view(newer)["download_url"] == f"/api/v1/exports/{newer.id}/file"
+        assert exports.export_view(failed)["download_url"] is None and exports.export_view(failed)["error"] == "x"

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from app.services.certification import lumimask
 from app.services.errors import Refused
 
-CMS = Path(__file__).resolve().parents[1] / "fixtures" / "cms"  # copies of shared/data/cms
+CMS = Path(__file__).resolve().parents[2] / "fixtures" / "cms"  # copies of shared/data/cms
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from app.models.runs import RunClass
 from app.services.runs.importer import import_file
 from tests.helpers import bearer, make_token, make_user
 
-CMS = Path(__file__).resolve().parents[1] / "fixtures" / "cms"
+CMS = Path(__file__).resolve().parents[2] / "fixtures" / "cms"
 RUN = 315259  # lumisections 1-172 in dcsonly_2018.json
 pytestmark = pytest.mark.databases("sqlite", "postgresql")
 
