@@ -18,6 +18,8 @@ from app.models import (
     Certification,
     LabellingTask,
     Lumisection,
+    QueueOrder,
+    RangeOrigin,
     Reco,
     ReferenceRun,
     Review,
@@ -33,6 +35,8 @@ from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
 from app.models.types import utcnow
 from app.services.certification import lumimask
 from app.services.certification.reviewers import override_note, own_review_refusal
+from app.services.errors import Refused
+from app.services.suggestions import shown
 
 
 class CertificationRefused(Exception):
@@ -51,6 +55,8 @@ class RangeInput:
     last: int
     components: tuple[str, ...]
     comment: str = ""
+    origin: RangeOrigin | str | None = None  # as sent, until check() settles it against the source's suggestions
+    source_id: int | None = None
 
 
 def audit(user: User | None, action: str, entity: str, entity_id: int, before: dict | None, after: dict | None) -> None:
@@ -78,9 +84,17 @@ def snapshot(certification: Certification) -> dict[str, Any]:
         "bad_reason": certification.bad_reason,
         "comment": certification.comment,
         "bad_lumisections": [
-            {"first": r.first, "last": r.last, "components": r.components, "comment": r.comment}
+            {
+                "first": r.first,
+                "last": r.last,
+                "components": r.components,
+                "comment": r.comment,
+                "origin": RangeOrigin(r.origin or RangeOrigin.MANUAL).value,
+                "source_id": r.source_id,
+            }
             for r in certification.bad_ranges
         ],
+        "blind": bool(certification.blind),
         "review_state": certification.review_state.value,
         "certifier": certification.certifier.username if certification.certifier else None,
         "copy": certification.copy,
@@ -102,18 +116,26 @@ def _ranges(body: dict, problems: list[str]) -> list[RangeInput]:
         try:
             first, last = int(item["first"]), int(item["last"])
             components = tuple(item.get("components") or COMPONENTS)
+            source_id = None if item.get("source_id") is None else int(item["source_id"])
         except (KeyError, TypeError, ValueError):
-            problems.append(f"bad_lumisections[{index}] needs whole numbers first and last")
+            problems.append(f"bad_lumisections[{index}] needs whole numbers first and last (and source_id)")
             continue
         unknown = [c for c in components if c not in COMPONENTS]
         if unknown:
             problems.append(f"bad_lumisections[{index}]: unknown components {', '.join(map(str, unknown))}")
-        ranges.append(RangeInput(first, last, components, str(item.get("comment") or "")))
+        comment = str(item.get("comment") or "")
+        ranges.append(RangeInput(first, last, components, comment, item.get("origin"), source_id))
     return ranges
 
 
-def check(task: LabellingTask, run: Run | None, body: dict) -> tuple[dict, list[RangeInput]]:
-    """Apply every rule to a certification body; returns clean values or raises listing every problem."""
+def check(
+    task: LabellingTask, run: Run | None, body: dict, *, suggestions_seen: bool = True
+) -> tuple[dict, list[RangeInput]]:
+    """Apply every rule to a certification body; returns clean values or raises listing every problem.
+
+    Each bad range's origin is settled against its source's suggested ranges (manual for all of them when the
+    certifier could not see suggestions: a blind run certified for the first time).
+    """
     problems: list[str] = []
     if run is None or run.run_number not in {tr.run_number for tr in task.runs}:
         raise CertificationRefused(f"run {body.get('run_number')!r} is not in the task {task.name!r}", 400)
@@ -160,6 +182,7 @@ def check(task: LabellingTask, run: Run | None, body: dict) -> tuple[dict, list[
             problems.append(f"reference run {reference} is of another run class than run {run.run_number}")
     if problems:
         raise CertificationRefused("; ".join(problems), 400)
+    ranges = _with_origins(task, run, ranges, suggestions_seen)
     values = {
         **{c: statuses[c] for c in COMPONENTS},
         **{f"{c}_lowstat": bool(body.get(f"{c}_lowstat")) for c in COMPONENTS},
@@ -173,10 +196,24 @@ def check(task: LabellingTask, run: Run | None, body: dict) -> tuple[dict, list[
     return values, ranges
 
 
+def _with_origins(task: LabellingTask, run: Run, ranges: list[RangeInput], seen: bool) -> list[RangeInput]:
+    """The ranges with their origins and sources checked (a source of another task is refused)."""
+    claimed = [shown.Claimed(r.first, r.last, r.origin, r.source_id) for r in ranges]
+    try:
+        origins = shown.checked_origins(task, run.run_number, claimed, seen=seen)
+    except Refused as refused:
+        raise CertificationRefused(refused.message, refused.status) from None
+    return [
+        RangeInput(r.first, r.last, r.components, r.comment, origin, source_id)
+        for r, (origin, source_id) in zip(ranges, origins, strict=True)
+    ]
+
+
 def certify(task: LabellingTask, user: User, body: dict) -> Certification:
     """Record a certification of one run (committed), or refuse it; one more than the task takes is a 409.
 
-    A double-certification task takes a second, blind certification of each run from another shifter.
+    A double-certification task takes a second, blind certification of each run from another shifter. A run
+    of the task's blind share is recorded as certified blind, its ranges all manual: no suggestion was shown.
     """
     run = db.session.get(Run, body.get("run_number")) if isinstance(body.get("run_number"), int) else None
     existing = (
@@ -197,9 +234,16 @@ def certify(task: LabellingTask, user: User, body: dict) -> Certification:
         raise CertificationRefused(f"you already certified run {run.run_number} in this task", 409, own.id)
     if len(existing) >= task.copies:
         raise CertificationRefused(f"run {run.run_number} is already certified in this task", 409, existing[0].id)
-    values, ranges = check(task, run, body)
+    blind = run is not None and shown.is_blind(task, run.run_number)
+    values, ranges = check(task, run, body, suggestions_seen=not blind)
     certification = Certification(
-        task_id=task.id, run_number=run.run_number, reco=task.reco, copy=len(existing) + 1, certifier=user, **values
+        task_id=task.id,
+        run_number=run.run_number,
+        reco=task.reco,
+        copy=len(existing) + 1,
+        certifier=user,
+        blind=blind,
+        **values,
     )
     certification.bad_ranges = _bad_ranges(ranges)
     db.session.add(certification)
@@ -215,7 +259,17 @@ def certify(task: LabellingTask, user: User, body: dict) -> Certification:
 
 
 def _bad_ranges(ranges: list[RangeInput]) -> list[BadRange]:
-    return [BadRange(first=r.first, last=r.last, components=list(r.components), comment=r.comment) for r in ranges]
+    return [
+        BadRange(
+            first=r.first,
+            last=r.last,
+            components=list(r.components),
+            comment=r.comment,
+            origin=RangeOrigin(r.origin or RangeOrigin.MANUAL),
+            source_id=r.source_id,
+        )
+        for r in ranges
+    ]
 
 
 def may_see(certification: Certification, user: User) -> bool:
@@ -233,7 +287,11 @@ def may_edit(certification: Certification, user: User) -> bool:
 
 
 def edit(certification: Certification, user: User, body: dict) -> Certification:
-    """Change a certification (its certifier or a shift leader), under the same rules; it goes back to review."""
+    """Change a certification (its certifier or a shift leader), under the same rules; it goes back to review.
+
+    On a blind run the suggestions are revealed once certified, so the change may take them up; the first
+    answer stays in the audit log.
+    """
     if not may_edit(certification, user):
         raise CertificationRefused("only the certifier or a shift leader may change a certification", 403)
     task = db.session.get(LabellingTask, certification.task_id)
@@ -367,14 +425,29 @@ def golden_mask(task: LabellingTask) -> lumimask.Mask:
 
 
 def create_task(
-    name: str, reco: str, *, runs: tuple[int, int] | None = None, dataset: str | None = None, double: bool = False
+    name: str,
+    reco: str,
+    *,
+    runs: tuple[int, int | None] | None = None,
+    dataset: str | None = None,
+    double: bool = False,
+    order: QueueOrder | str = QueueOrder.RUN,
+    blind_fraction: float = 0.1,
 ) -> LabellingTask:
-    """A labelling task over the imported runs in the range (all runs when none is given); committed."""
+    """A labelling task over the imported runs in the range (all runs when none is given); committed.
+
+    A range without a last run (FIRST, None) is open: the task gains every run numbered FIRST or above imported
+    later, and may start with none.
+    """
+    if not 0 <= blind_fraction <= 1:
+        raise CertificationRefused(f"the blind fraction is a share in [0, 1], not {blind_fraction}")
     query = db.select(Run.run_number).order_by(Run.run_number)
-    if runs:
+    if runs and runs[1] is None:
+        query = query.where(Run.run_number >= runs[0])
+    elif runs:
         query = query.where(Run.run_number.between(*runs))
     numbers = list(db.session.execute(query).scalars())
-    if not numbers:
+    if not numbers and not (runs and runs[1] is None):
         raise CertificationRefused("no imported run lies in that range: import runs first (flask runs import)")
     if db.session.execute(db.select(LabellingTask.id).where(LabellingTask.name == name)).first():
         raise CertificationRefused(f"a task named {name!r} already exists", 409)
@@ -383,6 +456,9 @@ def create_task(
         reco=Reco(reco),
         dataset_name=dataset,
         double_certification=double,
+        order=QueueOrder(order),
+        blind_fraction=blind_fraction,
+        runs_from=runs[0] if runs and runs[1] is None else None,
         runs=[TaskRun(run_number=n) for n in numbers],
     )
     db.session.add(task)
