@@ -282,8 +282,12 @@ class Client:
         self, slug: str, file: Path, description: str, fields: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """POST the file as a multipart form, streamed from disk."""
-        boundary = uuid.uuid4().hex
         form = {"description": description, **(fields or {})}
+        return self._post_form(f"/competitions/{slug}/submissions", file, form)
+
+    def _post_form(self, path: str, file: Path, form: dict[str, str]) -> dict[str, Any]:
+        """POST a file and fields as a multipart form, streamed from disk; the JSON answer."""
+        boundary = uuid.uuid4().hex
         with transfer.progress_bar(file.stat().st_size, f"uploading {file.name}", self.progress) as bar:
 
             def body() -> transfer.MultipartBody:
@@ -291,7 +295,22 @@ class Client:
                 return transfer.MultipartBody(file, form, boundary, bar.update)
 
             headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
-            return self.request("POST", f"/competitions/{slug}/submissions", body=body, headers=headers).json()
+            return self.request("POST", path, body=body, headers=headers).json()
+
+    # -- suggestions -------------------------------------------------------------------------------
+
+    def suggest(
+        self, task_id: int, path: str | Path, name: str, version: str = "", threshold: float | None = None
+    ) -> dict[str, Any]:
+        """Upload an external model's scores (CSV run,lumisection,score) as a source of suggestions for a
+        labelling task; returns {"source_id", "rows"}. All or nothing: a refused file adds nothing."""
+        file = Path(path)
+        if not file.is_file():
+            raise ApiError(0, "invalid_input", f"{file} is not a file.")
+        form = {"name": name, "version": version}
+        if threshold is not None:
+            form["threshold"] = repr(float(threshold))
+        return self._post_form(f"/tasks/{int(task_id)}/suggestions", file, form)
 
     def _submit_direct(self, slug: str, file: Path, description: str) -> dict[str, Any]:
         """Checksum the file, ask for presigned URLs, upload straight to the store, then confirm size and sha256.

@@ -18,6 +18,7 @@ from app.services.certification import workflow
 from app.services.competitions import submissions
 from app.services.competitions.bundles import import_bundle
 from app.services.runs.importer import import_file
+from app.services.suggestions import sources
 from tests import services
 from tests.helpers import make_token, make_user, predictions_csv, write_bundle
 from workers.export import request_export
@@ -86,7 +87,7 @@ def test_docs_page_renders_every_route_without_scripts(client):
 def fuzzing_desk(app, tmp_path) -> dict:
     """The ids of real things for every path parameter, and the token of an admin (who holds every role, so
     that each call goes past its role checks): a competition the admin joined with a submission and an export,
-    a task over imported runs, and a certification of one of them."""
+    a task over imported runs with a source of suggestions, and a certification of one of them."""
     folder, ids, *_ = write_bundle(tmp_path / "bundle")
     mask = tmp_path / "dcs.json"
     mask.write_text('{"315257": [[1, 88]], "315259": [[1, 172]], "315264": [[32, 261]]}')
@@ -102,6 +103,8 @@ def fuzzing_desk(app, tmp_path) -> dict:
         export = request_export(competition, admin)
         task = workflow.create_task("fuzzed", "express")
         certified = workflow.certify(task, admin, CERTIFIED | {"run_number": RUN})
+        scores = "run,lumisection,score\n" + "".join(f"{RUN},{n},{n / 172}\n" for n in range(1, 173))
+        source = sources.import_upload(task, io.BytesIO(scores.encode()), name="fuzzed model", user=admin)
         return {
             "token": token,
             "slug": competition.slug,
@@ -111,6 +114,7 @@ def fuzzing_desk(app, tmp_path) -> dict:
             "task_id": task.id,
             "run_number": RUN,
             "certification_id": certified.id,
+            "source_id": source.id,
         }
 
 
