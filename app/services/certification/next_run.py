@@ -29,18 +29,19 @@ def claim_next(task: LabellingTask, user: User) -> int | None:
         if not candidates:
             return None
         for run in candidates:
-            if _certified(task, run):
+            certified = _certifications(task, run)
+            if 0 < certified < task.copies:
                 return run  # open to a second certifier whoever holds it, as on the task page; nothing to claim
-            if claim(task, run, user) is None:
+            if certified == 0 and claim(task, run, user) is None:
                 return run
-            skipped.add(run)
+            skipped.add(run)  # claimed or certified by another shifter since the candidates were read
 
 
-def _certified(task: LabellingTask, run_number: int) -> bool:
-    return bool(
+def _certifications(task: LabellingTask, run_number: int) -> int:
+    return int(
         db.session.execute(
             db.select(func.count())
             .select_from(Certification)
             .where(Certification.task_id == task.id, Certification.run_number == run_number)
-        ).scalar()
+        ).scalar_one()
     )

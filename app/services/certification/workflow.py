@@ -334,16 +334,19 @@ CLAIM_MINUTES = 20
 def claim(task: LabellingTask, run_number: int, user: User) -> RunClaim | None:
     """Claim the run for the user for CLAIM_MINUTES; returns another shifter's live claim instead, if any."""
     now = utcnow()
+    # Read before the new claim is in the session: after a rollback the user is expired, and loading its id
+    # would flush a claim without its holder.
+    user_id = user.id
     current = db.session.execute(
         db.select(RunClaim).where(RunClaim.task_id == task.id, RunClaim.run_number == run_number).with_for_update()
     ).scalar_one_or_none()
-    if current is not None and current.user_id != user.id and current.expires_at > now:
+    if current is not None and current.user_id != user_id and current.expires_at > now:
         db.session.rollback()
         return current
     if current is None:
         current = RunClaim(task_id=task.id, run_number=run_number)
         db.session.add(current)
-    current.user_id, current.expires_at = user.id, now + timedelta(minutes=CLAIM_MINUTES)
+    current.user_id, current.expires_at = user_id, now + timedelta(minutes=CLAIM_MINUTES)
     try:
         db.session.commit()
     except IntegrityError:  # another shifter claimed it in the same instant
