@@ -17,11 +17,11 @@ from app.models import Role
 from app.services.certification import workflow
 from app.services.competitions import submissions
 from app.services.competitions.bundles import import_bundle
+from app.services.competitions.exports import request_export
 from app.services.runs.importer import import_file
 from app.services.suggestions import sources
 from tests import services
 from tests.helpers import make_token, make_user, predictions_csv, write_bundle
-from workers.export import request_export
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 RUN = 315259
