@@ -3,6 +3,8 @@ run in the task's order."""
 
 from __future__ import annotations
 
+from typing import BinaryIO, cast
+
 from flask import abort, jsonify, request
 
 from app.api import bp
@@ -42,7 +44,7 @@ def add_suggestions(task_id: int):
         )
     source = sources.import_upload(
         task,
-        upload.stream,
+        cast(BinaryIO, upload.stream),
         name=request.form.get("name", ""),
         version=request.form.get("version", ""),
         threshold=_threshold(request.form.get("threshold")),

@@ -97,7 +97,7 @@ def checked_origins(
     if problems:
         raise Refused(problems)
     suggested: dict[int, list[Range]] = {}
-    origins = []
+    origins: list[tuple[RangeOrigin, int | None]] = []
     for claimed in ranges:
         source = sources.get(claimed.source_id) if claimed.source_id is not None else None
         if not seen or source is None:
