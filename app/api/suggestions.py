@@ -12,7 +12,7 @@ from app.api.auth import api_user, roles_required
 from app.api.schemas import AttachSubmissionBody, SourceChange, parse_body
 from app.extensions import db
 from app.models import LabellingTask, Role, TaskRun
-from app.services.certification.next_run import claim_next
+from app.services.certification.queue import claim_next
 from app.services.errors import Refused
 from app.services.suggestions import shown, sources
 

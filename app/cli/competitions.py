@@ -3,7 +3,8 @@
 import click
 from flask.cli import with_appcontext
 
-from app.services.competitions.bundles import BundleError, import_bundle
+from app.cli import on_refusal
+from app.services.competitions.bundles import import_bundle
 
 
 @click.group("competitions")
@@ -14,13 +15,9 @@ def competitions() -> None:
 @competitions.command("import")
 @click.argument("path", type=click.Path(exists=True))
 @with_appcontext
+@on_refusal("the bundle was refused", listed=True)
 def import_command(path: str) -> None:
     """Import a competition bundle (a folder or a .zip); prints the slug as the last line."""
-    try:
-        competition = import_bundle(path)
-    except BundleError as error:
-        raise click.ClickException(
-            "the bundle was refused:\n" + "\n".join(f"  - {problem}" for problem in error.problems)
-        ) from None
+    competition = import_bundle(path)
     click.echo(f"imported {competition.title!r} with {len(competition.dataset_version.files)} files", err=True)
     click.echo(competition.slug)

@@ -3,8 +3,9 @@
 import click
 from flask.cli import with_appcontext
 
+from app.cli import on_refusal
 from app.models import QueueOrder, Reco
-from app.services.certification.workflow import CertificationRefused, create_task
+from app.services.certification.tasks import create_task
 
 
 def _run_range(value: str | None) -> tuple[int, int | None] | None:
@@ -54,6 +55,7 @@ def tasks() -> None:
     help="Share of runs certified blind: no suggestion shown before the shifter certified.",
 )
 @with_appcontext
+@on_refusal()
 def create(
     name: str,
     reco: str,
@@ -64,18 +66,15 @@ def create(
     blind_fraction: float,
 ) -> None:
     """Create a labelling task over imported runs; prints the task id as the last line."""
-    try:
-        task = create_task(
-            name,
-            reco,
-            runs=_run_range(run_range),
-            dataset=dataset,
-            double=double,
-            order=order,
-            blind_fraction=blind_fraction,
-        )
-    except CertificationRefused as error:
-        raise click.ClickException(error.message) from None
+    task = create_task(
+        name,
+        reco,
+        runs=_run_range(run_range),
+        dataset=dataset,
+        double=double,
+        order=order,
+        blind_fraction=blind_fraction,
+    )
     following = f", gaining every run from {task.runs_from} imported later" if task.runs_from is not None else ""
     click.echo(f"created task {task.name!r} with {len(task.runs)} runs{following}", err=True)
     click.echo(task.id)

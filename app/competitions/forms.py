@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 import scorers
-from app.services.competitions.bundles import LARGEST_SETTING
+from app.services.competitions.bundle_checks import LARGEST_SETTING
 
 # Limits and seeds are stored in integer columns: a larger number would not fit.
 LIMIT = NumberRange(min=1, max=LARGEST_SETTING)

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.models import Role
-from app.services.certification.workflow import create_task
+from app.services.certification.tasks import create_task
 from app.services.runs.importer import import_file
 from tests.helpers import PASSWORD, make_user
 

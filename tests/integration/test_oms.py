@@ -17,8 +17,9 @@ import pytest
 
 from app.extensions import db
 from app.models import Lumisection, Run
+from app.services.errors import Refused
 from app.services.runs.importer import import_conditions, import_file
-from app.services.runs.oms import OmsClient, OmsError
+from app.services.runs.oms import OmsClient
 from app.services.runs.sources import OmsApi
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -182,7 +183,7 @@ def _bad_page(change) -> bytes:
 def test_a_failed_or_malformed_page_changes_nothing(app, oms, fault, message):
     oms.faults["lumisections", "378856", "100"] = fault
     with app.app_context():
-        with pytest.raises(OmsError, match=message):
+        with pytest.raises(Refused, match=message):
             # 378960 is read whole first: a half-written import would leave it behind.
             import_conditions(OmsApi(_client(oms), (378960, 378856)).read())
         assert _everything() == ([], [])
@@ -190,7 +191,7 @@ def test_a_failed_or_malformed_page_changes_nothing(app, oms, fault, message):
 
 def test_an_unknown_run_is_named(oms):
     oms.faults["runs", "378000", None] = (200, b'{"data": [], "links": {"next": null}, "meta": {}}')
-    with pytest.raises(OmsError, match="OMS knows no run 378000"):
+    with pytest.raises(Refused, match="OMS knows no run 378000"):
         OmsApi(_client(oms), (378000,)).read()
 
 
@@ -198,14 +199,14 @@ def test_pages_that_link_to_themselves_stop(oms):
     page = json.loads((PAGES / "lumisections_378856_offset50_limit50.json").read_text())
     page["links"]["next"] = page["links"]["self"]
     oms.faults["lumisections", "378856", "50"] = (200, json.dumps(page).encode())
-    with pytest.raises(OmsError, match="pages loop"):
+    with pytest.raises(Refused, match="pages loop"):
         OmsApi(_client(oms), (378856,)).read()
 
 
 def test_an_unreachable_server_is_named():
     server = OmsServer()
     server.stop()
-    with pytest.raises(OmsError, match=r"cannot reach OMS: GET http://127\.0\.0\.1"):
+    with pytest.raises(Refused, match=r"cannot reach OMS: GET http://127\.0\.0\.1"):
         OmsClient(server.url, timeout=5).run(378856)
 
 

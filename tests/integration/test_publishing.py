@@ -21,8 +21,10 @@ from app.models import (
     Role,
     User,
 )
+from app.models.runs import CONDITIONS
 from app.services.certification import lumimask
 from app.services.datasets import publishing
+from app.services.datasets.version_files import FILES, summary_of
 from app.services.runs.importer import import_oms
 from app.services.storage import StorageError, get_storage
 from tests.helpers import PASSWORD, bearer, make_token, make_user
@@ -215,7 +217,7 @@ def test_published_files_hold_conditions_usage_and_luminosity_weights(app, publi
     train, test, solution, sample = (
         files[n] for n in ("train.csv", "test.csv", "solution.csv", "sample_submission.csv")
     )
-    assert list(train.columns) == ["id", "run_number", "lumisection", *publishing.CONDITIONS, "label"]
+    assert list(train.columns) == ["id", "run_number", "lumisection", *CONDITIONS, "label"]
     assert list(test.columns) == list(train.columns[:-1])
     assert list(solution.columns) == ["id", "label", "Usage", "weight"]
     assert list(sample.columns) == ["id", "label"] and list(sample["id"]) == list(test["id"]) == list(solution["id"])
@@ -236,7 +238,7 @@ def test_published_files_hold_conditions_usage_and_luminosity_weights(app, publi
 
 def test_summary_page_shows_both_sides_and_leads_organisers_to_a_competition(app, client, auth, desk, published):
     with app.app_context():
-        summary = publishing.summary_of(db.session.get(DatasetVersion, published))
+        summary = summary_of(db.session.get(DatasetVersion, published))
     page = client.get(f"/tasks/{desk['task']}/published/{published}").get_data(as_text=True)
     for side in (summary.train, summary.test):
         row = f'<td class="text-end">{side.runs}</td><td class="text-end">{side.lumisections}</td>'
@@ -313,11 +315,11 @@ class FailingStorage:
 
 def test_a_failed_store_deletes_what_was_stored_and_writes_no_rows(app, desk, tmp_path):
     with app.app_context():
-        app.extensions["storage"] = FailingStorage(get_storage(), fail_at=len(publishing.FILES))
+        app.extensions["storage"] = FailingStorage(get_storage(), fail_at=len(FILES))
         task = db.session.get(LabellingTask, desk["task"])
         with pytest.raises(StorageError):
             publishing.publish(task, seed=1)
-        assert app.extensions["storage"].writes == len(publishing.FILES)
+        assert app.extensions["storage"].writes == len(FILES)
     assert count_rows(app) == (0, 0, 0) and stored_files(tmp_path) == []
 
 

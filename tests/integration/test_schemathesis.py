@@ -14,7 +14,7 @@ from openapi_spec_validator import validate
 
 from app.extensions import db
 from app.models import Role
-from app.services.certification import workflow
+from app.services.certification import tasks, workflow
 from app.services.competitions import submissions
 from app.services.competitions.bundles import import_bundle
 from app.services.competitions.exports import request_export
@@ -101,7 +101,7 @@ def fuzzing_desk(app, tmp_path) -> dict:
         predictions = io.BytesIO(predictions_csv(ids, [0.5] * len(ids)))
         submission = submissions.submit(competition, admin, predictions, file_name="p.csv")
         export = request_export(competition, admin)
-        task = workflow.create_task("fuzzed", "express")
+        task = tasks.create_task("fuzzed", "express")
         certified = workflow.certify(task, admin, CERTIFIED | {"run_number": RUN})
         scores = "run,lumisection,score\n" + "".join(f"{RUN},{n},{n / 172}\n" for n in range(1, 173))
         source = sources.import_upload(task, io.BytesIO(scores.encode()), name="fuzzed model", user=admin)

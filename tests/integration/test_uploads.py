@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import itertools
 import os
 import zlib
@@ -323,6 +324,31 @@ def test_quota_is_charged_at_confirmation_and_the_refused_file_removed(s3):
     assert refused.status_code == 429 and "Retry-After" in refused.headers
     assert leftovers(s3) == {"submissions": 1, "uploads": 0, "objects": 1, "multipart": 0}
     assert start(s3, len(content)).status_code == 429  # refused before anything is uploaded
+
+
+def test_a_used_up_quota_answers_429_with_retry_after_on_every_api_path(s3):
+    """Whether the file comes with the request, is announced, or is confirmed, the refusal says when to come back."""
+    with s3["app"].app_context():
+        db.session.execute(db.select(Competition)).scalar_one().daily_limit = 1
+        db.session.commit()
+    content, token = s3["content"], s3["tokens"]["rita"]
+    pending = start(s3, len(content)).get_json()  # announced while the day's slot is still free
+    put(pending["parts"], content)
+
+    def post_file():
+        form = {"file": (io.BytesIO(content), "p.csv")}
+        return s3["client"].post(f"/api/v1/competitions/{SLUG}/submissions", headers=bearer(token), data=form)
+
+    assert post_file().status_code == 202
+    refusals = {
+        "posted": post_file(),
+        "announced": start(s3, len(content)),
+        "confirmed": confirm(s3, pending["id"], len(content), sha(content)),
+    }
+    for path, refused in refusals.items():
+        assert refused.status_code == 429, path
+        assert "submissions of today" in refused.get_json()["error"]["message"], path
+        assert 0 < int(refused.headers["Retry-After"]) <= 86400, path
 
 
 def test_announcement_is_checked_before_any_url_is_given(s3):

@@ -12,7 +12,7 @@ from app.api import schemas
 from app.extensions import db
 from app.models import AuditEntry, Certification, Competition, Participation, Role, Upload, User
 from app.models.types import utcnow
-from app.services.certification import workflow
+from app.services.certification import tasks, workflow
 from app.services.competitions import submissions
 from app.services.competitions.bundles import import_bundle
 from app.services.runs.importer import import_file
@@ -51,7 +51,7 @@ def desk(app, tmp_path):
     with app.app_context():
         import_file(mask, "dcs")
         sam, lea = make_user("sam", Role.SHIFTER), make_user("lea", Role.SHIFT_LEADER)
-        task = workflow.create_task("express-2018", "express")
+        task = tasks.create_task("express-2018", "express")
         good = {c: "good" for c in ("pixel", "strip", "tracking")}
         reference = workflow.certify(
             task, sam, contract_body(run_number=REFERENCE, reference_run=None, bad_lumisections=[], **good)

@@ -12,7 +12,8 @@ import yaml
 
 from app.extensions import db
 from app.models import Competition, Dataset, DatasetFile, FileKind
-from app.services.competitions.bundles import BundleError, import_bundle
+from app.services.competitions.bundles import import_bundle
+from app.services.errors import Refused
 from app.services.storage import get_storage
 from tests.helpers import write_bundle
 
@@ -103,7 +104,7 @@ def test_bad_bundle_is_refused_whole_and_leaves_nothing(app, tmp_path, case):
     break_it, expected = BAD_BUNDLES[case]
     break_it(folder)
     with app.app_context():
-        with pytest.raises(BundleError) as refused:
+        with pytest.raises(Refused) as refused:
             import_bundle(folder)
         assert expected in str(refused.value)
         for model in (Competition, Dataset, DatasetFile):
@@ -114,7 +115,7 @@ def test_bad_bundle_is_refused_whole_and_leaves_nothing(app, tmp_path, case):
 def test_every_problem_is_listed_at_once(app, tmp_path):
     folder, *_ = write_bundle(tmp_path / "b", spec={"metric": "nope", "daily_limit": -1})
     (folder / "train.csv").unlink()
-    with app.app_context(), pytest.raises(BundleError) as refused:
+    with app.app_context(), pytest.raises(Refused) as refused:
         import_bundle(folder)
     assert len(refused.value.problems) == 3
 
@@ -124,14 +125,14 @@ def test_taken_slug_is_refused(app, tmp_path):
     second, *_ = write_bundle(tmp_path / "b")
     with app.app_context():
         import_bundle(first)
-        with pytest.raises(BundleError, match="already exists"):
+        with pytest.raises(Refused, match="already exists"):
             import_bundle(second)
 
 
 def test_not_a_zip_is_refused(app, tmp_path):
     junk = tmp_path / "junk.zip"
     junk.write_bytes(b"definitely not a zip")
-    with app.app_context(), pytest.raises(BundleError, match="Not a bundle"):
+    with app.app_context(), pytest.raises(Refused, match="Not a bundle"):
         import_bundle(junk)
 
 
@@ -139,7 +140,7 @@ def test_zip_without_spec_is_refused(app, tmp_path):
     path = tmp_path / "empty.zip"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("train.csv", "id,x\n")
-    with app.app_context(), pytest.raises(BundleError, match=r"exactly one competition\.yaml"):
+    with app.app_context(), pytest.raises(Refused, match=r"exactly one competition\.yaml"):
         import_bundle(path)
 
 
@@ -170,7 +171,7 @@ def test_a_solution_with_usage_serves_one_competition_whatever_the_seed(app, run
     second = _same_solution(first, tmp_path / "second", split_seed=99, public_fraction=0.2)
     with app.app_context():
         import_bundle(first)
-        with pytest.raises(BundleError) as refused:
+        with pytest.raises(Refused) as refused:
             import_bundle(second)
         assert db.session.execute(db.select(db.func.count(Competition.id))).scalar_one() == 1
     (problem,) = refused.value.problems
@@ -186,7 +187,7 @@ def test_a_solution_without_usage_serves_another_competition_only_with_another_s
     other_split = _same_solution(first, tmp_path / "other", split_seed=4, public_fraction=0.5)
     with app.app_context():
         import_bundle(first)
-        with pytest.raises(BundleError) as refused:
+        with pytest.raises(Refused) as refused:
             import_bundle(same_split)
         assert "public_fraction 0.5 and split_seed 3" in refused.value.problems[0]
         assert "Choose another split_seed" in refused.value.problems[0]
@@ -216,7 +217,7 @@ def test_a_file_that_unpacks_past_the_limit_is_refused_before_it_is_read(app, tm
     assert archive.stat().st_size < MB
     with app.app_context():
         app.config["MAX_DECOMPRESSED_BYTES"] = 5 * MB
-        with pytest.raises(BundleError) as refused:
+        with pytest.raises(Refused) as refused:
             import_bundle(archive)
         assert f"'{name.replace('_', '.')}' unpacks to 6 MB; a file of a bundle may hold at most 5 MB." in str(
             refused.value
@@ -228,7 +229,7 @@ def test_files_that_unpack_past_the_bundle_limit_together_are_refused(app, tmp_p
     archive = _zipped(tmp_path, train_csv=3 * MB, test_csv=3 * MB)
     with app.app_context():
         app.config["MAX_BUNDLE_BYTES"] = 5 * MB
-        with pytest.raises(BundleError, match="The zip unpacks to 6 MB in all; a bundle may hold at most 5 MB"):
+        with pytest.raises(Refused, match="The zip unpacks to 6 MB in all; a bundle may hold at most 5 MB"):
             import_bundle(archive)
         assert _nothing_imported(app)
 
@@ -251,7 +252,7 @@ def test_a_zip_that_lies_about_its_sizes_is_refused_and_leaves_nothing(app, tmp_
     _declare_size(archive, "train.csv", 1000)
     with app.app_context():
         app.config["MAX_DECOMPRESSED_BYTES"] = 5 * MB
-        with pytest.raises(BundleError, match=r"'train\.csv' is damaged"):
+        with pytest.raises(Refused, match=r"'train\.csv' is damaged"):
             import_bundle(archive)
         assert _nothing_imported(app)
 
@@ -260,7 +261,7 @@ def test_an_overview_past_a_megabyte_is_refused(app, tmp_path):
     folder, *_ = write_bundle(tmp_path / "b")
     (folder / "overview.md").write_text("# Overview\n" + "words " * 200_000)
     with app.app_context():
-        with pytest.raises(BundleError, match=r"overview\.md is larger than 1 MB"):
+        with pytest.raises(Refused, match=r"overview\.md is larger than 1 MB"):
             import_bundle(folder)
         assert _nothing_imported(app)
 
@@ -278,7 +279,7 @@ def test_text_settings_longer_than_their_columns_are_refused(app, tmp_path, sett
     folder, *_ = write_bundle(tmp_path / "b")
     _spec_edit(folder, **setting)
     with app.app_context():
-        with pytest.raises(BundleError) as refused:
+        with pytest.raises(Refused) as refused:
             import_bundle(folder)
         assert expected in str(refused.value)
         assert db.session.execute(db.select(Competition)).first() is None

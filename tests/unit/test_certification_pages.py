@@ -7,7 +7,7 @@ import pytest
 from app.extensions import db
 from app.models import Certification, Role
 from app.models.certification import DEFAULT_CHECKLISTS
-from app.services.certification.workflow import create_task
+from app.services.certification.tasks import create_task
 from app.services.runs.importer import import_file
 from tests.helpers import PASSWORD, make_user
 

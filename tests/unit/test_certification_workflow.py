@@ -9,7 +9,8 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import AuditEntry, Certification, LabellingTask, ReviewState, Role, User
 from app.models.certification import DEFAULT_CHECKLISTS
-from app.services.certification.workflow import CertificationRefused, create_task, parse_checklists
+from app.services.certification.tasks import create_task, parse_checklists
+from app.services.errors import Refused
 from app.services.runs.importer import import_file
 from tests.helpers import PASSWORD, bearer, make_token, make_user
 
@@ -210,5 +211,5 @@ def test_bad_checklists_are_refused_and_change_nothing(app, client, auth, task_i
     ],
 )
 def test_parse_checklists_names_each_problem(text, message):
-    with pytest.raises(CertificationRefused, match=message):
+    with pytest.raises(Refused, match=message):
         parse_checklists(text)

@@ -9,7 +9,7 @@ import pytest
 
 from demo import blind, tracker
 from demo.competitions import schedule
-from demo.tracker_data import ZPHI, Anomaly, AnomalyBlock
+from demo.tracker_histograms import ZPHI, Anomaly, AnomalyBlock
 
 CHECKLISTS = ["general", "pixel", "strip", "tracking"]
 

@@ -8,7 +8,8 @@ import numpy as np
 
 from app.extensions import db
 from app.models import Competition, Role
-from app.services.certification.workflow import certify, create_task
+from app.services.certification.tasks import create_task
+from app.services.certification.workflow import certify
 from app.services.competitions import submissions
 from app.services.competitions.bundles import import_bundle
 from app.services.runs.importer import import_file

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.services.certification import lumimask
-from app.services.certification.lumimask import MaskError
+from app.services.errors import Refused
 
 CMS = Path(__file__).resolve().parents[1] / "fixtures" / "cms"  # copies of shared/data/cms
 
@@ -74,7 +74,7 @@ def test_set_operations_on_a_small_example():
     ],
 )
 def test_bad_documents_are_refused_with_the_place(document, message):
-    with pytest.raises(MaskError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(Refused, match=message.replace("[", r"\[").replace("]", r"\]")):
         lumimask.loads(document)
 
 

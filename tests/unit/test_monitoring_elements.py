@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from app.services.errors import Refused
 from app.services.runs.monitoring_elements import (
     COLUMNS,
-    MonitoringElementError,
     feature_prefix,
     features,
     histogram,
@@ -177,16 +177,16 @@ def _parquet(tmp_path: Path, table: pd.DataFrame) -> Path:
 )
 def test_a_broken_dqmio_dump_is_refused_with_the_reason(tmp_path, change, message):
     path = _parquet(tmp_path, change(pd.read_parquet(ZPHI_FILE)))
-    with pytest.raises(MonitoringElementError, match=message):
+    with pytest.raises(Refused, match=message):
         read_dqmio_parquet(path)
 
 
 def test_a_file_that_is_not_parquet_is_refused(tmp_path):
     path = tmp_path / "dump.parquet"
     path.write_text("fromrun,fromlumi\n")
-    with pytest.raises(MonitoringElementError, match=r"dump\.parquet is not a readable Parquet file"):
+    with pytest.raises(Refused, match=r"dump\.parquet is not a readable Parquet file"):
         read_dump(path)
-    with pytest.raises(MonitoringElementError, match=r"a dump is a DQMIO \.parquet or an ML4DQM \.csv file"):
+    with pytest.raises(Refused, match=r"a dump is a DQMIO \.parquet or an ML4DQM \.csv file"):
         read_dump(tmp_path / "dump.root")
 
 
@@ -199,20 +199,20 @@ def test_a_file_that_is_not_parquet_is_refused(tmp_path):
     ],
 )
 def test_a_broken_ml4dqm_dump_is_refused_with_the_reason(tmp_path, row, message):
-    with pytest.raises(MonitoringElementError, match=message):
+    with pytest.raises(Refused, match=message):
         read_ml4dqm_csv(_ml4dqm(tmp_path, [row]))
 
 
 def test_an_ml4dqm_dump_without_histo_is_refused(tmp_path):
     path = _ml4dqm(tmp_path, [[1, 1, "h"]], header="fromrun,fromlumi,hname")
-    with pytest.raises(MonitoringElementError, match=r"dump.csv lacks the column\(s\) metype, histo, entries"):
+    with pytest.raises(Refused, match=r"dump.csv lacks the column\(s\) metype, histo, entries"):
         read_ml4dqm_csv(path)
 
 
 def test_one_element_with_two_binnings_is_refused():
     long = read_dqmio_parquet(ZPHI_FILE)
     long.loc[1, "Xmax"] = 61.0
-    with pytest.raises(MonitoringElementError, match="comes with 2 binnings; features need one"):
+    with pytest.raises(Refused, match="comes with 2 binnings; features need one"):
         features(long)
 
 

@@ -9,7 +9,8 @@ import pytest
 from app.extensions import db
 from app.models import Run
 from app.models.runs import RunClass
-from app.services.runs.oms import OmsClient, OmsError
+from app.services.errors import Refused
+from app.services.runs.oms import OmsClient
 from app.services.runs.sources import run_attributes
 from config import Config
 
@@ -55,7 +56,7 @@ def test_a_time_without_zone_is_utc():
     ],
 )
 def test_bad_run_attributes_are_named(change, message):
-    with pytest.raises(OmsError, match=f"OMS run 380000: {message}"):
+    with pytest.raises(Refused, match=f"OMS run 380000: {message}"):
         run_attributes(RECORD | change)
 
 
@@ -74,7 +75,7 @@ def test_oms_settings_default_to_off_and_read_the_environment():
 
 
 def test_no_oms_url_is_refused_with_the_setting_named():
-    with pytest.raises(OmsError, match="OMS_API_URL is not set"):
+    with pytest.raises(Refused, match="OMS_API_URL is not set"):
         OmsClient.from_config(vars(Config({})))
 
 

@@ -11,16 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import scorers
-from app.services.datasets.publishing import (
-    CONDITIONS,
-    Features,
-    Row,
-    build_files,
-    default_slug,
-    label_rows,
-    split_runs,
-    usage,
-)
+from app.models.runs import CONDITIONS
+from app.services.datasets.publishing import default_slug
+from app.services.datasets.splitting import Row, label_rows, split_runs, usage
+from app.services.datasets.version_files import Features, build_files
 
 
 def sides(counts: dict[int, tuple[int, int]], test: frozenset[int]) -> tuple[float, float, float]:

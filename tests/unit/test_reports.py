@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import Role
 from app.models.types import utcnow
 from app.services.certification import workflow as service
+from app.services.certification.tasks import create_task
 from app.services.runs.importer import import_file
 from tests.helpers import PASSWORD, make_user
 
@@ -24,7 +25,7 @@ def certified(app, tmp_path):
         sam, sue = make_user("sam", Role.SHIFTER), make_user("sue", Role.SHIFTER)
         make_user("lea", Role.SHIFT_LEADER)
         make_user("rita")
-        task = service.create_task("express-2018", "express")
+        task = create_task("express-2018", "express")
         first = service.certify(task, sam, base | {"run_number": 315257})
         service.certify(
             task, sue, base | {"run_number": 315259, "bad_lumisections": [{"first": 5, "last": 9}], "comment": "hole"}

@@ -11,7 +11,8 @@ from app.extensions import db
 from app.models import Lumisection, Run
 from app.models.runs import RunClass, derive_run_class
 from app.services.certification import lumimask
-from app.services.runs.importer import RunImportError, import_file, lumisection_counts
+from app.services.errors import Refused
+from app.services.runs.importer import import_file, lumisection_counts
 
 CMS = Path(__file__).resolve().parents[1] / "fixtures" / "cms"
 pytestmark = pytest.mark.databases("sqlite", "postgresql")
@@ -107,7 +108,7 @@ def test_format_needs_naming_when_the_file_name_does_not_say(app, tmp_path):
     mask = tmp_path / "mask.json"
     mask.write_text('{"315257": [[1, 3]]}')
     with app.app_context():
-        with pytest.raises(RunImportError, match="--as golden or --as dcs"):
+        with pytest.raises(Refused, match="--as golden or --as dcs"):
             import_file(mask)
         assert import_file(mask, "golden").lumisections == 3
 
@@ -137,7 +138,7 @@ def test_bad_oms_files_are_refused_and_change_nothing(app, tmp_path, document, m
     )
     path.write_text(json.dumps(document))
     with app.app_context():
-        with pytest.raises(RunImportError, match=message):
+        with pytest.raises(Refused, match=message):
             import_file(path, "oms")
         assert (_count(Run), _count(Lumisection)) == (0, 0)
 
@@ -146,7 +147,7 @@ def test_bad_mask_is_refused_and_changes_nothing(app, tmp_path):
     path = tmp_path / "dcs.json"
     path.write_text('{"315257": [[1, 5]], "315258": [[9, 3]]}')
     with app.app_context():
-        with pytest.raises(RunImportError, match=r"range \[9, 3\]"):
+        with pytest.raises(Refused, match=r"range \[9, 3\]"):
             import_file(path)
         assert _count(Lumisection) == 0
 

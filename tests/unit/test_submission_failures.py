@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Competition, Submission, SubmissionStatus
 from app.services.competitions import submissions
 from app.services.competitions.bundles import import_bundle
+from app.services.errors import Refused
 from tests.helpers import make_user, write_bundle
 
 
@@ -64,6 +65,6 @@ def test_an_empty_upload_is_refused_before_it_is_queued(app, tmp_path):
         user = make_user("rita")
         submissions.join(competition, user)
         db.session.commit()
-        with pytest.raises(submissions.SubmissionRefused, match=r"The file is empty\."):
+        with pytest.raises(Refused, match=r"The file is empty\."):
             submissions.submit(competition, user, io.BytesIO(b""), file_name="p.csv")
         assert db.session.execute(db.select(Submission)).first() is None

@@ -15,6 +15,7 @@ from app.models import LabellingTask, QueueOrder, Role, SuggestionSource
 from app.models.types import utcnow
 from app.services.certification import reports
 from app.services.certification import workflow as service
+from app.services.certification.tasks import create_task
 from app.services.runs.importer import import_file, import_oms
 from app.services.suggestions import sources
 from tests import services
@@ -157,7 +158,7 @@ def test_reports_count_approved_bad_ranges_that_came_from_suggestions(app, impor
             make_user("sue", Role.SHIFTER),
             make_user("lea", Role.SHIFT_LEADER),
         )
-        task = service.create_task("loop", "express", blind_fraction=0)
+        task = create_task("loop", "express", blind_fraction=0)
         rows = "run,lumisection,score\n" + "".join(
             f"{r},{n},{0.9 if n < 10 else 0.1}\n" for r in (RUN, 315257) for n in range(1, 89)
         )

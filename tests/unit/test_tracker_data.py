@@ -21,7 +21,7 @@ from app.models.runs import RunClass, derive_run_class
 from app.services.runs import monitoring_elements
 from app.services.runs.importer import import_file, lumisection_counts
 from demo import tracker_data
-from demo.tracker_data import CHARGE, DISK, STON, ZPHI, Anomaly
+from demo.tracker_histograms import CHARGE, DISK, STON, ZPHI, Anomaly, AnomalyBlock
 
 SMALL = {"runs": 8, "max_ls_per_run": 60, "zphi_bins": (30, 20), "disk_bins": (20, 20)}
 
@@ -68,7 +68,7 @@ def _mean(data: tracker_data.TrackerData, hname: str, run: int) -> pd.Series:
     return pd.Series(counts @ me.centers()[0] / counts.sum(axis=1), index=rows.index)
 
 
-def _blocks(data: tracker_data.TrackerData, kind: Anomaly) -> list[tracker_data.AnomalyBlock]:
+def _blocks(data: tracker_data.TrackerData, kind: Anomaly) -> list[AnomalyBlock]:
     blocks = [block for block in data.anomalies if block.kind is kind]
     assert blocks, f"seed 11 injects no {kind}"
     return blocks
@@ -266,7 +266,7 @@ def test_physical_quantities_are_never_negative(seed):
 
 def test_a_cosmics_runs_luminosity_reads_as_zero_on_the_task_page(app, client, auth):
     """A luminometer's noise is no luminosity: pages show 0, not -4.43e-10."""
-    from app.services.certification.workflow import create_task
+    from app.services.certification.tasks import create_task
     from app.services.runs.importer import import_conditions, parse_oms
     from tests.helpers import PASSWORD, make_user
 

@@ -4,12 +4,8 @@ the audit trail, and the golden JSON of a task."""
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
-
-from sqlalchemy.exc import IntegrityError
+from typing import Any, NoReturn
 
 from app.extensions import db
 from app.models import (
@@ -18,7 +14,6 @@ from app.models import (
     Certification,
     LabellingTask,
     Lumisection,
-    QueueOrder,
     RangeOrigin,
     Reco,
     ReferenceRun,
@@ -26,25 +21,14 @@ from app.models import (
     ReviewState,
     Role,
     Run,
-    RunClaim,
     Status,
-    TaskRun,
     User,
 )
 from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
-from app.models.types import utcnow
 from app.services.certification import lumimask
 from app.services.certification.reviewers import override_note, own_review_refusal
-from app.services.errors import Refused
+from app.services.errors import Refused, refused_if_taken
 from app.services.suggestions import shown
-
-
-class CertificationRefused(Exception):
-    """A certification or review was not accepted; message says why, status is the HTTP answer."""
-
-    def __init__(self, message: str, status: int = 400, existing_id: int | None = None) -> None:
-        super().__init__(message)
-        self.message, self.status, self.existing_id = message, status, existing_id
 
 
 @dataclass(frozen=True)
@@ -138,7 +122,7 @@ def check(
     """
     problems: list[str] = []
     if run is None or run.run_number not in {tr.run_number for tr in task.runs}:
-        raise CertificationRefused(f"run {body.get('run_number')!r} is not in the task {task.name!r}", 400)
+        raise Refused(f"run {body.get('run_number')!r} is not in the task {task.name!r}", 400)
     reco = _choice(body, "reco", Reco, problems) if "reco" in body else task.reco
     if reco is not None and reco != task.reco:
         problems.append(f"the task certifies {task.reco.value}, not {reco.value}")
@@ -181,7 +165,7 @@ def check(
         elif chosen.run_class != run.run_class:
             problems.append(f"reference run {reference} is of another run class than run {run.run_number}")
     if problems:
-        raise CertificationRefused("; ".join(problems), 400)
+        raise Refused(problems)
     ranges = _with_origins(task, run, ranges, suggestions_seen)
     values = {
         **{c: statuses[c] for c in COMPONENTS},
@@ -199,10 +183,7 @@ def check(
 def _with_origins(task: LabellingTask, run: Run, ranges: list[RangeInput], seen: bool) -> list[RangeInput]:
     """The ranges with their origins and sources checked (a source of another task is refused)."""
     claimed = [shown.Claimed(r.first, r.last, r.origin, r.source_id) for r in ranges]
-    try:
-        origins = shown.checked_origins(task, run.run_number, claimed, seen=seen)
-    except Refused as refused:
-        raise CertificationRefused(refused.message, refused.status) from None
+    origins = shown.checked_origins(task, run.run_number, claimed, seen=seen)
     return [
         RangeInput(r.first, r.last, r.components, r.comment, origin, source_id)
         for r, (origin, source_id) in zip(ranges, origins, strict=True)
@@ -231,9 +212,9 @@ def certify(task: LabellingTask, user: User, body: dict) -> Certification:
     )
     own = next((c for c in existing if c.certifier_id == user.id), None)
     if own is not None:
-        raise CertificationRefused(f"you already certified run {run.run_number} in this task", 409, own.id)
+        _refuse_certified(f"you already certified run {run.run_number} in this task", own)
     if len(existing) >= task.copies:
-        raise CertificationRefused(f"run {run.run_number} is already certified in this task", 409, existing[0].id)
+        _refuse_certified(f"run {run.run_number} is already certified in this task", existing[0])
     blind = run is not None and shown.is_blind(task, run.run_number)
     values, ranges = check(task, run, body, suggestions_seen=not blind)
     certification = Certification(
@@ -247,15 +228,18 @@ def certify(task: LabellingTask, user: User, body: dict) -> Certification:
     )
     certification.bad_ranges = _bad_ranges(ranges)
     db.session.add(certification)
-    try:
+    # Another shifter may have certified the same run a moment ago; the schema keeps theirs.
+    with refused_if_taken(db.session, f"run {run.run_number} is already certified in this task"):
         db.session.flush()
-    except IntegrityError:
-        # Another shifter certified the same run a moment ago; the schema kept theirs.
-        db.session.rollback()
-        raise CertificationRefused(f"run {run.run_number} is already certified in this task", 409) from None
     audit(user, "certify", "certification", certification.id, None, snapshot(certification))
     db.session.commit()
     return certification
+
+
+def _refuse_certified(message: str, existing: Certification) -> NoReturn:
+    """A 409 that names the certification already there, in its message and as its Location."""
+    where = f"/api/v1/certifications/{existing.id}"
+    raise Refused(f"{message}: {where}", 409, location=where)
 
 
 def _bad_ranges(ranges: list[RangeInput]) -> list[BadRange]:
@@ -293,7 +277,7 @@ def edit(certification: Certification, user: User, body: dict) -> Certification:
     answer stays in the audit log.
     """
     if not may_edit(certification, user):
-        raise CertificationRefused("only the certifier or a shift leader may change a certification", 403)
+        raise Refused("only the certifier or a shift leader may change a certification", 403)
     task = db.session.get(LabellingTask, certification.task_id)
     run = db.session.get(Run, certification.run_number)
     values, ranges = check(task, run, body | {"run_number": run.run_number})
@@ -312,11 +296,11 @@ def review(certification: Certification, reviewer: User, decision: str, comment:
     """A shift leader other than the certifier approves or rejects a certification (committed and audited)."""
     states = {"approve": ReviewState.APPROVED, "reject": ReviewState.REJECTED}
     if decision not in states:
-        raise CertificationRefused("decision must be approve or reject", 400)
+        raise Refused("decision must be approve or reject", 400)
     if (refusal := own_review_refusal(certification, reviewer)) is not None:
-        raise CertificationRefused(refusal, 403)
+        raise Refused(refusal, 403)
     if decision == "reject" and not comment.strip():
-        raise CertificationRefused("a rejection needs a comment telling the shifter what to fix", 400)
+        raise Refused("a rejection needs a comment telling the shifter what to fix", 400)
     before = snapshot(certification)
     certification.review_state = states[decision]
     entry = Review(certification=certification, reviewer_id=reviewer.id, decision=states[decision], comment=comment)
@@ -328,57 +312,17 @@ def review(certification: Certification, reviewer: User, decision: str, comment:
     return entry
 
 
-CLAIM_MINUTES = 20
-
-
-def claim(task: LabellingTask, run_number: int, user: User) -> RunClaim | None:
-    """Claim the run for the user for CLAIM_MINUTES; returns another shifter's live claim instead, if any."""
-    now = utcnow()
-    # Read before the new claim is in the session: after a rollback the user is expired, and loading its id
-    # would flush a claim without its holder.
-    user_id = user.id
-    current = db.session.execute(
-        db.select(RunClaim).where(RunClaim.task_id == task.id, RunClaim.run_number == run_number).with_for_update()
-    ).scalar_one_or_none()
-    if current is not None and current.user_id != user_id and current.expires_at > now:
-        db.session.rollback()
-        return current
-    if current is None:
-        current = RunClaim(task_id=task.id, run_number=run_number)
-        db.session.add(current)
-    current.user_id, current.expires_at = user_id, now + timedelta(minutes=CLAIM_MINUTES)
-    try:
-        db.session.commit()
-    except IntegrityError:  # another shifter claimed it in the same instant
-        db.session.rollback()
-        return db.session.execute(
-            db.select(RunClaim).where(RunClaim.task_id == task.id, RunClaim.run_number == run_number)
-        ).scalar_one()
-    return None
-
-
-def claimed_by_others(task: LabellingTask, user: User) -> set[int]:
-    """Runs of the task other shifters are working on now."""
-    return set(
-        db.session.execute(
-            db.select(RunClaim.run_number).where(
-                RunClaim.task_id == task.id, RunClaim.user_id != user.id, RunClaim.expires_at > utcnow()
-            )
-        ).scalars()
-    )
-
-
 def promote_reference(certification: Certification, leader: User) -> ReferenceRun:
     """Make a good certification's run a reference run of its run class and reconstruction (committed, audited).
 
     As for a review, the shift leader who promotes it is not the one who certified it (admins may override).
     """
     if (refusal := own_review_refusal(certification, leader)) is not None:
-        raise CertificationRefused(refusal, 403)
+        raise Refused(refusal, 403)
     if any(getattr(certification, c) is not Status.GOOD for c in COMPONENTS):
-        raise CertificationRefused("only a run certified good for pixel, strip and tracking can be a reference run")
+        raise Refused("only a run certified good for pixel, strip and tracking can be a reference run")
     if certification.review_state is not ReviewState.APPROVED:
-        raise CertificationRefused("a shift leader approves the certification before its run becomes a reference run")
+        raise Refused("a shift leader approves the certification before its run becomes a reference run")
     existing = db.session.execute(
         db.select(ReferenceRun).where(
             ReferenceRun.run_number == certification.run_number, ReferenceRun.reco == certification.reco
@@ -425,92 +369,3 @@ def golden_mask(task: LabellingTask) -> lumimask.Mask:
     return lumimask.difference(
         lumimask.from_lumisections(rows), {run: lumimask.merge_ranges(r) for run, r in bad.items() if r}
     )
-
-
-def create_task(
-    name: str,
-    reco: str,
-    *,
-    runs: tuple[int, int | None] | None = None,
-    dataset: str | None = None,
-    double: bool = False,
-    order: QueueOrder | str = QueueOrder.RUN,
-    blind_fraction: float = 0.1,
-) -> LabellingTask:
-    """A labelling task over the imported runs in the range (all runs when none is given); committed.
-
-    A range without a last run (FIRST, None) is open: the task gains every run numbered FIRST or above imported
-    later, and may start with none.
-    """
-    if not 0 <= blind_fraction <= 1:
-        raise CertificationRefused(f"the blind fraction is a share in [0, 1], not {blind_fraction}")
-    query = db.select(Run.run_number).order_by(Run.run_number)
-    if runs and runs[1] is None:
-        query = query.where(Run.run_number >= runs[0])
-    elif runs:
-        query = query.where(Run.run_number.between(*runs))
-    numbers = list(db.session.execute(query).scalars())
-    if not numbers and not (runs and runs[1] is None):
-        raise CertificationRefused("no imported run lies in that range: import runs first (flask runs import)")
-    if db.session.execute(db.select(LabellingTask.id).where(LabellingTask.name == name)).first():
-        raise CertificationRefused(f"a task named {name!r} already exists", 409)
-    task = LabellingTask(
-        name=name,
-        reco=Reco(reco),
-        dataset_name=dataset,
-        double_certification=double,
-        order=QueueOrder(order),
-        blind_fraction=blind_fraction,
-        runs_from=runs[0] if runs and runs[1] is None else None,
-        runs=[TaskRun(run_number=n) for n in numbers],
-    )
-    db.session.add(task)
-    db.session.commit()
-    return task
-
-
-CHECKLIST_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
-
-
-def parse_checklists(text: str) -> list[dict]:
-    """Checklists written as text, a group name on its own line and its items below it as '- item' lines."""
-    groups: list[dict] = []
-    problems: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if stripped[0] in "-*":
-            item = stripped[1:].strip()
-            if not groups:
-                problems.append(f"line {number}: an item needs a group name on a line above it")
-            elif item:
-                groups[-1]["items"].append(item[:300])
-            continue
-        name = stripped.rstrip(":").strip().lower()
-        if not CHECKLIST_NAME.fullmatch(name):
-            problems.append(f"line {number}: a group name is one word of letters, digits, - and _, not {stripped!r}")
-        elif name in {g["name"] for g in groups}:
-            problems.append(f"line {number}: the group {name!r} appears twice")
-        groups.append({"name": name, "items": []})
-    problems += [f"the group {g['name']!r} has no item ('- ...' lines below it)" for g in groups if not g["items"]]
-    if not groups and not problems:
-        problems.append("write at least one group with its items")
-    if problems:
-        raise CertificationRefused("; ".join(problems))
-    return groups
-
-
-def format_checklists(groups: list[dict]) -> str:
-    """The text form parse_checklists reads."""
-    return "\n".join(f"{g['name']}\n" + "".join(f"- {item}\n" for item in g["items"]) for g in groups)
-
-
-def set_checklists(task: LabellingTask, leader: User, text: str) -> LabellingTask:
-    """A shift leader rewrites the task's checklists (committed and audited); certifications from now on tick them."""
-    groups = parse_checklists(text)
-    before = {"checklists": task.checklists}
-    task.checklists = groups
-    audit(leader, "edit_checklists", "labelling_task", task.id, before, {"checklists": groups})
-    db.session.commit()
-    return task

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 import scorers
 from app.extensions import db
 from app.models import Competition, DatasetFile, DatasetVersion, FileKind, User
-from app.services.competitions.bundles import SLUG_PATTERN, Bundle, _check_solution, split_clashes
-from app.services.datasets.publishing import ID, TARGET, Refused
+from app.services.competitions.bundle_checks import check_solution, split_clashes
+from app.services.competitions.bundle_reader import Bundle
+from app.services.datasets.publishing import SLUG_PATTERN
+from app.services.datasets.version_files import ID, TARGET
+from app.services.errors import Refused, refused_if_taken
 from app.services.storage import get_storage
 
 
@@ -97,7 +98,7 @@ def _check_competition(version: DatasetVersion, settings: CompetitionSettings) -
             "public_fraction": settings.public_fraction,
             "split_seed": settings.split_seed,
         }
-        _check_solution(bundle, checked, scorer, problems)
+        check_solution(bundle, checked, scorer, problems)
     if not problems:
         problems += split_clashes(checked, "build it on another version of the dataset, or with another solution")
     if problems:
@@ -131,9 +132,6 @@ def create_competition(
         created_by_id=created_by and created_by.id,
     )
     db.session.add(competition)
-    try:
+    with refused_if_taken(db.session, f"A competition with the slug {settings.slug!r} already exists."):
         db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Refused([f"A competition with the slug {settings.slug!r} already exists."], 409) from None
     return competition

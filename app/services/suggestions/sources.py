@@ -27,7 +27,7 @@ from app.models import (
     User,
 )
 from app.services.errors import Refused
-from app.services.storage import StorageError, get_storage
+from app.services.storage import StorageError, get_storage, staged_files
 from app.services.suggestions import source_files, store
 
 
@@ -60,13 +60,12 @@ def import_upload(
     )
     stream.seek(0)
     key = f"suggestions/task-{task.id}/{uuid.uuid4().hex}/{_safe_name(file_name)}"
-    storage = get_storage()
-    try:
-        stored = storage.put(key, stream, max_size=current_app.config["MAX_CONTENT_LENGTH"])
-    except StorageError as error:
-        storage.delete(key)
-        raise Refused(f"The file could not be stored: {error}.", 503) from None
-    try:
+    with staged_files(db.session) as files:
+        try:
+            stored = files.put(key, stream, max_size=current_app.config["MAX_CONTENT_LENGTH"])
+        except StorageError as error:
+            status = 413 if "larger" in str(error) else 503
+            raise Refused(f"The file could not be stored: {error}.", status) from None
         source = store.add_source(
             task,
             scores,
@@ -80,10 +79,6 @@ def import_upload(
         )
         _audit(user, "add_source", source, None, as_json(source, with_live=False))
         db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        storage.delete(key)
-        raise
     return source
 
 
