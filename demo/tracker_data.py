@@ -215,7 +215,8 @@ def generate(
     """
     rng = np.random.default_rng(seed)
     layout, detector = Layout.of(zphi_bins, disk_bins), _Detector.draw(rng)
-    records, columns, elements, blocks = [], [], [], []
+    records, columns, blocks = [], [], []
+    elements: list[dict[str, Any]] = []
     for run in _schedule(rng, runs, first_run, max_ls_per_run):
         conditions = _conditions(rng, run)
         columns.append(conditions)
@@ -526,7 +527,9 @@ def _rows(run_number: int, me: MonitoringElement, counts: np.ndarray) -> dict[st
 
 def _long_table(parts: list[dict[str, Any]]) -> pd.DataFrame:
     """One DataFrame of the rows of every run and monitoring element, in the DQMIO columns."""
-    columns = {name: np.concatenate([part[name] for part in parts]) for name in ME_COLUMNS if name != "histo"}
+    columns: dict[str, Any] = {
+        name: np.concatenate([part[name] for part in parts]) for name in ME_COLUMNS if name != "histo"
+    }
     columns["histo"] = [row for part in parts for row in part["histo"]]
     return pd.DataFrame(columns, columns=list(ME_COLUMNS))
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from app.api import bp
-from app.api.auth import api_user, roles_required, token_required
+from app.api.auth import api_user, api_user_if_any, roles_required, token_required
 from app.api.schemas import JoinBody, parse_body
 from app.downloads import send_stored
 from app.errors import api_error, refusal_error
 from app.extensions import db
 from app.models import Competition, Role, SubmissionStatus
-from app.models.uploads import ExportStatus, SubmissionExport
+from app.models.exports import ExportStatus, SubmissionExport
 from app.services.competitions import leaderboards, submissions
 from app.services.competitions.exports import export_view, request_export
 from app.services.competitions.submissions import SubmissionRefused
@@ -59,7 +59,7 @@ def competition_details(slug: str):
         target_column=competition.target_column,
         overview=competition.overview,
     )
-    user = api_user()
+    user = api_user_if_any()
     participation = submissions.participation_of(competition, user) if user else None
     body["joined"] = participation is not None
     body["quota"] = submissions.quota_for(competition, participation).as_dict() if user else None
@@ -149,10 +149,10 @@ def my_submissions(slug: str):
 def leaderboard(slug: str):
     """The public board, or the private one once revealed (organisers: always)."""
     competition = _competition(slug)
-    board = request.args.get("board", "public")
-    if board not in ("public", "private"):
+    board = leaderboards.board_named(request.args.get("board", "public"))
+    if board is None:
         return api_error(400, "board must be 'public' or 'private'.")
-    if board == "private" and not can_see_private(competition, api_user()):
+    if board == "private" and not can_see_private(competition, api_user_if_any()):
         return api_error(403, "The private leaderboard is revealed when the competition closes.")
     rows = [row.as_dict() for row in leaderboards.get(competition, board)]
     return jsonify(board=board, competition=competition.slug, rows=rows)
@@ -189,4 +189,5 @@ def download_export(export_id: int):
         return api_error(404, f"No export {export_id}.")
     if export.status is not ExportStatus.READY:
         return api_error(409, f"Export {export_id} is {export.status.value}, not ready.")
-    return send_stored(export.storage_key, export.file_name, export.sha256)
+    key, sha256 = export.stored()
+    return send_stored(key, export.file_name, sha256)

@@ -16,6 +16,7 @@ from app.models.certification import (
 )
 from app.models.competitions import Competition, Participation, Phase
 from app.models.datasets import Dataset, DatasetFile, DatasetVersion, FileKind
+from app.models.exports import ExportStatus, SubmissionExport
 from app.models.runs import Lumisection, Run, RunClass
 from app.models.submissions import PLATFORM_ERROR, FinalSelection, Rescore, Submission, SubmissionStatus
 from app.models.suggestions import (
@@ -29,7 +30,7 @@ from app.models.suggestions import (
     TaskRunRank,
 )
 from app.models.system import HealthCheck
-from app.models.uploads import ExportStatus, SubmissionExport, Upload, UploadState  # noqa: F401
+from app.models.uploads import Upload, UploadState
 
 __all__ = [
     "PLATFORM_ERROR",
@@ -41,6 +42,7 @@ __all__ = [
     "Dataset",
     "DatasetFile",
     "DatasetVersion",
+    "ExportStatus",
     "FileKind",
     "FinalSelection",
     "HealthCheck",
@@ -64,11 +66,14 @@ __all__ = [
     "SourceRunStat",
     "Status",
     "Submission",
+    "SubmissionExport",
     "SubmissionStatus",
     "SuggestionScore",
     "SuggestionSource",
     "TaskRun",
     "TaskRunRank",
+    "Upload",
+    "UploadState",
     "User",
     "UserRole",
 ]

@@ -9,7 +9,7 @@ from typing import Optional
 from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.accounts import User
 from app.models.datasets import DatasetFile, DatasetVersion
 from app.models.types import UTCDateTime, utcnow
@@ -23,7 +23,7 @@ class Phase(enum.StrEnum):
     CLOSED = "closed"
 
 
-class Competition(db.Model):
+class Competition(Model):
     """A benchmark on a dataset version: a metric, a hidden solution, limits and dates."""
 
     __tablename__ = "competitions"
@@ -71,7 +71,7 @@ class Competition(db.Model):
         return next((f for f in self.dataset_version.public_files if f.name == name), None)
 
 
-class Participation(db.Model):
+class Participation(Model):
     """A user who joined a competition and accepted its rules; the unit a leaderboard ranks."""
 
     __tablename__ = "participations"

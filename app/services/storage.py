@@ -15,8 +15,10 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, TypeGuard
 from urllib.parse import unquote, urlparse
+
+from scorers.io import Readable
 
 CHUNK_SIZE = 1024 * 1024
 
@@ -54,7 +56,7 @@ def validate_key(key: str) -> str:
     return key
 
 
-def _hashing_chunks(stream: BinaryIO, digest: hashlib._Hash, limit: int | None) -> Iterator[bytes]:
+def _hashing_chunks(stream: Readable, digest: hashlib._Hash, limit: int | None) -> Iterator[bytes]:
     total = 0
     while chunk := stream.read(CHUNK_SIZE):
         total += len(chunk)
@@ -65,15 +67,20 @@ def _hashing_chunks(stream: BinaryIO, digest: hashlib._Hash, limit: int | None) 
 
 
 class Storage(Protocol):
-    """What every storage backend offers."""
+    """What every storage backend offers.
 
-    def put(self, key: str, stream: BinaryIO, *, max_size: int | None = None) -> StoredFile: ...
+    A backend whose files a client cannot fetch straight (``download_url`` gives None) has them on this machine:
+    ``local_path`` is where the web process streams them from.
+    """
+
+    def put(self, key: str, stream: Readable, *, max_size: int | None = None) -> StoredFile: ...
     def open(self, key: str) -> BinaryIO: ...
     def delete(self, key: str) -> None: ...
     def exists(self, key: str) -> bool: ...
     def size(self, key: str) -> int: ...
     def download_url(self, key: str, *, expires_in: int = 300, filename: str | None = None) -> str | None: ...
     def read_range(self, key: str, start: int, length: int) -> bytes: ...
+    def local_path(self, key: str) -> Path: ...
 
 
 @dataclass(frozen=True)
@@ -98,7 +105,11 @@ class DirectUploads(Protocol):
     def abort_multipart(self, key: str, multipart_id: str) -> None: ...
 
 
-def accepts_direct_uploads(storage: Storage) -> bool:
+class DirectUploadStorage(Storage, DirectUploads, Protocol):
+    """A backend that stores files and also takes them from clients straight."""
+
+
+def accepts_direct_uploads(storage: Storage) -> TypeGuard[DirectUploadStorage]:
     """Whether clients can upload to this backend themselves (S3), rather than through the web process."""
     return getattr(storage, "direct_uploads", False)
 
@@ -115,7 +126,7 @@ class FileSystemStorage:
             raise InvalidKey(f"storage key {key!r} resolves outside the storage root")
         return path
 
-    def put(self, key: str, stream: BinaryIO, *, max_size: int | None = None) -> StoredFile:
+    def put(self, key: str, stream: Readable, *, max_size: int | None = None) -> StoredFile:
         """Write the stream under key atomically: readers see the old file or the whole new one."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ import zipfile
 
 from app.extensions import db
 from app.models import Role
-from app.models.uploads import ExportStatus, SubmissionExport
+from app.models.exports import ExportStatus, SubmissionExport
 from app.services.storage import get_storage
 from tests.helpers import PASSWORD, bearer, make_token, make_user, predictions_csv, write_bundle
 from workers.export import KEEP

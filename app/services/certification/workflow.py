@@ -112,11 +112,17 @@ def _ranges(body: dict, problems: list[str]) -> list[RangeInput]:
     return ranges
 
 
+def run_in_task(task: LabellingTask, run: Run | None, body: dict) -> Run:
+    """The run the body names, refused (400) unless it is one of the task's runs."""
+    if run is None or run.run_number not in {tr.run_number for tr in task.runs}:
+        raise CertificationRefused(f"run {body.get('run_number')!r} is not in the task {task.name!r}", 400)
+    return run
+
+
 def check(task: LabellingTask, run: Run | None, body: dict) -> tuple[dict, list[RangeInput]]:
     """Apply every rule to a certification body; returns clean values or raises listing every problem."""
     problems: list[str] = []
-    if run is None or run.run_number not in {tr.run_number for tr in task.runs}:
-        raise CertificationRefused(f"run {body.get('run_number')!r} is not in the task {task.name!r}", 400)
+    run = run_in_task(task, run, body)
     reco = _choice(body, "reco", Reco, problems) if "reco" in body else task.reco
     if reco is not None and reco != task.reco:
         problems.append(f"the task certifies {task.reco.value}, not {reco.value}")
@@ -179,6 +185,7 @@ def certify(task: LabellingTask, user: User, body: dict) -> Certification:
     A double-certification task takes a second, blind certification of each run from another shifter.
     """
     run = db.session.get(Run, body.get("run_number")) if isinstance(body.get("run_number"), int) else None
+    run = run_in_task(task, run, body)  # a run outside the task has no certifications in it to clash with
     existing = (
         db.session.execute(
             db.select(Certification).where(
@@ -189,8 +196,6 @@ def certify(task: LabellingTask, user: User, body: dict) -> Certification:
         )
         .scalars()
         .all()
-        if run
-        else []
     )
     own = next((c for c in existing if c.certifier_id == user.id), None)
     if own is not None:
@@ -236,8 +241,8 @@ def edit(certification: Certification, user: User, body: dict) -> Certification:
     """Change a certification (its certifier or a shift leader), under the same rules; it goes back to review."""
     if not may_edit(certification, user):
         raise CertificationRefused("only the certifier or a shift leader may change a certification", 403)
-    task = db.session.get(LabellingTask, certification.task_id)
-    run = db.session.get(Run, certification.run_number)
+    task = db.session.get_one(LabellingTask, certification.task_id)
+    run = db.session.get_one(Run, certification.run_number)
     values, ranges = check(task, run, body | {"run_number": run.run_number})
     before = snapshot(certification)
     for name, value in values.items():
@@ -325,7 +330,7 @@ def promote_reference(certification: Certification, leader: User) -> ReferenceRu
     ).scalar_one_or_none()
     if existing is not None:
         return existing
-    run = db.session.get(Run, certification.run_number)
+    run = db.session.get_one(Run, certification.run_number)
     reference = ReferenceRun(
         run_number=run.run_number, reco=certification.reco, run_class=run.run_class, promoted_by_id=leader.id
     )

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO, Protocol, Self
 
 import yaml
 from flask import current_app
@@ -63,17 +63,25 @@ class BundleError(ValueError):
         self.problems = problems
 
 
+class BundleFile(Protocol):
+    """A file of a bundle opened for reading; leaving its with block closes it."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, exc_type: Any, exc: Any, traceback: Any, /) -> None: ...
+
+
 @dataclass
 class Bundle:
     """A readable bundle: its spec and a way to open each of its files."""
 
     spec: dict[str, Any]
-    opener: Callable[[str], BinaryIO]
+    opener: Callable[[str], BundleFile]
     names: set[str]
     problems: list[str] = field(default_factory=list)
     max_total: int | None = None  # bytes its files may unpack to in all (a zip's limit)
 
-    def open(self, name: str) -> BinaryIO:
+    def open(self, name: str) -> BundleFile:
         """Open a file of the bundle for reading."""
         return self.opener(name)
 
@@ -85,7 +93,7 @@ def _megabytes(size: int) -> str:
 class _Capped:
     """A zip member's stream that counts what it gives and refuses to give more than limit bytes."""
 
-    def __init__(self, stream: BinaryIO, name: str, limit: int) -> None:
+    def __init__(self, stream: IO[bytes], name: str, limit: int) -> None:
         self.stream, self.name, self.limit, self.size = stream, name, limit, 0
 
     def read(self, size: int = -1) -> bytes:
@@ -160,14 +168,14 @@ def _from_zip(archive: zipfile.ZipFile) -> Bundle:
     # Counted while read too: the sizes a zip declares are only its own word.
     limit = current_app.config["MAX_DECOMPRESSED_BYTES"]
 
-    def opener(name: str) -> BinaryIO:
-        return _Capped(archive.open(by_name[name]), name, limit)  # type: ignore[return-value]
+    def opener(name: str) -> BundleFile:
+        return _Capped(archive.open(by_name[name]), name, limit)
 
     spec = _parse_spec(lambda: _read_text(lambda: opener(SPEC_NAME), SPEC_NAME), names)
     return Bundle(spec, opener, names, max_total=current_app.config["MAX_BUNDLE_BYTES"])
 
 
-def _read_text(opener: Callable[[], BinaryIO], name: str) -> bytes:
+def _read_text(opener: Callable[[], BundleFile], name: str) -> bytes:
     """A small text file of the bundle, refused past MAX_TEXT_BYTES rather than read whole."""
     with opener() as handle:
         data = handle.read(MAX_TEXT_BYTES + 1)
@@ -296,7 +304,7 @@ def validate(bundle: Bundle) -> dict[str, Any]:
     return settings
 
 
-def _check_solution(bundle: Bundle, settings: dict, scorer, problems: list[str]) -> None:
+def _check_solution(bundle: Bundle, settings: dict, scorer: scorers.Scorer, problems: list[str]) -> None:
     """The solution must load as the scorer will load it, and the sample submission must pass against it."""
     max_bytes = current_app.config["MAX_DECOMPRESSED_BYTES"]
     try:
@@ -332,7 +340,7 @@ def _check_solution(bundle: Bundle, settings: dict, scorer, problems: list[str])
 class _Hashing:
     """A reader that hashes what is read through it: the solution's sha256 without a second pass."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: BundleFile) -> None:
         self.stream, self.digest = stream, hashlib.sha256()
 
     def read(self, size: int = -1) -> bytes:

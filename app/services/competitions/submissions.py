@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import BinaryIO
+from typing import IO
 
 from flask import current_app
 from sqlalchemy import func, update
@@ -131,7 +131,7 @@ def new_file_key(competition: Competition, file_name: str | None) -> tuple[str, 
 def submit(
     competition: Competition,
     user: User,
-    stream: BinaryIO,
+    stream: IO[bytes],
     *,
     file_name: str | None,
     description: str = "",
