@@ -88,7 +88,7 @@ def create_certification(task_id: int):
             existing = f"/api/v1/certifications/{refused.existing_id}"
             return api_error(409, f"{refused.message}: {existing}", code="conflict", headers={"Location": existing})
         return api_error(refused.status, refused.message)
-    return jsonify(service.snapshot(certification)), 201
+    return jsonify(service.certification_as_json(certification)), 201
 
 
 @bp.get("/certifications/<int:certification_id>")
@@ -96,7 +96,7 @@ def create_certification(task_id: int):
 def certification_details(certification_id: int):
     """One certification, its bad ranges and review state."""
     certification = _certification(certification_id)
-    return jsonify(service.snapshot(certification))
+    return jsonify(service.certification_as_json(certification))
 
 
 @bp.put("/certifications/<int:certification_id>")
@@ -109,7 +109,7 @@ def edit_certification(certification_id: int):
         service.edit(certification, api_user(), body.as_given())
     except service.CertificationRefused as refused:
         return api_error(refused.status, refused.message)
-    return jsonify(service.snapshot(certification))
+    return jsonify(service.certification_as_json(certification))
 
 
 @bp.post("/certifications/<int:certification_id>/review")

@@ -40,7 +40,7 @@ def start_upload(slug: str):
         )
     except SubmissionRefused as refused:
         return refusal_error(refused)
-    return jsonify(uploads.describe(upload, parts, f"/api/v1/uploads/{upload.id}")), 201
+    return jsonify(uploads.upload_as_json(upload, parts, f"/api/v1/uploads/{upload.id}")), 201
 
 
 @bp.post("/uploads/<upload_id>/complete")

@@ -57,7 +57,7 @@ def start_upload(slug: str):
         return api_error(409, "This platform takes files through the form.", code="direct_uploads_unavailable")
     except SubmissionRefused as refused:
         return refusal_error(refused)
-    return jsonify(uploads.describe(upload, parts, url_for(".cancel_upload", upload_id=upload.id))), 201
+    return jsonify(uploads.upload_as_json(upload, parts, url_for(".cancel_upload", upload_id=upload.id))), 201
 
 
 @bp.post("/uploads/<upload_id>/complete")

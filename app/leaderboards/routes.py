@@ -55,7 +55,7 @@ def download(slug: str):
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for row in leaderboards.get(competition, board):
-        writer.writerow(row.as_dict())
+        writer.writerow(row.as_json())
     return Response(
         buffer.getvalue(),
         mimetype="text/csv",

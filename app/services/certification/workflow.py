@@ -62,7 +62,7 @@ def audit(user: User | None, action: str, entity: str, entity_id: int, before: d
     )
 
 
-def snapshot(certification: Certification) -> dict[str, Any]:
+def certification_as_json(certification: Certification) -> dict[str, Any]:
     """A certification as plain data, for the audit log and the API."""
     return {
         "id": certification.id,
@@ -214,7 +214,7 @@ def certify(task: LabellingTask, user: User, body: dict) -> Certification:
         # Another shifter certified the same run a moment ago; the schema kept theirs.
         db.session.rollback()
         raise CertificationRefused(f"run {run.run_number} is already certified in this task", 409) from None
-    audit(user, "certify", "certification", certification.id, None, snapshot(certification))
+    audit(user, "certify", "certification", certification.id, None, certification_as_json(certification))
     db.session.commit()
     return certification
 
@@ -244,13 +244,13 @@ def edit(certification: Certification, user: User, body: dict) -> Certification:
     task = db.session.get_one(LabellingTask, certification.task_id)
     run = db.session.get_one(Run, certification.run_number)
     values, ranges = check(task, run, body | {"run_number": run.run_number})
-    before = snapshot(certification)
+    before = certification_as_json(certification)
     for name, value in values.items():
         setattr(certification, name, value)
     certification.bad_ranges = _bad_ranges(ranges)
     certification.review_state = ReviewState.PENDING
     db.session.flush()
-    audit(user, "edit", "certification", certification.id, before, snapshot(certification))
+    audit(user, "edit", "certification", certification.id, before, certification_as_json(certification))
     db.session.commit()
     return certification
 
@@ -264,12 +264,12 @@ def review(certification: Certification, reviewer: User, decision: str, comment:
         raise CertificationRefused(refusal, 403)
     if decision == "reject" and not comment.strip():
         raise CertificationRefused("a rejection needs a comment telling the shifter what to fix", 400)
-    before = snapshot(certification)
+    before = certification_as_json(certification)
     certification.review_state = states[decision]
     entry = Review(certification=certification, reviewer_id=reviewer.id, decision=states[decision], comment=comment)
     db.session.add(entry)
     db.session.flush()
-    after = snapshot(certification) | override_note(certification, reviewer)
+    after = certification_as_json(certification) | override_note(certification, reviewer)
     audit(reviewer, decision, "certification", certification.id, before, after)
     db.session.commit()
     return entry

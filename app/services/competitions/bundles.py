@@ -296,7 +296,7 @@ def validate(bundle: Bundle) -> dict[str, Any]:
         "final_selections": _integer(spec, "final_selections", 2, 1, problems),
     }
     if scorer is not None and solution in bundle.names and not problems:
-        _check_solution(bundle, settings, scorer, problems)
+        check_solution(bundle, settings, scorer, problems)
     if not problems:
         problems += split_clashes(settings, "use another solution file, or drop its Usage column")
     if problems:
@@ -304,7 +304,7 @@ def validate(bundle: Bundle) -> dict[str, Any]:
     return settings
 
 
-def _check_solution(bundle: Bundle, settings: dict, scorer: scorers.Scorer, problems: list[str]) -> None:
+def check_solution(bundle: Bundle, settings: dict, scorer: scorers.Scorer, problems: list[str]) -> None:
     """The solution must load as the scorer will load it, and the sample submission must pass against it."""
     max_bytes = current_app.config["MAX_DECOMPRESSED_BYTES"]
     try:

@@ -40,7 +40,7 @@ def latest_ready(competition: Competition) -> SubmissionExport | None:
     ).scalar()
 
 
-def export_view(export: SubmissionExport) -> dict:
+def export_as_json(export: SubmissionExport) -> dict:
     """An export as the API shows it."""
     return {
         "id": export.id,

@@ -44,7 +44,7 @@ class Row:
             return None
         return self.public_rank - self.rank
 
-    def as_dict(self) -> dict:
+    def as_json(self) -> dict:
         """The row as the API and CSV export give it."""
         row = asdict(self)
         row["last_submitted_at"] = self.last_submitted_at.isoformat()

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 import scorers
 from app.extensions import db
 from app.models import Competition, DatasetFile, DatasetVersion, FileKind, User
-from app.services.competitions.bundles import SLUG_PATTERN, Bundle, _check_solution, split_clashes
+from app.services.competitions.bundles import SLUG_PATTERN, Bundle, check_solution, split_clashes
 from app.services.datasets.publishing import ID, TARGET, Refused
 from app.services.storage import get_storage
 
@@ -97,7 +97,7 @@ def _check_competition(version: DatasetVersion, settings: CompetitionSettings) -
             "public_fraction": settings.public_fraction,
             "split_seed": settings.split_seed,
         }
-        _check_solution(bundle, checked, scorer, problems)
+        check_solution(bundle, checked, scorer, problems)
     if not problems:
         problems += split_clashes(checked, "build it on another version of the dataset, or with another solution")
     if problems or solution is None:  # a missing solution is among the problems

@@ -55,7 +55,7 @@ class Part:
     url: str
     headers: dict[str, str]
 
-    def as_dict(self) -> dict:
+    def as_json(self) -> dict:
         """The part as the API hands it out."""
         return dataclasses.asdict(self)
 
@@ -216,13 +216,13 @@ def _presign(storage: DirectUploadStorage, upload: Upload, expiry: int, announce
     return parts
 
 
-def describe(upload: Upload, parts: list[Part], url: str) -> dict:
+def upload_as_json(upload: Upload, parts: list[Part], url: str) -> dict:
     """An opened upload as the API and the submit page hand it out; url is where it is confirmed or cancelled."""
     return {
         "id": upload.id,
         "size": upload.size,
         "expires_at": upload.expires_at.isoformat(),
-        "parts": [part.as_dict() for part in parts],
+        "parts": [part.as_json() for part in parts],
         "complete_url": f"{url}/complete",
         "cancel_url": url,
     }
