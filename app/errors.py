@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from flask import Flask, Request, abort, jsonify, render_template, request
@@ -42,10 +44,27 @@ def api_error(status: int, message: str, code: str | None = None, headers: dict 
     return response
 
 
-def refusal_error(refused):
-    """The JSON error of a refusal that carries a message, a status and, maybe, seconds to retry after."""
-    headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
-    return api_error(refused.status, refused.message, headers=headers)
+def refusal_error(refused: Refused):
+    """The JSON error of a refusal, with its code and headers (Retry-After, Location)."""
+    return api_error(refused.status, refused.message, code=refused.code, headers=refused.headers)
+
+
+def json_refusals(view: Callable) -> Callable:
+    """For a route outside /api/ that a page's script calls: its refusals answer as the API's JSON error."""
+
+    @wraps(view)
+    def answering_json(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except Refused as refused:
+            return refusal_error(refused)
+
+    return answering_json
+
+
+def _error_page(error: HTTPException, status: int, headers: dict[str, str]):
+    template = f"errors/{status}.html" if status in PAGE_TEMPLATES else "errors/generic.html"
+    return render_template(template, error=error), status, headers
 
 
 def _http_error(error: HTTPException):
@@ -55,17 +74,16 @@ def _http_error(error: HTTPException):
     headers = {name: value for name, value in error.get_headers() if name == "Retry-After"}
     if wants_json():
         return api_error(status, error.description or error.name, headers=headers)
-    template = f"errors/{status}.html" if status in PAGE_TEMPLATES else "errors/generic.html"
-    return render_template(template, error=error), status, headers
+    return _error_page(error, status, headers)
 
 
 def _refused(refused: Refused):
-    """A refusal no view handled itself: the API's JSON error, or an error page saying why."""
+    """A refusal no view handled itself: the API's JSON error, or the error page of its status saying why."""
     if wants_json():
-        return api_error(refused.status, refused.message, headers=refused.headers)
+        return refusal_error(refused)
     page = HTTPException(description=refused.message)
     page.code = refused.status  # its name follows the code
-    return render_template("errors/generic.html", error=page), refused.status, refused.headers
+    return _error_page(page, refused.status, refused.headers)
 
 
 def _csrf_error(error: CSRFError):

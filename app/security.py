@@ -33,7 +33,7 @@ def content_security_policy(store_origin: str | None = None) -> str:
     directives = {
         "default-src": "'self'",
         "script-src": "'self'",
-        # Plotly's own rules come from a stylesheet (templates/_plotly.html): no <style> element anywhere,
+        # Plotly's own rules come from a stylesheet (templates/_charts.html): no <style> element anywhere,
         # and no style attribute but the exact ones Plotly's heatmaps need.
         "style-src": "'self'",
         "style-src-attr": " ".join(["'unsafe-hashes'", *map(_hash_source, PLOTLY_STYLE_ATTRIBUTES)]),

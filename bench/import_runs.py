@@ -106,7 +106,7 @@ def run_page_ms(app) -> float | str:
     """Median server time of the run page of a run with 3,000 lumisections, or why it was not measured."""
     from app.extensions import db
     from app.models import Lumisection, Role, Run
-    from app.services.certification.workflow import create_task
+    from app.services.certification.tasks import create_task
     from tests.helpers import PASSWORD, make_user
 
     with app.app_context():

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.models import Certification, LabellingTask, User
-from app.services.certification import agreement, workflow
+from app.services.certification import agreement, tasks, workflow
 from demo.tracker import certification_body
-from demo.tracker_data import Anomaly, AnomalyBlock, TrackerData
+from demo.tracker_data import TrackerData
+from demo.tracker_histograms import Anomaly, AnomalyBlock
 
 TASK_NAME = "Prompt 2024, double-blind (demo)"
 RUNS = 10  # the first runs of the period, collisions and cosmics
@@ -60,7 +61,7 @@ def certify_blind(generated: TrackerData, shifters: tuple[User, User], leader: U
     runs = generated.runs[:RUNS]
     if task is None:
         first, last = runs[0]["run_number"], runs[-1]["run_number"]
-        task = workflow.create_task(TASK_NAME, "prompt", runs=(first, last), double=True)
+        task = tasks.create_task(TASK_NAME, "prompt", runs=(first, last), double=True)
     done = {
         (number, certifier)
         for number, certifier in db.session.execute(

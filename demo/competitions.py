@@ -19,11 +19,13 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from app.extensions import db
 from app.models import Competition, DatasetVersion, Participation, Submission, User
+from app.models.runs import CONDITIONS
 from app.models.types import utcnow
 from app.services.competitions import on_datasets, submissions
 from app.services.competitions.bundles import import_bundle
 from app.services.competitions.quotas import utc_day_start
 from app.services.datasets import publishing, queries
+from app.services.datasets.splitting import split_runs, usage
 from baselines import isolation_forest, logistic_regression, random_baseline
 from baselines.common import features as baseline_features
 
@@ -170,7 +172,7 @@ def running_competition(version: DatasetVersion, organiser: User, researchers: l
     train, test = _read(version, "train.csv"), _read(version, "test.csv")
     entries = _baselines(organiser, train, test)
     maps = [c for c in train.columns if c.startswith(("pixelphase1_tracks_pxbarrel", "summary_clusterston"))]
-    conditions = [c for c in train.columns if c in publishing.CONDITIONS]
+    conditions = [c for c in train.columns if c in CONDITIONS]
     first, second, third = researchers
     entries += [  # each researcher's tries in the order made: the progress chart shows them improving
         Entry(second, "isolation forest, another seed", isolation_forest.predict(train, test, 1)),
@@ -209,11 +211,11 @@ running competition. Closed, its private leaderboard revealed.
 def warmup_bundle(train: pd.DataFrame, opens_at: datetime, closes_at: datetime, seed: int = 1) -> bytes:
     """A bundle splitting the published training runs again, by run: the warm-up never sees the test runs."""
     counts = {run: (len(rows), int(rows["label"].sum())) for run, rows in train.groupby("run_number")}
-    test_runs = publishing.split_runs(counts, publishing.DEFAULT_TEST_FRACTION, seed)
+    test_runs = split_runs(counts, publishing.DEFAULT_TEST_FRACTION, seed)
     held = train["run_number"].isin(test_runs)
     test = train[held]
     solution = pd.DataFrame({"id": test["id"], "label": test["label"]})
-    solution["Usage"] = publishing.usage(list(test["label"]), publishing.DEFAULT_PUBLIC_SHARE, seed)
+    solution["Usage"] = usage(list(test["label"]), publishing.DEFAULT_PUBLIC_SHARE, seed)
     if "recorded_lumi" in test.columns:
         solution["weight"] = test["recorded_lumi"].fillna(0.0).clip(lower=0.0).to_numpy()
     spec = {

@@ -11,13 +11,15 @@ import pandas as pd
 from app.extensions import db
 from app.models import Certification, Dataset, LabellingTask, Run, Status, User
 from app.models.certification import COMPONENTS
-from app.services.certification import workflow
+from app.services.certification import tasks, workflow
 from app.services.datasets import publishing
+from app.services.datasets.version_files import Features
 from app.services.runs import monitoring_elements
 from app.services.runs.importer import import_conditions, parse_oms
 from app.services.runs.sources import run_attributes
 from demo import tracker_data
-from demo.tracker_data import Anomaly, AnomalyBlock, TrackerData
+from demo.tracker_data import TrackerData
+from demo.tracker_histograms import STON, Anomaly, AnomalyBlock
 
 SEED = 2024
 RUNS = 20
@@ -58,7 +60,7 @@ def import_runs(generated: TrackerData) -> list[int]:
 
 
 def _filing(block: AnomalyBlock) -> tuple[list[str], str, str]:
-    if block.kind is Anomaly.HV_OFF and tracker_data.STON in block.hnames:
+    if block.kind is Anomaly.HV_OFF and STON in block.hnames:
         return STRIP_HV_OFF
     return FILED[block.kind]
 
@@ -108,7 +110,7 @@ def certify_runs(generated: TrackerData, shifters: list[User], leaders: list[Use
     task = db.session.execute(db.select(LabellingTask).where(LabellingTask.name == TASK_NAME)).scalar_one_or_none()
     if task is None:
         numbers = [record["run_number"] for record in generated.runs]
-        task = workflow.create_task(
+        task = tasks.create_task(
             TASK_NAME, "express", runs=(min(numbers), max(numbers)), dataset="/ZeroBias/Run2024D-Express-v1/DQMIO"
         )
     done = set(
@@ -162,7 +164,7 @@ def publish_dataset(task: LabellingTask, generated: TrackerData, organiser: User
         title=DATASET_TITLE,
         seed=0,
         created_by=organiser,
-        features=publishing.Features.from_frame(features),
+        features=Features.from_frame(features),
         extra_files={"monitoring_elements.parquet": parquet.getvalue()},
     )
 

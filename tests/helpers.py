@@ -86,3 +86,41 @@ def predictions_csv(ids, scores, id_column: str = "id", target_column: str = "la
     import pandas as pd
 
     return pd.DataFrame({id_column: list(ids), target_column: list(scores)}).to_csv(index=False).encode()
+
+
+def add_submission(competition, user, *, public=None, private=None, status=None, at=None, baseline=False, error=None):
+    """A committed submission row as scoring leaves it, without running a scorer (inside an app context).
+
+    Scored when public is given, failed when error is; at is its submission time (now by default).
+    """
+    from app.models import Submission, SubmissionStatus
+    from app.models.types import utcnow
+    from app.services.competitions import submissions
+
+    participation = None if baseline else submissions.join(competition, user)
+    at = at or utcnow()
+    if status is None:
+        status = SubmissionStatus.FAILED if error else SubmissionStatus.SCORED
+    submission = Submission(
+        competition=competition,
+        participation=participation,
+        user=user,
+        status=status,
+        file_name="predictions.csv",
+        file_key=f"submissions/{competition.id}/{next(_names)}.csv",
+        file_size=100,
+        file_sha256="0" * 64,
+        counted=not baseline and status is not SubmissionStatus.FAILED,
+        is_baseline=baseline,
+        public_score=public,
+        private_score=private,
+        n_public=None if public is None else 50,
+        n_private=None if private is None else 50,
+        error=error,
+        solution_sha256="1" * 64 if public is not None else None,
+        submitted_at=at,
+        finished_at=at if status in (SubmissionStatus.SCORED, SubmissionStatus.FAILED) else None,
+    )
+    db.session.add(submission)
+    db.session.commit()
+    return submission

@@ -7,11 +7,10 @@ from flask import Response, abort, jsonify
 from app.api import bp
 from app.api.auth import api_user, roles_required
 from app.api.schemas import CertificationBody, CertificationChange, ReviewBody, parse_body
-from app.errors import api_error
 from app.extensions import db
-from app.models import Certification, LabellingTask, ReviewState, Role, Run
+from app.models import Certification, LabellingTask, Role, Run
 from app.models.runs import CONDITIONS
-from app.services.certification import lumimask
+from app.services.certification import lumimask, queries
 from app.services.certification import workflow as service
 
 CERTIFIERS = (Role.SHIFTER, Role.SHIFT_LEADER)
@@ -43,21 +42,12 @@ def run_details(run_number: int):
     )
 
 
-def _task_progress(task: LabellingTask) -> dict:
-    states = db.session.execute(
-        db.select(Certification.review_state, db.func.count())
-        .where(Certification.task_id == task.id)
-        .group_by(Certification.review_state)
-    ).all()
-    counts = {state.value: 0 for state in ReviewState} | {state.value: n for state, n in states}
-    return {"runs": len(task.runs), "certified": sum(counts.values()), **counts}
-
-
 @bp.get("/tasks")
 @roles_required(*READERS)
 def list_tasks():
     """Labelling tasks with their progress counts."""
-    tasks = db.session.execute(db.select(LabellingTask).order_by(LabellingTask.id.desc())).scalars()
+    tasks = db.session.execute(db.select(LabellingTask).order_by(LabellingTask.id.desc())).scalars().all()
+    progress = queries.task_progress(tasks)
     return jsonify(
         tasks=[
             {
@@ -68,7 +58,7 @@ def list_tasks():
                 "open": t.open,
                 "checklists": t.checklists,
                 "double_certification": t.double_certification,
-                "progress": _task_progress(t),
+                "progress": progress[t.id].as_json(),
             }
             for t in tasks
         ]
@@ -81,13 +71,7 @@ def create_certification(task_id: int):
     """Certify one run of the task; 201 with the certification's id, 409 when it was certified already."""
     task = db.get_or_404(LabellingTask, task_id, description=f"No task {task_id}.")
     body = parse_body(CertificationBody)
-    try:
-        certification = service.certify(task, api_user(), body.as_given())
-    except service.CertificationRefused as refused:
-        if refused.existing_id:
-            existing = f"/api/v1/certifications/{refused.existing_id}"
-            return api_error(409, f"{refused.message}: {existing}", code="conflict", headers={"Location": existing})
-        return api_error(refused.status, refused.message)
+    certification = service.certify(task, api_user(), body.as_given())
     return jsonify(service.certification_as_json(certification)), 201
 
 
@@ -105,10 +89,7 @@ def edit_certification(certification_id: int):
     """Change a certification (its certifier or a shift leader); it goes back to review."""
     certification = _certification(certification_id)
     body = parse_body(CertificationChange)
-    try:
-        service.edit(certification, api_user(), body.as_given())
-    except service.CertificationRefused as refused:
-        return api_error(refused.status, refused.message)
+    service.edit(certification, api_user(), body.as_given())
     return jsonify(service.certification_as_json(certification))
 
 
@@ -118,10 +99,7 @@ def review_certification(certification_id: int):
     """A shift leader approves or rejects a certification."""
     certification = _certification(certification_id)
     body = parse_body(ReviewBody)
-    try:
-        service.review(certification, api_user(), body.decision, body.comment or "")
-    except service.CertificationRefused as refused:
-        return api_error(refused.status, refused.message)
+    service.review(certification, api_user(), body.decision, body.comment or "")
     return jsonify(id=certification.id, review_state=certification.review_state.value)
 
 
@@ -130,10 +108,7 @@ def review_certification(certification_id: int):
 def promote_reference(certification_id: int):
     """A shift leader makes a good certification's run a reference run."""
     certification = _certification(certification_id)
-    try:
-        reference = service.promote_reference(certification, api_user())
-    except service.CertificationRefused as refused:
-        return api_error(refused.status, refused.message)
+    reference = service.promote_reference(certification, api_user())
     return jsonify(run_number=reference.run_number, reco=reference.reco.value), 201
 
 

@@ -8,13 +8,12 @@ from app.api import bp
 from app.api.auth import api_user, api_user_if_any, roles_required, token_required
 from app.api.schemas import JoinBody, parse_body
 from app.downloads import send_stored
-from app.errors import api_error, refusal_error
+from app.errors import api_error
 from app.extensions import db
 from app.models import Competition, Role, SubmissionStatus
 from app.models.exports import ExportStatus, SubmissionExport
 from app.services.competitions import leaderboards, submissions
 from app.services.competitions.exports import export_as_json, request_export
-from app.services.competitions.submissions import SubmissionRefused
 from app.services.competitions.visibility import can_see_private, is_organiser, submission_as_json
 
 BASELINE_VALUES = {"true": True, "1": True, "false": False, "0": False, "": False}
@@ -58,6 +57,8 @@ def competition_details(slug: str):
         id_column=competition.id_column,
         target_column=competition.target_column,
         overview=competition.overview,
+        live=competition.live,
+        live_daily_limit=competition.live_daily_limit if competition.live else None,
     )
     user = api_user_if_any()
     participation = submissions.participation_of(competition, user) if user else None
@@ -73,10 +74,7 @@ def join_competition(slug: str):
     competition = _competition(slug)
     if not parse_body(JoinBody).accept_rules:
         return api_error(400, 'Joining means accepting the rules: send {"accept_rules": true}.')
-    try:
-        submissions.join(competition, api_user())
-    except SubmissionRefused as refused:
-        return refusal_error(refused)
+    submissions.join(competition, api_user())
     db.session.commit()
     return jsonify(joined=True, competition=competition.slug)
 
@@ -94,7 +92,7 @@ def list_files(slug: str):
     competition = _competition(slug)
     if (refused := _joined_or_error(competition)) is not None:
         return refused
-    files = [{"name": f.name, "size": f.size, "sha256": f.sha256} for f in competition.dataset_version.public_files]
+    files = [{"name": f.name, "size": f.size, "sha256": f.sha256} for f in competition.files]
     return jsonify(files=files)
 
 
@@ -122,17 +120,14 @@ def create_submission(slug: str):
     baseline = BASELINE_VALUES.get(request.form.get("baseline", "false").strip().lower())
     if baseline is None:
         return api_error(400, "baseline must be true or false.")
-    try:
-        submission = submissions.submit(
-            competition,
-            api_user(),
-            upload.stream,
-            file_name=upload.filename,
-            description=request.form.get("description", ""),
-            baseline=baseline,
-        )
-    except SubmissionRefused as refused:
-        return refusal_error(refused)
+    submission = submissions.submit(
+        competition,
+        api_user(),
+        upload.stream,
+        file_name=upload.filename,
+        description=request.form.get("description", ""),
+        baseline=baseline,
+    )
     # Accepted means queued; a worker may already have picked it up by now, which the status route tells.
     return jsonify(id=submission.id, status=SubmissionStatus.QUEUED.value), 202
 

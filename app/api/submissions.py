@@ -10,7 +10,7 @@ from app.errors import api_error
 from app.extensions import db
 from app.models import Submission
 from app.services.competitions import leaderboards
-from app.services.competitions.submissions import SubmissionRefused, select_final, unselect_final
+from app.services.competitions.submissions import select_final, unselect_final
 from app.services.competitions.visibility import can_see_submission, submission_as_json
 
 
@@ -38,12 +38,9 @@ def select_submission(submission_id: int):
     submission = _own_submission(submission_id)
     if submission is None or submission.user_id != api_user().id:
         return api_error(404, f"No submission {submission_id}.")
-    try:
-        if request.method == "POST":
-            select_final(submission)
-        else:
-            unselect_final(submission)
-    except SubmissionRefused as refused:
-        return api_error(refused.status, refused.message)
+    if request.method == "POST":
+        select_final(submission)
+    else:
+        unselect_final(submission)
     leaderboards.invalidate(submission.competition)
     return jsonify(id=submission.id, selected=submission.selected)

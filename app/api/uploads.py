@@ -7,11 +7,9 @@ from flask import jsonify
 from app.api import bp
 from app.api.auth import api_user, token_required
 from app.api.schemas import ConfirmationBody, UploadBody, parse_body
-from app.errors import api_error, refusal_error
 from app.extensions import db
 from app.models import Competition, SubmissionStatus
 from app.services.competitions import uploads
-from app.services.competitions.submissions import SubmissionRefused
 
 
 @bp.post("/competitions/<slug>/uploads")
@@ -22,24 +20,14 @@ def start_upload(slug: str):
         db.select(Competition).where(Competition.slug == slug), description=f"No competition {slug!r}."
     )
     body = parse_body(UploadBody)
-    try:
-        upload, parts = uploads.start(
-            competition,
-            api_user(),
-            file_name=body.file_name,
-            size=body.size,
-            description=body.description or "",
-            announcement=body.announcement(),
-        )
-    except uploads.DirectUploadsUnavailable:
-        return api_error(
-            409,
-            "This platform keeps files on its own disk and takes no direct uploads: "
-            f"POST the file as the multipart form field 'file' to /api/v1/competitions/{slug}/submissions.",
-            code="direct_uploads_unavailable",
-        )
-    except SubmissionRefused as refused:
-        return refusal_error(refused)
+    upload, parts = uploads.start(
+        competition,
+        api_user(),
+        file_name=body.file_name,
+        size=body.size,
+        description=body.description or "",
+        announcement=body.announcement(),
+    )
     return jsonify(uploads.upload_as_json(upload, parts, f"/api/v1/uploads/{upload.id}")), 201
 
 
@@ -47,12 +35,9 @@ def start_upload(slug: str):
 @token_required
 def complete_upload(upload_id: str):
     """Confirm an upload with its size and sha256; 202 once the checked file is queued as a submission."""
-    try:
-        upload = uploads.own(upload_id, api_user())
-        body = parse_body(ConfirmationBody)
-        submission = uploads.complete(upload, size=body.size, sha256=body.sha256)
-    except SubmissionRefused as refused:
-        return refusal_error(refused)
+    upload = uploads.own(upload_id, api_user())
+    body = parse_body(ConfirmationBody)
+    submission = uploads.complete(upload, size=body.size, sha256=body.sha256)
     return jsonify(id=submission.id, status=SubmissionStatus.QUEUED.value), 202
 
 
@@ -60,8 +45,5 @@ def complete_upload(upload_id: str):
 @token_required
 def cancel_upload(upload_id: str):
     """Drop an unconfirmed upload and whatever of it reached the store."""
-    try:
-        uploads.cancel(uploads.own(upload_id, api_user()))
-    except SubmissionRefused as refused:
-        return refusal_error(refused)
+    uploads.cancel(uploads.own(upload_id, api_user()))
     return "", 204

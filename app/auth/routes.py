@@ -15,6 +15,7 @@ from app.extensions import db, limiter, login_manager
 from app.models import ApiToken, User
 from app.models.types import utcnow
 from app.services import accounts
+from app.services.errors import Refused
 
 login_manager.login_view = "auth.login"
 login_manager.login_message_category = "info"
@@ -85,9 +86,9 @@ def register():
         try:
             user = accounts.create_user(form.username.data, form.password.data, email=form.email.data)
             db.session.commit()
-        except accounts.AccountError as error:
+        except Refused as refused:
             db.session.rollback()
-            getattr(form, error.field).errors.append(str(error))
+            getattr(form, refused.field or "username").errors.append(refused.message)
             return render_template("auth/register.html", form=form), 400
         except IntegrityError:
             # Two registrations raced for the same name; the schema kept one.
@@ -109,9 +110,9 @@ def change_password():
         user = current_user._get_current_object()
         try:
             accounts.change_password(user, form.current.data, form.password.data)
-        except accounts.AccountError as error:
+        except Refused as refused:
             db.session.rollback()
-            getattr(form, error.field).errors.append(str(error))
+            getattr(form, refused.field or "password").errors.append(refused.message)
         else:
             db.session.commit()
             # Every other session ended with the change; this browser carries on with fresh cookies.

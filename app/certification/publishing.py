@@ -13,6 +13,8 @@ from app.certification import bp
 from app.extensions import db
 from app.models import DatasetVersion, LabellingTask, Role
 from app.services.datasets import publishing
+from app.services.datasets.version_files import summary_of
+from app.services.errors import Refused
 
 PUBLISHERS = (Role.SHIFT_LEADER, Role.ORGANISER)
 
@@ -55,7 +57,7 @@ def publish(task_id: int):
                 seed=form.seed.data,
                 created_by=current_user,
             )
-        except publishing.Refused as refused:
+        except Refused as refused:
             problems, status = refused.problems, refused.status
         else:
             version = published.version
@@ -75,6 +77,4 @@ def published(task_id: int, version_id: int):
     """What a published version holds on each side, and the way to a competition on it."""
     task = db.get_or_404(LabellingTask, task_id)
     version = db.get_or_404(DatasetVersion, version_id)
-    return render_template(
-        "certification/publish.html", task=task, version=version, summary=publishing.summary_of(version)
-    )
+    return render_template("certification/publish.html", task=task, version=version, summary=summary_of(version))

@@ -11,29 +11,19 @@ from app.certification.forms import CertifyForm, ChecklistsForm, ReviewForm, par
 from app.extensions import db
 from app.models import Certification, LabellingTask, ReviewState, Role, Run, TaskRun
 from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
-from app.services.certification import lumimask
+from app.services.certification import lumimask, queries, queue
 from app.services.certification import workflow as service
 from app.services.certification.agreement import task_agreement
 from app.services.certification.reviewers import own_review_refusal
+from app.services.certification.tasks import format_checklists, set_checklists
+from app.services.errors import Refused
 from app.services.runs.charts import run_conditions
 
 READERS = (Role.SHIFTER, Role.SHIFT_LEADER, Role.ORGANISER)
-CERTIFIERS = (Role.SHIFTER, Role.SHIFT_LEADER)
 
 
 def _task(task_id: int) -> LabellingTask:
     return db.get_or_404(LabellingTask, task_id)
-
-
-def _certifications(task: LabellingTask) -> dict[int, list[Certification]]:
-    """The task's certifications by run, first copy first."""
-    rows = db.session.execute(
-        db.select(Certification).where(Certification.task_id == task.id).order_by(Certification.copy)
-    ).scalars()
-    by_run: dict[int, list[Certification]] = {}
-    for certification in rows:
-        by_run.setdefault(certification.run_number, []).append(certification)
-    return by_run
 
 
 def _visible(task: LabellingTask, certifications: list[Certification]) -> list[Certification]:
@@ -41,22 +31,12 @@ def _visible(task: LabellingTask, certifications: list[Certification]) -> list[C
     return [c for c in certifications if service.may_see(c, current_user)]
 
 
-def _returned(certifications: dict[int, list[Certification]]) -> list[Certification]:
-    """The user's certifications a shift leader sent back."""
-    return [
-        c
-        for cs in certifications.values()
-        for c in cs
-        if c.certifier_id == current_user.id and c.review_state is ReviewState.REJECTED
-    ]
-
-
 @bp.route("/tasks")
 @roles_required(*READERS)
 def tasks():
     """Every labelling task with its progress."""
     everything = db.session.execute(db.select(LabellingTask).order_by(LabellingTask.id.desc())).scalars().all()
-    progress = {t.id: [c for cs in _certifications(t).values() for c in cs] for t in everything}
+    progress = queries.task_progress(everything)
     return render_template("certification/tasks.html", tasks=everything, progress=progress)
 
 
@@ -65,32 +45,15 @@ def tasks():
 def task(task_id: int):
     """The task's runs and where each stands; the shifter's queue: runs sent back first, then the next run."""
     task = _task(task_id)
-    certifications = _certifications(task)
-    returned = _returned(certifications)
-    next_run = _next_run(task, certifications)
+    certifications = queries.certifications_by_run(task)
     return render_template(
         "certification/task.html",
         task=task,
         certifications={run: _visible(task, cs) for run, cs in certifications.items()},
         counts={run: len(cs) for run, cs in certifications.items()},
-        returned=returned,
-        next_run=returned[0].run_number if returned else next_run,
+        returned=queue.returned(task, current_user),
+        next_run=queue.next_run(task, current_user),
     )
-
-
-def _next_run(task: LabellingTask, certifications: dict[int, list[Certification]], after: int = 0) -> int | None:
-    """The next run still needing a certification from this user that no other shifter is working on."""
-    busy = service.claimed_by_others(task, current_user)
-
-    def open_for_me(run_number: int) -> bool:
-        done = certifications.get(run_number, [])
-        if any(c.certifier_id == current_user.id for c in done) or len(done) >= task.copies:
-            return False
-        return bool(done) or run_number not in busy
-
-    numbers = [tr.run_number for tr in task.runs]
-    ordered = [n for n in numbers if n > after] + [n for n in numbers if n <= after]  # onwards, then from the start
-    return next((n for n in ordered if open_for_me(n)), None)
 
 
 @bp.route("/runs/<int:run_number>")
@@ -171,9 +134,8 @@ def run(task_id: int, run_number: int):
     run = db.get_or_404(Run, run_number)
     if run_number not in {tr.run_number for tr in task.runs}:
         abort(404)
-    certifications = _certifications(task).get(run_number, [])
-    mine = next((c for c in certifications if c.certifier_id == current_user.id), None)
-    may_certify = current_user.has_role(*CERTIFIERS) and mine is None and len(certifications) < task.copies
+    certifications = queries.certifications_by_run(task).get(run_number, [])
+    may_certify = queue.may_certify(task, current_user, certifications)
     form = CertifyForm()
     editing = _editable(certifications, request.args.get("edit") or form.editing.data)
     if request.method == "GET" and editing is not None:
@@ -189,10 +151,10 @@ def run(task_id: int, run_number: int):
         except ValueError as error:
             flash(f"Bad lumisections: {error}", "danger")
             status = 400
-        except service.CertificationRefused as refused:
-            if refused.existing_id:
+        except Refused as refused:
+            if refused.location:  # the run has its certifications already
                 flash(f"Run {run_number} was certified meanwhile; see below.", "warning")
-                certifications, may_certify = _certifications(task).get(run_number, []), False
+                certifications, may_certify = queries.certifications_by_run(task).get(run_number, []), False
             else:
                 flash(refused.message, "danger")
             status = refused.status
@@ -201,7 +163,7 @@ def run(task_id: int, run_number: int):
                 flash(f"Certification of run {run_number} changed; it awaits review again.", "success")
                 return redirect(url_for("certification.run", task_id=task.id, run_number=run_number))
             flash(f"Run {run_number} certified; a shift leader will review it.", "success")
-            following = _next_run(task, _certifications(task), after=run_number) if form.submit_next.data else None
+            following = queue.next_run(task, current_user, after=run_number) if form.submit_next.data else None
             if following:
                 return redirect(url_for("certification.run", task_id=task.id, run_number=following))
             return redirect(url_for("certification.task", task_id=task.id))
@@ -209,7 +171,7 @@ def run(task_id: int, run_number: int):
         status = 400 if (editing is not None or may_certify) else 403
     claimed = None
     if may_certify and not certifications and request.method == "GET":
-        claimed = service.claim(task, run_number, current_user)
+        claimed = queue.claim(task, run_number, current_user)
     shown = _visible(task, certifications)
     bad = [(r.first, r.last) for c in shown for r in c.bad_ranges]
     if request.method == "POST":
@@ -276,8 +238,8 @@ def checklists(task_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            service.set_checklists(task, current_user, form.text.data)
-        except service.CertificationRefused as refused:
+            set_checklists(task, current_user, form.text.data)
+        except Refused as refused:
             flash(refused.message, "danger")
             status = 400
         else:
@@ -286,7 +248,7 @@ def checklists(task_id: int):
     elif form.is_submitted():
         status = 400
     else:
-        form.text.data = service.format_checklists(task.checklists)
+        form.text.data = format_checklists(task.checklists)
     return render_template("certification/checklists.html", task=task, form=form), status
 
 
@@ -299,7 +261,7 @@ def promote_reference(certification_id: int):
         try:
             service.promote_reference(certification, current_user)
             flash(f"Run {certification.run_number} is a reference run for {certification.reco.value}.", "success")
-        except service.CertificationRefused as refused:
+        except Refused as refused:
             flash(refused.message, "danger")
     return redirect(url_for("certification.run", task_id=certification.task_id, run_number=certification.run_number))
 
@@ -315,7 +277,7 @@ def review(certification_id: int):
         try:
             service.review(certification, current_user, decision, form.comment.data or "")
             flash(f"Run {certification.run_number} {decision}d.", "success")
-        except service.CertificationRefused as refused:
+        except Refused as refused:
             flash(refused.message, "danger")
     if request.args.get("next") == "queue":
         return redirect(url_for("certification.review_queue"))

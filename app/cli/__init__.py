@@ -1,6 +1,35 @@
 """Server commands, ``flask --app wsgi <group> <command>``, one module per group."""
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import click
 from flask import Flask
+
+from app.services.errors import Refused
+
+
+def on_refusal(heading: str | None = None, *, listed: bool = False) -> Callable[[Callable], Callable]:
+    """Make a command answer a service's Refused as its error: exit status 1 and the message on standard error,
+    no traceback. The message follows the heading when there is one; ``listed`` puts each problem on a line of
+    its own under the heading instead."""
+
+    def decorate(command: Callable) -> Callable:
+        @functools.wraps(command)
+        def refusing(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return command(*args, **kwargs)
+            except Refused as refused:
+                if listed:
+                    message = f"{heading}:\n" + "\n".join(f"  - {problem}" for problem in refused.problems)
+                else:
+                    message = f"{heading}: {refused.message}" if heading else refused.message
+                raise click.ClickException(message) from None
+
+        return refusing
+
+    return decorate
 
 
 def register(app: Flask) -> None:

@@ -3,6 +3,7 @@
 import click
 from flask.cli import with_appcontext
 
+from app.cli import on_refusal
 from app.cli.tasks import tasks
 from app.extensions import db
 from app.models import LabellingTask
@@ -17,6 +18,7 @@ from app.services.datasets import publishing
 @click.option("--public-share", type=float, default=publishing.DEFAULT_PUBLIC_SHARE, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @with_appcontext
+@on_refusal("nothing was published", listed=True)
 def publish(
     task_id: int, slug: str | None, title: str | None, test_fraction: float, public_share: float, seed: int
 ) -> None:
@@ -24,14 +26,9 @@ def publish(
     task = db.session.get(LabellingTask, task_id)
     if task is None:
         raise click.ClickException(f"no labelling task {task_id}")
-    try:
-        published = publishing.publish(
-            task, slug=slug, title=title, test_fraction=test_fraction, public_share=public_share, seed=seed
-        )
-    except publishing.Refused as refused:
-        raise click.ClickException(
-            "nothing was published:\n" + "\n".join(f"  - {problem}" for problem in refused.problems)
-        ) from None
+    published = publishing.publish(
+        task, slug=slug, title=title, test_fraction=test_fraction, public_share=public_share, seed=seed
+    )
     version, summary = published.version, published.summary
     click.echo(f"published {version.dataset.slug} version {version.number}", err=True)
     for name, side in (("train", summary.train), ("test", summary.test)):

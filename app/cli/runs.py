@@ -7,8 +7,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.services.runs.importer import Format, RunImportError, import_conditions, import_file
-from app.services.runs.oms import OmsError
+from app.cli import on_refusal
+from app.services.runs.importer import Format, import_conditions, import_file
 from app.services.runs.sources import oms_api
 
 
@@ -22,6 +22,7 @@ def runs() -> None:
 @click.option("--as", "as_format", type=click.Choice(["oms", "dcs", "golden"]), help="The file's format.")
 @click.option("--from-oms", is_flag=True, help="Fetch the runs numbered RUN... from the OMS API at OMS_API_URL.")
 @with_appcontext
+@on_refusal("nothing was imported")
 def import_command(sources: tuple[str, ...], as_format: Format | None, from_oms: bool) -> None:
     """Import an OMS per-lumisection JSON, or a golden or DCS-only JSON; or, with --from-oms, runs from OMS.
 
@@ -29,18 +30,15 @@ def import_command(sources: tuple[str, ...], as_format: Format | None, from_oms:
     flask runs import PATH [--as oms|dcs|golden]
     flask runs import --from-oms RUN [RUN ...]
     """
-    try:
-        if from_oms:
-            if as_format:
-                raise click.UsageError("--as names the format of a file; OMS needs none")
-            report = import_conditions(oms_api(current_app.config, _run_numbers(sources)).read())
-        else:
-            if len(sources) != 1:
-                raise click.UsageError("give one PATH, or --from-oms and run numbers")
-            path = click.Path(exists=True, dir_okay=False).convert(sources[0], None, click.get_current_context())
-            report = import_file(Path(os.fsdecode(path)), as_format)
-    except (RunImportError, OmsError) as error:
-        raise click.ClickException(f"nothing was imported: {error}") from None
+    if from_oms:
+        if as_format:
+            raise click.UsageError("--as names the format of a file; OMS needs none")
+        report = import_conditions(oms_api(current_app.config, _run_numbers(sources)).read())
+    else:
+        if len(sources) != 1:
+            raise click.UsageError("give one PATH, or --from-oms and run numbers")
+        path = click.Path(exists=True, dir_okay=False).convert(sources[0], None, click.get_current_context())
+        report = import_file(Path(os.fsdecode(path)), as_format)
     click.echo(f"imported {report.lumisections} lumisections of {report.runs} runs ({report.format})")
 
 

@@ -3,8 +3,9 @@
 import click
 from flask.cli import with_appcontext
 
+from app.cli import on_refusal
 from app.models import Reco
-from app.services.certification.workflow import CertificationRefused, create_task
+from app.services.certification.tasks import create_task
 
 
 def _run_range(value: str | None) -> tuple[int, int] | None:
@@ -28,11 +29,9 @@ def tasks() -> None:
 @click.option("--dataset", help="The dataset name the runs were recorded in.")
 @click.option("--double", is_flag=True, help="Two shifters certify each run, blind to each other.")
 @with_appcontext
+@on_refusal()
 def create(name: str, reco: str, run_range: str | None, dataset: str | None, double: bool) -> None:
     """Create a labelling task over imported runs; prints the task id as the last line."""
-    try:
-        task = create_task(name, reco, runs=_run_range(run_range), dataset=dataset, double=double)
-    except CertificationRefused as error:
-        raise click.ClickException(error.message) from None
+    task = create_task(name, reco, runs=_run_range(run_range), dataset=dataset, double=double)
     click.echo(f"created task {task.name!r} with {len(task.runs)} runs", err=True)
     click.echo(task.id)

@@ -3,6 +3,7 @@
 import click
 from flask.cli import with_appcontext
 
+from app.cli import on_refusal
 from app.extensions import db
 from app.models import ApiToken, Role
 from app.services import accounts
@@ -21,14 +22,12 @@ def users() -> None:
 @click.option("--password", help="Password; prompted for when absent.")
 @click.option("--email", help="E-mail address.")
 @with_appcontext
+@on_refusal()
 def create(name: str, roles: tuple[str, ...], password: str | None, email: str | None) -> None:
     """Create user NAME with the given roles."""
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        user = accounts.create_user(name, password, email=email, roles={Role(r) for r in roles})
-    except accounts.AccountError as error:
-        raise click.ClickException(str(error)) from None
+    user = accounts.create_user(name, password, email=email, roles={Role(r) for r in roles})
     db.session.commit()
     held = ", ".join(sorted(r.value for r in user.roles)) or "no roles"
     click.echo(f"created user {user.username} ({held})")

@@ -4,7 +4,7 @@ The same service as the API's upload routes, for a logged-in session (CSRF-check
 every form post). The browser announces each part's CRC32, which the store checks as the
 part arrives; it does not hash the whole file, so on confirmation the server checks the
 size and records the sha256 it reads itself. On the filesystem backend the start answers
-409 and the page posts the form as before.
+409 and the page posts the form as before. Refusals answer as the API's JSON errors.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from flask_login import current_user, login_required
 
 from app.competitions import bp
 from app.competitions.routes import get_competition
-from app.errors import api_error, refusal_error
+from app.errors import api_error, json_refusals
 from app.services.competitions import uploads
-from app.services.competitions.submissions import SubmissionRefused
 
 ANNOUNCE = (
     'Announce the file as JSON: {"file_name": "...", "size": <bytes>, "description": "...", '
@@ -31,6 +30,7 @@ def _body() -> dict:
 
 @bp.post("/competitions/<slug>/uploads")
 @login_required
+@json_refusals
 def start_upload(slug: str):
     """Open a direct upload for the submit page; the presigned URLs come back as JSON."""
     competition = get_competition(slug)
@@ -44,35 +44,28 @@ def start_upload(slug: str):
         or announcement is None
     ):
         return api_error(400, ANNOUNCE)
-    try:
-        upload, parts = uploads.start(
-            competition,
-            current_user,
-            file_name=body["file_name"],
-            size=body["size"],
-            description=description,
-            announcement=announcement,
-        )
-    except uploads.DirectUploadsUnavailable:
-        return api_error(409, "This platform takes files through the form.", code="direct_uploads_unavailable")
-    except SubmissionRefused as refused:
-        return refusal_error(refused)
+    upload, parts = uploads.start(
+        competition,
+        current_user,
+        file_name=body["file_name"],
+        size=body["size"],
+        description=description,
+        announcement=announcement,
+    )
     return jsonify(uploads.upload_as_json(upload, parts, url_for(".cancel_upload", upload_id=upload.id))), 201
 
 
 @bp.post("/uploads/<upload_id>/complete")
 @login_required
+@json_refusals
 def complete_upload(upload_id: str):
     """Check the uploaded file and queue it; the page then goes where the answer's `redirect` says."""
     size = uploads.whole_number(_body().get("size"))
-    try:
-        upload = uploads.own(upload_id, current_user)
-        if size is None:
-            return api_error(400, 'Confirm the upload as JSON: {"size": <bytes>}.')
-        slug = upload.competition.slug
-        submission = uploads.complete(upload, size=size, sha256=None)
-    except SubmissionRefused as refused:
-        return refusal_error(refused)
+    upload = uploads.own(upload_id, current_user)
+    if size is None:
+        return api_error(400, 'Confirm the upload as JSON: {"size": <bytes>}.')
+    slug = upload.competition.slug
+    submission = uploads.complete(upload, size=size, sha256=None)
     flash(f"Submission {submission.id} is queued for scoring.", "success")
     return jsonify(
         id=submission.id, status=submission.status.value, redirect=url_for(".my_submissions", slug=slug)
@@ -81,10 +74,8 @@ def complete_upload(upload_id: str):
 
 @bp.delete("/uploads/<upload_id>")
 @login_required
+@json_refusals
 def cancel_upload(upload_id: str):
     """Drop an upload the page could not finish, so that it does not hold one of the pending places."""
-    try:
-        uploads.cancel(uploads.own(upload_id, current_user))
-    except SubmissionRefused as refused:
-        return refusal_error(refused)
+    uploads.cancel(uploads.own(upload_id, current_user))
     return "", 204

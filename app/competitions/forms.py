@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 import scorers
-from app.services.competitions.bundles import LARGEST_SETTING
+from app.services.competitions.bundle_checks import LARGEST_SETTING
 
 # Limits and seeds are stored in integer columns: a larger number would not fit.
 LIMIT = NumberRange(min=1, max=LARGEST_SETTING)
@@ -93,5 +93,12 @@ class DatasetCompetitionForm(FlaskForm):
     total_limit = IntegerField("Submissions per participant in all", validators=[Optional(), LIMIT])
     final_selections = IntegerField(
         "Final selections", default=2, validators=[InputRequired(), NumberRange(min=1, max=20)]
+    )
+    live = BooleanField(
+        "Live: also serve pending.csv, the task's lumisections still to certify, and take live predictions on them "
+        "(scored on the labels approved after each was posted)"
+    )
+    live_daily_limit = IntegerField(
+        "Live predictions per participant per UTC day (live only)", default=1, validators=[Optional(), LIMIT]
     )
     submit = SubmitField("Create competition")

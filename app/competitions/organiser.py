@@ -11,14 +11,13 @@ from app.auth.decorators import roles_required
 from app.auth.forms import EmptyForm
 from app.competitions import bp
 from app.competitions.forms import BaselineForm, BundleForm, DatasetCompetitionForm, SettingsForm
-from app.competitions.routes import get_competition, page_context
+from app.competitions.routes import get_competition, page_context, submit_upload
 from app.errors import id_argument
 from app.extensions import db
-from app.models import DatasetVersion, Rescore, Role, Submission
-from app.services.competitions import leaderboards, on_datasets, scores_export, submissions
-from app.services.competitions.bundles import BundleError, import_bundle
-from app.services.competitions.submissions import SubmissionRefused
-from app.services.datasets import publishing
+from app.models import Competition, DatasetVersion, Rescore, Role, Submission
+from app.services.competitions import leaderboards, on_datasets, scores_export
+from app.services.competitions.bundles import import_bundle
+from app.services.errors import Refused
 from app.services.queue import enqueue
 
 
@@ -33,13 +32,18 @@ def new():
     if form.validate_on_submit():
         try:
             competition = import_bundle(form.bundle.data.stream, created_by=current_user)
-        except BundleError as error:
-            problems = error.problems
+        except Refused as refused:
+            problems = refused.problems
         else:
-            flash(f"Competition {competition.title!r} imported.", "success")
-            return redirect(url_for("competitions.overview", slug=competition.slug))
+            return _created(competition, f"Competition {competition.title!r} imported.")
     status = 400 if form.is_submitted() else 200
     return render_template("competitions/new.html", form=form, problems=problems), status
+
+
+def _created(competition: Competition, message: str):
+    """Say the competition was created, and show it."""
+    flash(message, "success")
+    return redirect(url_for("competitions.overview", slug=competition.slug))
 
 
 def _utc(value):
@@ -74,14 +78,17 @@ def _new_on_dataset(version_id: int | None):
             daily_limit=form.daily_limit.data,
             total_limit=form.total_limit.data,
             final_selections=form.final_selections.data,
+            live=form.live.data,
+            live_daily_limit=form.live_daily_limit.data or 1,
         )
         try:
             competition = on_datasets.create_competition(version, settings, created_by=current_user)
-        except publishing.Refused as refused:
+        except Refused as refused:
             problems = refused.problems
         else:
-            flash(f"Competition {competition.title!r} created on {version.dataset.slug} v{version.number}.", "success")
-            return redirect(url_for("competitions.overview", slug=competition.slug))
+            return _created(
+                competition, f"Competition {competition.title!r} created on {version.dataset.slug} v{version.number}."
+            )
     status = 400 if form.is_submitted() else 200
     return render_template("competitions/new_from_dataset.html", form=form, version=version, problems=problems), status
 
@@ -137,17 +144,9 @@ def submit_baseline(slug: str):
     form = BaselineForm()
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
-        upload = form.file.data
         try:
-            submission = submissions.submit(
-                competition,
-                current_user,
-                upload.stream,
-                file_name=upload.filename,
-                description=form.name.data,
-                baseline=True,
-            )
-        except SubmissionRefused as refused:
+            submission = submit_upload(competition, form.file.data, description=form.name.data, baseline=True)
+        except Refused as refused:
             flash(refused.message, "danger")
             status = refused.status
         else:

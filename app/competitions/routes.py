@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from werkzeug.datastructures import FileStorage
 
 from app.competitions import bp
 from app.competitions.forms import JoinForm, SubmitForm
 from app.downloads import send_stored
 from app.extensions import db
-from app.models import Competition, Phase
+from app.models import Competition, Phase, Submission
 from app.services.competitions import eligibility, submissions
-from app.services.competitions.submissions import SubmissionRefused
 from app.services.competitions.visibility import can_see_private, is_organiser
+from app.services.errors import Refused
 from app.services.markdown import render as render_markdown
 from app.services.storage import accepts_direct_uploads, get_storage
 
@@ -84,7 +87,7 @@ def join(slug: str):
         return redirect(url_for("competitions.rules", slug=slug))
     try:
         submissions.join(competition, current_user)
-    except SubmissionRefused as refused:
+    except Refused as refused:
         flash(refused.message, "danger")
         return render_template(
             "competitions/rules.html", join_form=form, **page_context(competition, "rules")
@@ -115,16 +118,9 @@ def submit(slug: str):
     competition = get_competition(slug)
     form = SubmitForm()
     if form.validate_on_submit():
-        upload = form.file.data
         try:
-            submission = submissions.submit(
-                competition,
-                current_user,
-                upload.stream,
-                file_name=upload.filename,
-                description=form.description.data or "",
-            )
-        except SubmissionRefused as refused:
+            submission = submit_upload(competition, form.file.data, description=form.description.data or "")
+        except Refused as refused:
             flash(refused.message, "danger")
             return render_template(
                 "competitions/submit.html",
@@ -141,6 +137,11 @@ def submit(slug: str):
         direct_upload=_direct_upload_settings(),
         **page_context(competition, "submit"),
     ), status
+
+
+def submit_upload(competition: Competition, upload: FileStorage, **details: Any) -> Submission:
+    """Submit a file posted with a form as the signed-in user; details as submissions.submit takes them."""
+    return submissions.submit(competition, current_user, upload.stream, file_name=upload.filename, **details)
 
 
 def _direct_upload_settings() -> dict | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -23,6 +25,11 @@ def _version(slug: str, number: int | None) -> DatasetVersion:
     if version is None:
         abort(404, description=f"Dataset {slug!r} has no version {number}.")
     return version
+
+
+def _version_page(template: str, version: DatasetVersion, **context: Any) -> str:
+    """A page of one version of a dataset: the version and its dataset, and what the page adds."""
+    return render_template(template, version=version, dataset=version.dataset, **context)
 
 
 def _competitions(version: DatasetVersion) -> list[Competition]:
@@ -47,10 +54,9 @@ def version(slug: str, number: int | None = None):
     version = _version(slug, number)
     table = queries.lumisections(version)
     runs = queries.balance(table) if table is not None else []
-    return render_template(
+    return _version_page(
         "datasets/version.html",
-        version=version,
-        dataset=version.dataset,
+        version,
         runs=runs,
         splits=queries.split_balance(runs),
         competitions=_competitions(version),
@@ -68,10 +74,9 @@ def run(slug: str, number: int, run_number: int):
     if rows.empty:
         abort(404, description=f"Run {run_number} is not in this dataset.")
     balance = queries.balance(rows)[0]
-    return render_template(
+    return _version_page(
         "datasets/run.html",
-        version=version,
-        dataset=version.dataset,
+        version,
         balance=balance,
         chart=queries.run_figure(rows),
         bad_spans=queries.bad_spans(rows),
@@ -107,10 +112,9 @@ def lumisection(slug: str, number: int, run_number: int, lumisection: int):
         charts = [
             (str(hname), queries.element_figure(rows, str(hname), titles)) for hname in sorted(rows["hname"].unique())
         ]
-    return render_template(
+    return _version_page(
         "datasets/lumisection.html",
-        version=version,
-        dataset=version.dataset,
+        version,
         run_number=run_number,
         lumisection=lumisection,
         label=queries.label_of(here),

@@ -14,7 +14,7 @@ from app.models.certification import (
     Status,
     TaskRun,
 )
-from app.models.competitions import Competition, Participation, Phase
+from app.models.competitions import PENDING_NAME, Competition, Participation, PendingFile, Phase
 from app.models.datasets import Dataset, DatasetFile, DatasetVersion, FileKind
 from app.models.exports import ExportStatus, SubmissionExport
 from app.models.runs import Lumisection, Run, RunClass
@@ -33,6 +33,7 @@ from app.models.system import HealthCheck
 from app.models.uploads import Upload, UploadState
 
 __all__ = [
+    "PENDING_NAME",
     "PLATFORM_ERROR",
     "ApiToken",
     "AuditEntry",
@@ -49,6 +50,7 @@ __all__ = [
     "LabellingTask",
     "Lumisection",
     "Participation",
+    "PendingFile",
     "Phase",
     "QueueOrder",
     "RangeOrigin",

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
@@ -48,10 +48,16 @@ class Competition(Model):
     final_selections: Mapped[int] = mapped_column(default=2)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # A live competition (on a version published from a labelling task) also serves pending.csv, the task's
+    # lumisections still to certify, and takes live predictions on them: sources of the task, scored on the
+    # labels approved after they were made.
+    live: Mapped[bool] = mapped_column(default=False, server_default=false())
+    live_daily_limit: Mapped[int] = mapped_column(default=1, server_default="1")
 
     dataset_version: Mapped[DatasetVersion] = relationship()
     solution_file: Mapped[DatasetFile] = relationship()
     participations: Mapped[list[Participation]] = relationship(back_populates="competition")
+    pending_file: Mapped[Optional[PendingFile]] = relationship(cascade="all, delete-orphan")
 
     def phase(self, now: datetime | None = None) -> Phase:
         """Upcoming before opens_at, closed after closes_at, open in between."""
@@ -66,9 +72,38 @@ class Competition(Model):
         """Whether the private leaderboard and private scores are public: only after the close."""
         return self.phase(now) is Phase.CLOSED
 
-    def public_file(self, name: str) -> Optional[DatasetFile]:
+    @property
+    def files(self) -> list[DatasetFile | PendingFile]:
+        """The files participants download: the version's public files, and pending.csv once a live one has it."""
+        pending = [self.pending_file] if self.live and self.pending_file is not None else []
+        return [*self.dataset_version.public_files, *pending]
+
+    def public_file(self, name: str) -> DatasetFile | PendingFile | None:
         """A downloadable file of the competition by name; never the solution."""
-        return next((f for f in self.dataset_version.public_files if f.name == name), None)
+        return next((f for f in self.files if f.name == name), None)
+
+
+PENDING_NAME = "pending.csv"
+
+
+class PendingFile(Model):
+    """A live competition's pending.csv as last written: one row per lumisection of its task's runs without an
+    approved certification, rewritten by a job when runs are imported or approved (a new key each time)."""
+
+    __tablename__ = "pending_files"
+
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id", ondelete="CASCADE"), primary_key=True)
+    storage_key: Mapped[str] = mapped_column(String(1000))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    runs: Mapped[int]
+    lumisections: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def name(self) -> str:
+        """How participants download it."""
+        return PENDING_NAME
 
 
 class Participation(Model):

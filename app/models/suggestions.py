@@ -21,7 +21,17 @@ import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, LargeBinary, PrimaryKeyConstraint, String, false
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
@@ -79,6 +89,7 @@ class SuggestionSource(Model):
     file_key: Mapped[Optional[str]] = mapped_column(String(1000))
     file_sha256: Mapped[Optional[str]] = mapped_column(String(64))
     rows: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")  # a live post's note
 
     created_by: Mapped[Optional[User]] = relationship()
     evaluations: Mapped[list[SourceEvaluation]] = relationship(
@@ -178,5 +189,9 @@ class SourceEvaluation(Model):
     score: Mapped[Optional[float]] = mapped_column(Float)
     labels_sha256: Mapped[str] = mapped_column(String(64))
     scorer_version: Mapped[str] = mapped_column(String(20))
+    # The predictions scored (the source's file) and the label snapshot as stored (run, lumisection, label,
+    # weight): with the scorer version, what recomputes the score exactly.
+    predictions_sha256: Mapped[Optional[str]] = mapped_column(String(64))
+    labels_key: Mapped[Optional[str]] = mapped_column(String(1000))
 
     source: Mapped[SuggestionSource] = relationship(back_populates="evaluations")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request
+from flask import Response, render_template, request
 
 from app.auth.decorators import roles_required
 from app.models import Role
@@ -27,22 +27,15 @@ def _respond(period: tuple, kind: str):
     )
 
 
-def _period(parse, text: str) -> tuple:
-    try:
-        return parse(text)
-    except reports.PeriodError as error:
-        abort(404, description=str(error))
-
-
 @bp.route("/reports/daily/<day>")
 @roles_required(Role.SHIFT_LEADER, Role.ORGANISER)
 def daily(day: str):
     """What was certified on a UTC day."""
-    return _respond(_period(reports.day_period, day), "day")
+    return _respond(reports.day_period(day), "day")
 
 
 @bp.route("/reports/weekly/<week>")
 @roles_required(Role.SHIFT_LEADER, Role.ORGANISER)
 def weekly(week: str):
     """What was certified in an ISO week, such as 2026-W48."""
-    return _respond(_period(reports.week_period, week), "week")
+    return _respond(reports.week_period(week), "week")

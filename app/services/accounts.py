@@ -17,19 +17,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.extensions import db
 from app.models import ApiToken, AuditEntry, Role, User
 from app.models.accounts import hash_token
+from app.services.errors import Refused
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
 MIN_PASSWORD_LENGTH = 8
 
 logger = logging.getLogger(__name__)
-
-
-class AccountError(ValueError):
-    """An account could not be created or changed; the message says why, ``field`` says about what."""
-
-    def __init__(self, message: str, field: str = "username") -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def find_user(username: str) -> User | None:
@@ -55,20 +48,20 @@ def _common_passwords() -> frozenset[str]:
 def check_password_strength(password: str, *, username: str = "", email: str | None = None) -> None:
     """Refuse a password that is too short, is the username or e-mail address, or is a common one."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", "password")
+        raise Refused(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", field="password")
     folded = password.strip().lower()
     if username and folded == username.strip().lower():
-        raise AccountError("The password must not be the username.", "password")
+        raise Refused("The password must not be the username.", field="password")
     if email and folded in {email.lower(), email.lower().partition("@")[0]}:
-        raise AccountError("The password must not be the e-mail address.", "password")
+        raise Refused("The password must not be the e-mail address.", field="password")
     if folded in _common_passwords():
-        raise AccountError(
-            "This password is among the most common ones and is guessed first: choose another.", "password"
+        raise Refused(
+            "This password is among the most common ones and is guessed first: choose another.", field="password"
         )
 
 
 def normalise_email(email: str | None) -> str | None:
-    """The e-mail address as stored (lower case), None when absent; raises AccountError when it is not valid."""
+    """The e-mail address as stored (lower case), None when absent; raises Refused when it is not valid."""
     email = (email or "").strip()
     if not email:
         return None
@@ -76,22 +69,23 @@ def normalise_email(email: str | None) -> str | None:
         # The syntax only: whether the domain receives mail is not asked (and the network may be closed).
         checked = validate_email(email, check_deliverability=False)
     except EmailNotValidError as error:
-        raise AccountError(f"This e-mail address is not valid: {error}", "email") from None
+        raise Refused(f"This e-mail address is not valid: {error}", field="email") from None
     return checked.normalized.lower()
 
 
 def create_user(username: str, password: str, *, email: str | None = None, roles: set[Role] | None = None) -> User:
-    """Add a new user to the session (the caller commits); raises AccountError on bad or taken names."""
+    """Add a new user to the session (the caller commits); raises Refused on bad or taken names."""
     username = username.strip()
     if not USERNAME_PATTERN.match(username):
-        raise AccountError(
-            "A username has 2 to 64 characters: letters, digits, '_', '.' or '-', starting with a letter or digit."
+        raise Refused(
+            "A username has 2 to 64 characters: letters, digits, '_', '.' or '-', starting with a letter or digit.",
+            field="username",
         )
     if find_user(username) is not None:
-        raise AccountError(f"The username {username!r} is already taken.")
+        raise Refused(f"The username {username!r} is already taken.", field="username")
     email = normalise_email(email)
     if email and db.session.execute(db.select(User.id).where(User.email == email)).first():
-        raise AccountError("An account with this e-mail address already exists.", "email")
+        raise Refused("An account with this e-mail address already exists.", field="email")
     check_password_strength(password, username=username, email=email)
     user = User(username=username, email=email)
     user.set_password(password)
@@ -163,7 +157,7 @@ def end_sessions(user: User, reason: str, *, by: User | None = None) -> None:
 def change_password(user: User, current: str, new: str) -> None:
     """Replace the user's password after checking the current one, ending their sessions (the caller commits)."""
     if not user.check_password(current):
-        raise AccountError("This is not your current password.", "current")
+        raise Refused("This is not your current password.", field="current")
     check_password_strength(new, username=user.username, email=user.email)
     user.set_password(new)
     end_sessions(user, "password changed")

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.extensions import db
-from app.models import Certification, Competition, LabellingTask, ReviewState, Submission, SubmissionStatus, User
+from app.models import Competition, LabellingTask, Submission, SubmissionStatus, User
 from app.models.competitions import Phase
+from app.services.certification import queries
 from app.services.competitions import leaderboards
 
 
@@ -52,14 +53,12 @@ def open_competitions() -> list[OpenCompetition]:
 
 def labelling_progress() -> list[TaskProgress]:
     """Open labelling tasks: runs, runs certified at least once, runs approved."""
-    progress = []
-    for task in db.session.execute(db.select(LabellingTask).where(LabellingTask.open)).scalars():
-        rows = db.session.execute(
-            db.select(Certification.run_number, Certification.review_state).where(Certification.task_id == task.id)
-        ).all()
-        approved = {run for run, state in rows if state is ReviewState.APPROVED}
-        progress.append(TaskProgress(task, len(task.runs), len({run for run, _ in rows}), len(approved)))
-    return progress
+    tasks = db.session.execute(db.select(LabellingTask).where(LabellingTask.open)).scalars().all()
+    counts = queries.task_progress(tasks)
+    return [
+        TaskProgress(task, counts[task.id].runs, counts[task.id].runs_certified, counts[task.id].runs_approved)
+        for task in tasks
+    ]
 
 
 def recent_scores(limit: int = 6) -> list[RecentScore]:

@@ -12,13 +12,17 @@ import hashlib
 import os
 import tempfile
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol, TypeGuard
+from typing import TYPE_CHECKING, BinaryIO, Protocol, TypeGuard
 from urllib.parse import unquote, urlparse
 
 from scorers.io import Readable
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, scoped_session
 
 CHUNK_SIZE = 1024 * 1024
 
@@ -212,6 +216,35 @@ def storage_from_url(
     if url.scheme not in BACKENDS:
         raise ValueError(f"STORAGE_URL scheme {url.scheme!r} is not one of {', '.join(sorted(BACKENDS))}")
     return BACKENDS[url.scheme](url, {"endpoint_url": endpoint_url, "public_endpoint_url": public_endpoint_url})
+
+
+class StagedFiles:
+    """Files stored for rows not yet committed: each key is noted, so that a failure can delete them all."""
+
+    def __init__(self, storage: Storage, keys: Iterable[str] = ()) -> None:
+        self.storage, self.keys = storage, list(keys)
+
+    def put(self, key: str, stream: Readable, *, max_size: int | None = None) -> StoredFile:
+        """Store the stream under key, as Storage.put does."""
+        self.keys.append(key)  # before the write: a failed write may still have left something
+        return self.storage.put(key, stream, max_size=max_size)
+
+
+@contextmanager
+def staged_files(session: Session | scoped_session, *stored: str) -> Iterator[StagedFiles]:
+    """Store files and commit the rows that point to them as one: if the block raises (a refusal, a failed write or
+    commit), the session is rolled back and every file stored through it, and the ``stored`` keys, are deleted.
+
+    Yields the StagedFiles to store through; the block commits as its last step.
+    """
+    staged = StagedFiles(get_storage(), stored)
+    try:
+        yield staged
+    except BaseException:
+        session.rollback()
+        for key in staged.keys:
+            staged.storage.delete(key)
+        raise
 
 
 def get_storage() -> Storage:

@@ -11,8 +11,9 @@ from app.extensions import db
 from app.models import Competition, Submission
 from app.services.competitions import leaderboards
 from app.services.competitions.charts import curve_figures
-from app.services.competitions.submissions import SubmissionRefused, select_final, unselect_final
+from app.services.competitions.submissions import select_final, unselect_final
 from app.services.competitions.visibility import can_see_private, can_see_submission, submission_as_json
+from app.services.errors import Refused
 from app.submissions import bp
 from app.templating import format_score
 
@@ -87,6 +88,6 @@ def toggle_selection(submission_id: int):
                 select_final(submission)
                 flash(f"Submission {submission.id} is selected for the private leaderboard.", "success")
             leaderboards.invalidate(submission.competition)
-        except SubmissionRefused as refused:
+        except Refused as refused:
             flash(refused.message, "warning")
     return redirect(request.referrer or url_for("competitions.my_submissions", slug=submission.competition.slug))

@@ -146,6 +146,19 @@ class Client(Connection):
                 handle.write(chunk)
                 bar.update(len(chunk))
 
+    # -- live predictions --------------------------------------------------------------------------
+
+    def post_live(self, slug: str, path: str | Path, description: str | None = None) -> int:
+        """Post live predictions for a live competition's current pending.csv; returns the live source's id."""
+        file = Path(path)
+        if not file.is_file():
+            raise ApiError(0, "invalid_input", f"{file} is not a file.")
+        return int(self._post_form(f"/competitions/{slug}/live", file, description or "")["source_id"])
+
+    def live_leaderboard(self, slug: str) -> list[dict[str, Any]]:
+        """The live leaderboard's rows: rank, participant, source_id, score, runs, lumisections."""
+        return list(self.request("GET", f"/competitions/{slug}/live-leaderboard").json()["rows"])
+
     # -- submissions -------------------------------------------------------------------------------
 
     def submit(
@@ -185,6 +198,12 @@ class Client(Connection):
         self, slug: str, file: Path, description: str, fields: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """POST the file as a multipart form, streamed from disk."""
+        return self._post_form(f"/competitions/{slug}/submissions", file, description, fields)
+
+    def _post_form(
+        self, route: str, file: Path, description: str, fields: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """POST a file and fields as a multipart form to an API route, streamed from disk."""
         boundary = uuid.uuid4().hex
         form = {"description": description, **(fields or {})}
         with transfer.progress_bar(file.stat().st_size, f"uploading {file.name}", self.progress) as bar:
@@ -194,7 +213,7 @@ class Client(Connection):
                 return transfer.MultipartBody(file, form, boundary, bar.update)
 
             headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
-            return self.request("POST", f"/competitions/{slug}/submissions", body=body, headers=headers).json()
+            return self.request("POST", route, body=body, headers=headers).json()
 
     def _submit_direct(self, slug: str, file: Path, description: str) -> dict[str, Any]:
         """Checksum the file, ask for presigned URLs, upload straight to the store, then confirm size and sha256.

@@ -143,6 +143,35 @@ def submit(slug: str, file: str, message: str, wait: bool, timeout: int, baselin
 
 @main.command()
 @click.argument("slug")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--description", default="", help="A note on the model that made these predictions.")
+def live(slug: str, file: str, description: str) -> None:
+    """Post live predictions for a live competition's current pending.csv; prints the live source id last."""
+    source_id = _client().post_live(slug, file, description=description)
+    click.echo(f"live source {source_id} accepted; it is scored as the pending runs' certifications are approved")
+    click.echo(source_id)
+
+
+@main.command("live-leaderboard")
+@click.argument("slug")
+def live_leaderboard(slug: str) -> None:
+    """Show a live competition's live leaderboard."""
+    rows = [
+        (
+            "-" if r["rank"] is None else r["rank"],
+            r["participant"],
+            r["source_id"],
+            _score(r["score"]),
+            r["runs"],
+            r["lumisections"],
+        )
+        for r in _client().live_leaderboard(slug)
+    ]
+    _table(("rank", "participant", "source", "score", "runs", "lumisections"), rows)
+
+
+@main.command()
+@click.argument("slug")
 def submissions(slug: str) -> None:
     """List your submissions to a competition."""
     rows = [

@@ -253,3 +253,42 @@ def test_tasks_certifications_and_bad_ranges_from_before_0010_get_the_loops_defa
     assert len({seed for *_, seed, _ in tasks}) == 3  # a seed of its own each, not all 0
     assert not blind
     assert [tuple(r) for r in ranges] == [("manual", None, 10, 20)] and [tuple(r) for r in kept] == [(10, 20)]
+
+
+def test_competitions_and_sources_from_before_0011_are_not_live_and_survive_a_downgrade(empty_database, tmp_path):
+    """Existing competitions are not live (one live post a day once made live), sources have no description,
+    evaluations name no stored snapshot; going back to 0010 keeps every competition, source and evaluation."""
+    from app.models import SourceEvaluation
+    from tests.helpers import make_competition
+    from tests.unit.suggestions.tasks import add_source, make_task
+
+    app = make_app(empty_database, tmp_path)
+    with app.app_context():
+        upgrade()
+        make_competition(tmp_path)
+        source = add_source(make_task({101: range(1, 4)}), {101: {1: 0.1, 2: 0.9, 3: 0.5}})
+        db.session.add(
+            SourceEvaluation(
+                source_id=source.id, runs=1, lumisections=3, labels_sha256="0" * 64, scorer_version="roc_auc:1"
+            )
+        )
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0010")
+        with db.engine.connect() as connection:
+            kept = [
+                connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
+                for table in ("competitions", "suggestion_sources", "source_evaluations", "suggestion_scores")
+            ]
+            columns = {c["name"] for c in inspect(connection).get_columns("competitions")}
+        upgrade()
+        with db.engine.connect() as connection:
+            competition = connection.execute(text("SELECT live, live_daily_limit FROM competitions")).one()
+            description = connection.execute(text("SELECT description FROM suggestion_sources")).scalar_one()
+            evaluation = connection.execute(text("SELECT predictions_sha256, labels_key FROM source_evaluations")).one()
+            pending = connection.execute(text("SELECT COUNT(*) FROM pending_files")).scalar_one()
+        db.session.remove()
+        db.engine.dispose()
+    assert kept == [1, 1, 1, 3] and "live" not in columns
+    assert (bool(competition[0]), competition[1]) == (False, 1)
+    assert description == "" and tuple(evaluation) == (None, None) and pending == 0

@@ -14,13 +14,14 @@ from openapi_spec_validator import validate
 
 from app.extensions import db
 from app.models import Role
-from app.services.certification import workflow
+from app.services.certification import tasks, workflow
 from app.services.competitions import submissions
 from app.services.competitions.bundles import import_bundle
+from app.services.competitions.exports import request_export
+from app.services.queue import get_queue
 from app.services.runs.importer import import_file
 from tests import services
 from tests.helpers import make_token, make_user, predictions_csv, write_bundle
-from workers.export import request_export
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 RUN = 315259
@@ -87,12 +88,16 @@ def fuzzing_desk(app, tmp_path) -> dict:
     """The ids of real things for every path parameter, and the token of an admin (who holds every role, so
     that each call goes past its role checks): a competition the admin joined with a submission and an export,
     a task over imported runs, and a certification of one of them."""
-    folder, ids, *_ = write_bundle(tmp_path / "bundle")
     mask = tmp_path / "dcs.json"
     mask.write_text('{"315257": [[1, 88]], "315259": [[1, 172]], "315264": [[32, 261]]}')
     with app.app_context():
-        competition = import_bundle(folder)
         import_file(mask, "dcs")
+        task = tasks.create_task("fuzzed", "express")
+        # A live competition on the task, so that live posts and the live board are reached too.
+        live = {"live": True, "task": task.id, "live_daily_limit": 1000}
+        folder, ids, *_ = write_bundle(tmp_path / "bundle", spec=live)
+        competition = import_bundle(folder)
+        get_queue().join()  # its first pending.csv
         admin = make_user("ada", Role.ADMIN)
         token = make_token(admin)
         submissions.join(competition, admin)
@@ -100,7 +105,6 @@ def fuzzing_desk(app, tmp_path) -> dict:
         predictions = io.BytesIO(predictions_csv(ids, [0.5] * len(ids)))
         submission = submissions.submit(competition, admin, predictions, file_name="p.csv")
         export = request_export(competition, admin)
-        task = workflow.create_task("fuzzed", "express")
         certified = workflow.certify(task, admin, CERTIFIED | {"run_number": RUN})
         return {
             "token": token,

@@ -11,7 +11,7 @@ import pytest
 from app.extensions import db
 from app.models import Certification, LabellingTask, Role, Run, User
 from app.models.certification import DEFAULT_CHECKLISTS
-from app.services.certification import workflow
+from app.services.certification import tasks, workflow
 from app.services.competitions import submissions
 from app.services.competitions.bundles import import_bundle
 from app.services.runs.importer import import_file
@@ -40,7 +40,7 @@ def desk(app, tmp_path) -> dict:
         rita = make_user("rita")
         submissions.join(competition, rita)
         sam, lea = make_user("sam", Role.SHIFTER), make_user("lea", Role.SHIFT_LEADER)
-        task = workflow.create_task("express-2018", "express")
+        task = tasks.create_task("express-2018", "express")
         return {"task": task.id, "sam": make_token(sam), "lea": make_token(lea), "rita": make_token(rita)}
 
 

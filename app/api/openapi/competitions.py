@@ -58,6 +58,8 @@ SCHEMAS = {
                     "id_column": {"type": "string"},
                     "target_column": {"type": "string"},
                     "overview": {"type": "string", "description": "Markdown"},
+                    "live": {"type": "boolean", "description": "serves pending.csv and takes live predictions"},
+                    "live_daily_limit": {"type": ["integer", "null"], "description": "live posts a day (live only)"},
                     "joined": {"type": "boolean"},
                     "quota": {"oneOf": [ref("Quota"), {"type": "null"}]},
                 },

@@ -13,12 +13,10 @@ from collections.abc import Iterable, Mapping
 from os import PathLike
 from pathlib import Path
 
+from app.services.errors import Refused
+
 Range = tuple[int, int]
 Mask = dict[int, list[Range]]
-
-
-class MaskError(ValueError):
-    """A golden or DCS-only JSON that does not have the expected shape; the message says where."""
 
 
 def merge_ranges(ranges: Iterable[Iterable[int]]) -> list[Range]:
@@ -38,23 +36,23 @@ def _check_range(run: str, item: object) -> Range:
         and len(item) == 2
         and all(isinstance(v, int) and not isinstance(v, bool) for v in item)
     ):
-        raise MaskError(f"run {run}: each range must be a pair of lumisection numbers [first, last], not {item!r}")
+        raise Refused(f"run {run}: each range must be a pair of lumisection numbers [first, last], not {item!r}")
     first, last = item
     if first < 1 or last < first:
-        raise MaskError(f"run {run}: range [{first}, {last}] must have 1 <= first <= last")
+        raise Refused(f"run {run}: range [{first}, {last}] must have 1 <= first <= last")
     return first, last
 
 
 def from_json(document: Mapping) -> Mask:
-    """A mask from a parsed golden JSON object."""
+    """A mask from a parsed golden JSON object; Refused, saying where, when it does not have the shape of one."""
     if not isinstance(document, Mapping):
-        raise MaskError("a golden JSON is an object mapping run numbers to lists of [first, last] ranges")
+        raise Refused("a golden JSON is an object mapping run numbers to lists of [first, last] ranges")
     mask: Mask = {}
     for run, ranges in document.items():
         if not str(run).isdigit():
-            raise MaskError(f"{run!r} is not a run number")
+            raise Refused(f"{run!r} is not a run number")
         if not isinstance(ranges, list):
-            raise MaskError(f"run {run}: expected a list of ranges, not {type(ranges).__name__}")
+            raise Refused(f"run {run}: expected a list of ranges, not {type(ranges).__name__}")
         merged = merge_ranges(_check_range(str(run), item) for item in ranges)
         if merged:
             mask[int(run)] = merged
@@ -66,7 +64,7 @@ def loads(text: str | bytes) -> Mask:
     try:
         return from_json(json.loads(text))
     except json.JSONDecodeError as error:
-        raise MaskError(f"not JSON: {error}") from None
+        raise Refused(f"not JSON: {error}") from None
 
 
 def load(path: str | PathLike) -> Mask:

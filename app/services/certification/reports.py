@@ -11,29 +11,26 @@ from datetime import UTC, date, datetime, timedelta
 from app.extensions import db
 from app.models import AuditEntry, Certification, Run
 from app.models.certification import COMPONENTS
-
-
-class PeriodError(ValueError):
-    """A date or week that does not read."""
+from app.services.errors import Refused
 
 
 def day_period(text: str) -> tuple[datetime, datetime, str]:
-    """The UTC day of an ISO date such as 2026-11-28."""
+    """The UTC day of an ISO date such as 2026-11-28; a text that is not one names no report (404)."""
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise PeriodError(f"{text!r} is not a date such as 2026-11-28") from None
+        raise Refused(f"{text!r} is not a date such as 2026-11-28", 404) from None
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     return start, start + timedelta(days=1), day.isoformat()
 
 
 def week_period(text: str) -> tuple[datetime, datetime, str]:
-    """The ISO week such as 2026-W48, Monday 00:00 UTC to the next Monday."""
+    """The ISO week such as 2026-W48, Monday 00:00 UTC to the next Monday; else no report (404)."""
     try:
         year, week = text.split("-W")
         monday = date.fromisocalendar(int(year), int(week), 1)
     except ValueError:
-        raise PeriodError(f"{text!r} is not an ISO week such as 2026-W48") from None
+        raise Refused(f"{text!r} is not an ISO week such as 2026-W48", 404) from None
     start = datetime(monday.year, monday.month, monday.day, tzinfo=UTC)
     return start, start + timedelta(days=7), text
 

@@ -4,18 +4,17 @@ the audit trail, and the golden JSON of a task."""
 from __future__ import annotations
 
 import itertools
-import re
+import logging
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
-
-from sqlalchemy.exc import IntegrityError
+from typing import Any, NoReturn
 
 from app.extensions import db
 from app.models import (
     AuditEntry,
     BadRange,
     Certification,
+    Competition,
+    DatasetVersion,
     LabellingTask,
     Lumisection,
     Reco,
@@ -24,23 +23,14 @@ from app.models import (
     ReviewState,
     Role,
     Run,
-    RunClaim,
     Status,
-    TaskRun,
     User,
 )
 from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
-from app.models.types import utcnow
 from app.services.certification import lumimask
 from app.services.certification.reviewers import override_note, own_review_refusal
-
-
-class CertificationRefused(Exception):
-    """A certification or review was not accepted; message says why, status is the HTTP answer."""
-
-    def __init__(self, message: str, status: int = 400, existing_id: int | None = None) -> None:
-        super().__init__(message)
-        self.message, self.status, self.existing_id = message, status, existing_id
+from app.services.errors import Refused, refused_if_taken
+from app.services.queue import enqueue
 
 
 @dataclass(frozen=True)
@@ -115,7 +105,7 @@ def _ranges(body: dict, problems: list[str]) -> list[RangeInput]:
 def run_in_task(task: LabellingTask, run: Run | None, body: dict) -> Run:
     """The run the body names, refused (400) unless it is one of the task's runs."""
     if run is None or run.run_number not in {tr.run_number for tr in task.runs}:
-        raise CertificationRefused(f"run {body.get('run_number')!r} is not in the task {task.name!r}", 400)
+        raise Refused(f"run {body.get('run_number')!r} is not in the task {task.name!r}", 400)
     return run
 
 
@@ -165,7 +155,7 @@ def check(task: LabellingTask, run: Run | None, body: dict) -> tuple[dict, list[
         elif chosen.run_class != run.run_class:
             problems.append(f"reference run {reference} is of another run class than run {run.run_number}")
     if problems:
-        raise CertificationRefused("; ".join(problems), 400)
+        raise Refused(problems)
     values = {
         **{c: statuses[c] for c in COMPONENTS},
         **{f"{c}_lowstat": bool(body.get(f"{c}_lowstat")) for c in COMPONENTS},
@@ -199,24 +189,27 @@ def certify(task: LabellingTask, user: User, body: dict) -> Certification:
     )
     own = next((c for c in existing if c.certifier_id == user.id), None)
     if own is not None:
-        raise CertificationRefused(f"you already certified run {run.run_number} in this task", 409, own.id)
+        _refuse_certified(f"you already certified run {run.run_number} in this task", own)
     if len(existing) >= task.copies:
-        raise CertificationRefused(f"run {run.run_number} is already certified in this task", 409, existing[0].id)
+        _refuse_certified(f"run {run.run_number} is already certified in this task", existing[0])
     values, ranges = check(task, run, body)
     certification = Certification(
         task_id=task.id, run_number=run.run_number, reco=task.reco, copy=len(existing) + 1, certifier=user, **values
     )
     certification.bad_ranges = _bad_ranges(ranges)
     db.session.add(certification)
-    try:
+    # Another shifter may have certified the same run a moment ago; the schema keeps theirs.
+    with refused_if_taken(db.session, f"run {run.run_number} is already certified in this task"):
         db.session.flush()
-    except IntegrityError:
-        # Another shifter certified the same run a moment ago; the schema kept theirs.
-        db.session.rollback()
-        raise CertificationRefused(f"run {run.run_number} is already certified in this task", 409) from None
     audit(user, "certify", "certification", certification.id, None, certification_as_json(certification))
     db.session.commit()
     return certification
+
+
+def _refuse_certified(message: str, existing: Certification) -> NoReturn:
+    """A 409 that names the certification already there, in its message and as its Location."""
+    where = f"/api/v1/certifications/{existing.id}"
+    raise Refused(f"{message}: {where}", 409, location=where)
 
 
 def _bad_ranges(ranges: list[RangeInput]) -> list[BadRange]:
@@ -240,11 +233,12 @@ def may_edit(certification: Certification, user: User) -> bool:
 def edit(certification: Certification, user: User, body: dict) -> Certification:
     """Change a certification (its certifier or a shift leader), under the same rules; it goes back to review."""
     if not may_edit(certification, user):
-        raise CertificationRefused("only the certifier or a shift leader may change a certification", 403)
+        raise Refused("only the certifier or a shift leader may change a certification", 403)
     task = db.session.get_one(LabellingTask, certification.task_id)
     run = db.session.get_one(Run, certification.run_number)
     values, ranges = check(task, run, body | {"run_number": run.run_number})
     before = certification_as_json(certification)
+    was_approved = certification.review_state is ReviewState.APPROVED
     for name, value in values.items():
         setattr(certification, name, value)
     certification.bad_ranges = _bad_ranges(ranges)
@@ -252,6 +246,8 @@ def edit(certification: Certification, user: User, body: dict) -> Certification:
     db.session.flush()
     audit(user, "edit", "certification", certification.id, before, certification_as_json(certification))
     db.session.commit()
+    if was_approved:  # its run is pending again
+        _approved_labels_changed(certification.task_id)
     return certification
 
 
@@ -259,11 +255,11 @@ def review(certification: Certification, reviewer: User, decision: str, comment:
     """A shift leader other than the certifier approves or rejects a certification (committed and audited)."""
     states = {"approve": ReviewState.APPROVED, "reject": ReviewState.REJECTED}
     if decision not in states:
-        raise CertificationRefused("decision must be approve or reject", 400)
+        raise Refused("decision must be approve or reject", 400)
     if (refusal := own_review_refusal(certification, reviewer)) is not None:
-        raise CertificationRefused(refusal, 403)
+        raise Refused(refusal, 403)
     if decision == "reject" and not comment.strip():
-        raise CertificationRefused("a rejection needs a comment telling the shifter what to fix", 400)
+        raise Refused("a rejection needs a comment telling the shifter what to fix", 400)
     before = certification_as_json(certification)
     certification.review_state = states[decision]
     entry = Review(certification=certification, reviewer_id=reviewer.id, decision=states[decision], comment=comment)
@@ -272,44 +268,29 @@ def review(certification: Certification, reviewer: User, decision: str, comment:
     after = certification_as_json(certification) | override_note(certification, reviewer)
     audit(reviewer, decision, "certification", certification.id, before, after)
     db.session.commit()
+    if entry.decision is ReviewState.APPROVED:
+        _approved_labels_changed(certification.task_id)
     return entry
 
 
-CLAIM_MINUTES = 20
+# Live competitions on the task's datasets: pending.csv rewritten and live sources scored (by path: never workers).
+LIVE_APPROVED_JOB = "workers.live.approvals_landed"
 
 
-def claim(task: LabellingTask, run_number: int, user: User) -> RunClaim | None:
-    """Claim the run for the user for CLAIM_MINUTES; returns another shifter's live claim instead, if any."""
-    now = utcnow()
-    current = db.session.execute(
-        db.select(RunClaim).where(RunClaim.task_id == task.id, RunClaim.run_number == run_number).with_for_update()
-    ).scalar_one_or_none()
-    if current is not None and current.user_id != user.id and current.expires_at > now:
-        db.session.rollback()
-        return current
-    if current is None:
-        current = RunClaim(task_id=task.id, run_number=run_number)
-        db.session.add(current)
-    current.user_id, current.expires_at = user.id, now + timedelta(minutes=CLAIM_MINUTES)
-    try:
-        db.session.commit()
-    except IntegrityError:  # another shifter claimed it in the same instant
-        db.session.rollback()
-        return db.session.execute(
-            db.select(RunClaim).where(RunClaim.task_id == task.id, RunClaim.run_number == run_number)
-        ).scalar_one()
-    return None
-
-
-def claimed_by_others(task: LabellingTask, user: User) -> set[int]:
-    """Runs of the task other shifters are working on now."""
-    return set(
-        db.session.execute(
-            db.select(RunClaim.run_number).where(
-                RunClaim.task_id == task.id, RunClaim.user_id != user.id, RunClaim.expires_at > utcnow()
-            )
-        ).scalars()
+def _approved_labels_changed(task_id: int) -> None:
+    """An approval landed or was withdrawn (committed): a job brings the task's live competitions up to date."""
+    live = (
+        db.select(Competition.id)
+        .join(DatasetVersion, Competition.dataset_version_id == DatasetVersion.id)
+        .where(DatasetVersion.task_id == task_id, Competition.live.is_(True))
+        .limit(1)
     )
+    if db.session.execute(live).first() is None:
+        return
+    try:
+        enqueue(LIVE_APPROVED_JOB, task_id)
+    except Exception:  # a queue outage must not hide the approval that was committed
+        logging.getLogger(__name__).exception("could not enqueue %s for task %s", LIVE_APPROVED_JOB, task_id)
 
 
 def promote_reference(certification: Certification, leader: User) -> ReferenceRun:
@@ -318,11 +299,11 @@ def promote_reference(certification: Certification, leader: User) -> ReferenceRu
     As for a review, the shift leader who promotes it is not the one who certified it (admins may override).
     """
     if (refusal := own_review_refusal(certification, leader)) is not None:
-        raise CertificationRefused(refusal, 403)
+        raise Refused(refusal, 403)
     if any(getattr(certification, c) is not Status.GOOD for c in COMPONENTS):
-        raise CertificationRefused("only a run certified good for pixel, strip and tracking can be a reference run")
+        raise Refused("only a run certified good for pixel, strip and tracking can be a reference run")
     if certification.review_state is not ReviewState.APPROVED:
-        raise CertificationRefused("a shift leader approves the certification before its run becomes a reference run")
+        raise Refused("a shift leader approves the certification before its run becomes a reference run")
     existing = db.session.execute(
         db.select(ReferenceRun).where(
             ReferenceRun.run_number == certification.run_number, ReferenceRun.reco == certification.reco
@@ -369,74 +350,3 @@ def golden_mask(task: LabellingTask) -> lumimask.Mask:
     return lumimask.difference(
         lumimask.from_lumisections(rows), {run: lumimask.merge_ranges(r) for run, r in bad.items() if r}
     )
-
-
-def create_task(
-    name: str, reco: str, *, runs: tuple[int, int] | None = None, dataset: str | None = None, double: bool = False
-) -> LabellingTask:
-    """A labelling task over the imported runs in the range (all runs when none is given); committed."""
-    query = db.select(Run.run_number).order_by(Run.run_number)
-    if runs:
-        query = query.where(Run.run_number.between(*runs))
-    numbers = list(db.session.execute(query).scalars())
-    if not numbers:
-        raise CertificationRefused("no imported run lies in that range: import runs first (flask runs import)")
-    if db.session.execute(db.select(LabellingTask.id).where(LabellingTask.name == name)).first():
-        raise CertificationRefused(f"a task named {name!r} already exists", 409)
-    task = LabellingTask(
-        name=name,
-        reco=Reco(reco),
-        dataset_name=dataset,
-        double_certification=double,
-        runs=[TaskRun(run_number=n) for n in numbers],
-    )
-    db.session.add(task)
-    db.session.commit()
-    return task
-
-
-CHECKLIST_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
-
-
-def parse_checklists(text: str) -> list[dict]:
-    """Checklists written as text, a group name on its own line and its items below it as '- item' lines."""
-    groups: list[dict] = []
-    problems: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if stripped[0] in "-*":
-            item = stripped[1:].strip()
-            if not groups:
-                problems.append(f"line {number}: an item needs a group name on a line above it")
-            elif item:
-                groups[-1]["items"].append(item[:300])
-            continue
-        name = stripped.rstrip(":").strip().lower()
-        if not CHECKLIST_NAME.fullmatch(name):
-            problems.append(f"line {number}: a group name is one word of letters, digits, - and _, not {stripped!r}")
-        elif name in {g["name"] for g in groups}:
-            problems.append(f"line {number}: the group {name!r} appears twice")
-        groups.append({"name": name, "items": []})
-    problems += [f"the group {g['name']!r} has no item ('- ...' lines below it)" for g in groups if not g["items"]]
-    if not groups and not problems:
-        problems.append("write at least one group with its items")
-    if problems:
-        raise CertificationRefused("; ".join(problems))
-    return groups
-
-
-def format_checklists(groups: list[dict]) -> str:
-    """The text form parse_checklists reads."""
-    return "\n".join(f"{g['name']}\n" + "".join(f"- {item}\n" for item in g["items"]) for g in groups)
-
-
-def set_checklists(task: LabellingTask, leader: User, text: str) -> LabellingTask:
-    """A shift leader rewrites the task's checklists (committed and audited); certifications from now on tick them."""
-    groups = parse_checklists(text)
-    before = {"checklists": task.checklists}
-    task.checklists = groups
-    audit(leader, "edit_checklists", "labelling_task", task.id, before, {"checklists": groups})
-    db.session.commit()
-    return task

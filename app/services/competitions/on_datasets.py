@@ -7,18 +7,21 @@ written unless everything holds.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 import scorers
 from app.extensions import db
 from app.models import Competition, DatasetFile, DatasetVersion, FileKind, User
-from app.services.competitions.bundles import SLUG_PATTERN, Bundle, check_solution, split_clashes
-from app.services.datasets.publishing import ID, TARGET, Refused
+from app.services.competitions.bundle_checks import check_solution, split_clashes
+from app.services.competitions.bundle_reader import Bundle
+from app.services.datasets.publishing import SLUG_PATTERN
+from app.services.datasets.version_files import ID, TARGET
+from app.services.errors import Refused, refused_if_taken
 from app.services.storage import get_storage
+from app.services.suggestions import pending
 
 
 @dataclass
@@ -38,6 +41,8 @@ class CompetitionSettings:
     daily_limit: int = 5
     total_limit: int | None = None
     final_selections: int = 2
+    live: bool = False  # serve pending.csv and take live predictions: needs a version published from a task
+    live_daily_limit: int = 1
 
 
 def overview_for(version: DatasetVersion) -> str:
@@ -71,12 +76,21 @@ def _check_competition(version: DatasetVersion, settings: CompetitionSettings) -
         problems.append("closes_at must come after opens_at.")
     if not settings.id_column.strip() or not settings.target_column.strip():
         problems.append("Name the id column and the target column.")
-    limits = {"daily_limit": settings.daily_limit, "final_selections": settings.final_selections}
+    limits = {
+        "daily_limit": settings.daily_limit,
+        "final_selections": settings.final_selections,
+        "live_daily_limit": settings.live_daily_limit,
+    }
     if settings.total_limit is not None:
         limits["total_limit"] = settings.total_limit
     for name, value in limits.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             problems.append(f"{name} must be a whole number of at least 1, not {value!r}.")
+    if settings.live and version.task_id is None:
+        problems.append(
+            f"Dataset version {version.id} was not published from a labelling task: a live competition serves "
+            "the task's runs still to certify, so it needs a version published from one."
+        )
     solution = next((f for f in version.files if f.kind is FileKind.SOLUTION), None)
     if solution is None:
         problems.append(f"Dataset version {version.id} has no solution file to score against.")
@@ -108,7 +122,11 @@ def _check_competition(version: DatasetVersion, settings: CompetitionSettings) -
 def create_competition(
     version: DatasetVersion, settings: CompetitionSettings, *, created_by: User | None = None
 ) -> Competition:
-    """A competition on an existing dataset version, checked whole as a bundle is; committed."""
+    """A competition on an existing dataset version, checked whole as a bundle is; committed.
+
+    A live one gets its pending.csv written before it is returned (if the store fails then, the next run
+    import or approval writes it).
+    """
     solution, checked = _check_competition(version, settings)
     competition = Competition(
         slug=settings.slug,
@@ -128,12 +146,24 @@ def create_competition(
         daily_limit=settings.daily_limit,
         total_limit=settings.total_limit,
         final_selections=settings.final_selections,
+        live=settings.live,
+        live_daily_limit=settings.live_daily_limit,
         created_by_id=created_by and created_by.id,
     )
     db.session.add(competition)
-    try:
+    with refused_if_taken(db.session, f"A competition with the slug {settings.slug!r} already exists."):
         db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Refused([f"A competition with the slug {settings.slug!r} already exists."], 409) from None
+    if competition.live:
+        write_first_pending(competition)
     return competition
+
+
+def write_first_pending(competition: Competition) -> None:
+    """A new live competition's pending.csv, at once, so that participants download it as soon as it is listed.
+
+    The competition stands without it if the store fails now: the next run import or approval writes it.
+    """
+    try:
+        pending.refresh(competition.id)
+    except Exception:
+        logging.getLogger(__name__).exception("pending.csv of %s not written yet", competition.slug)

@@ -21,19 +21,12 @@ from app.models.types import utcnow
 from app.services.competitions import eligibility
 from app.services.competitions.quotas import Quota, compute_quota, utc_day_start
 from app.services.competitions.visibility import is_organiser
+from app.services.errors import Refused
 from app.services.queue import enqueue
-from app.services.storage import StorageError, StoredFile, get_storage
+from app.services.storage import StagedFiles, StorageError, StoredFile, staged_files
 
 SCORING_JOB = "workers.scoring.score_submission"
 MAX_ERROR_LENGTH = 10_000  # characters of a failure message kept on a submission or an export
-
-
-class SubmissionRefused(Exception):
-    """A submission was not accepted; the message says why, status the HTTP answer."""
-
-    def __init__(self, message: str, status: int = 400, retry_after: int | None = None) -> None:
-        super().__init__(message)
-        self.message, self.status, self.retry_after = message, status, retry_after
 
 
 def stored_error(message: str) -> str:
@@ -55,11 +48,11 @@ def check_eligible(competition: Competition, user: User) -> None:
     """Refuse (403, saying why) anyone who may not compete: see eligibility.why_not."""
     reason = eligibility.why_not(competition, user)
     if reason is not None:
-        raise SubmissionRefused(reason, 403)
+        raise Refused(reason, 403)
 
 
 def join(competition: Competition, user: User) -> Participation:
-    """Join the competition and accept its rules (idempotent), or SubmissionRefused; the caller commits."""
+    """Join the competition and accept its rules (idempotent), or Refused; the caller commits."""
     check_eligible(competition, user)
     participation = participation_of(competition, user)
     if participation is None:
@@ -103,12 +96,12 @@ def quota_for(competition: Competition, participation: Participation | None, now
 def _check_open(competition: Competition, now: datetime) -> None:
     phase = competition.phase(now)
     if phase is Phase.UPCOMING:
-        raise SubmissionRefused(
+        raise Refused(
             f"The competition opens at {competition.opens_at:%Y-%m-%d %H:%M} UTC; submissions are not accepted yet.",
             403,
         )
     if phase is Phase.CLOSED:
-        raise SubmissionRefused(
+        raise Refused(
             f"The competition closed at {competition.closes_at:%Y-%m-%d %H:%M} UTC; "
             "submissions are no longer accepted.",
             403,
@@ -145,19 +138,25 @@ def submit(
     now = utcnow()
     participation = None if baseline else _participation_to_charge(competition, user, now)
     if baseline and not is_organiser(user):
-        raise SubmissionRefused("Only organisers submit baselines.", 403)
+        raise Refused("Only organisers submit baselines.", 403)
     key, _, name = new_file_key(competition, file_name)
-    storage = get_storage()
+    with staged_files(db.session) as files:
+        stored = _store(files, key, stream)
+        submission = _insert_charged(competition, participation, user, stored, name, description, baseline, now)
+    _enqueue(submission)
+    return submission
+
+
+def _store(files: StagedFiles, key: str, stream: IO[bytes]) -> StoredFile:
+    """The uploaded file, stored; Refused when it is empty, too large or the store fails."""
     try:
-        stored = storage.put(key, stream, max_size=current_app.config["MAX_CONTENT_LENGTH"])
+        stored = files.put(key, stream, max_size=current_app.config["MAX_CONTENT_LENGTH"])
     except StorageError as error:
-        storage.delete(key)
         status = 413 if "larger" in str(error) else 503
-        raise SubmissionRefused(f"The file could not be stored: {error}.", status) from None
+        raise Refused(f"The file could not be stored: {error}.", status) from None
     if stored.size == 0:
-        storage.delete(key)
-        raise SubmissionRefused("The file is empty.")
-    return _accept(competition, participation, user, stored, name, description, baseline, now)
+        raise Refused("The file is empty.")
+    return stored
 
 
 def _participation_to_charge(competition: Competition, user: User, now: datetime) -> Participation:
@@ -166,17 +165,17 @@ def _participation_to_charge(competition: Competition, user: User, now: datetime
     check_eligible(competition, user)  # also for someone who joined before they could read the labels
     participation = participation_of(competition, user)
     if participation is None:
-        raise SubmissionRefused("Join the competition and accept its rules before submitting.", 403)
+        raise Refused("Join the competition and accept its rules before submitting.", 403)
     return participation
 
 
 def check_can_submit(competition: Competition, user: User, now: datetime | None = None) -> Participation:
-    """The user's participation if they may submit now; SubmissionRefused otherwise. Nothing is charged."""
+    """The user's participation if they may submit now; Refused otherwise. Nothing is charged."""
     now = now or utcnow()
     participation = _participation_to_charge(competition, user, now)
     quota = quota_for(competition, participation, now)
     if quota.exhausted:
-        raise SubmissionRefused(_quota_message(competition, quota), 429, quota.retry_after(now))
+        raise Refused(_quota_message(competition, quota), 429, retry_after=quota.retry_after(now))
     return participation
 
 
@@ -189,22 +188,9 @@ def submit_stored(
     submission; a refusal rolls them back and deletes the stored file.
     """
     now = utcnow()
-    try:
+    with staged_files(db.session, stored.key):
         participation = check_can_submit(competition, user, now)
-    except SubmissionRefused:
-        db.session.rollback()
-        get_storage().delete(stored.key)
-        raise
-    return _accept(competition, participation, user, stored, file_name, description, False, now)
-
-
-def _accept(competition, participation, user, stored, name, description, baseline, now) -> Submission:
-    try:
-        submission = _insert_charged(competition, participation, user, stored, name, description, baseline, now)
-    except BaseException:
-        db.session.rollback()
-        get_storage().delete(stored.key)
-        raise
+        submission = _insert_charged(competition, participation, user, stored, file_name, description, False, now)
     _enqueue(submission)
     return submission
 
@@ -218,7 +204,7 @@ def _insert_charged(competition, participation, user, stored, name, description,
         )
         quota = quota_for(competition, participation, now)
         if quota.exhausted:
-            raise SubmissionRefused(_quota_message(competition, quota), 429, quota.retry_after(now))
+            raise Refused(_quota_message(competition, quota), 429, retry_after=quota.retry_after(now))
     submission = Submission(
         competition_id=competition.id,
         participation_id=participation and participation.id,
@@ -277,9 +263,9 @@ def select_final(submission: Submission) -> None:
     """Pick a scored submission for the private board, within the competition's final_selections."""
     competition = submission.competition
     if competition.phase() is Phase.CLOSED:
-        raise SubmissionRefused("The competition is closed: final selections can no longer change.", 409)
+        raise Refused("The competition is closed: final selections can no longer change.", 409)
     if submission.status is not SubmissionStatus.SCORED or submission.is_baseline:
-        raise SubmissionRefused("Only scored submissions can be selected for the private leaderboard.", 409)
+        raise Refused("Only scored submissions can be selected for the private leaderboard.", 409)
     if submission.selected:
         return
     # Lock the participant's row so that two concurrent selections cannot both take the last slot.
@@ -293,9 +279,7 @@ def select_final(submission: Submission) -> None:
     ).scalar_one()
     if chosen >= competition.final_selections:
         db.session.rollback()
-        raise SubmissionRefused(
-            f"You already selected {competition.final_selections} submissions; unselect one first.", 409
-        )
+        raise Refused(f"You already selected {competition.final_selections} submissions; unselect one first.", 409)
     db.session.add(FinalSelection(submission_id=submission.id, participation_id=submission.participation_id))
     db.session.commit()
 
@@ -303,7 +287,7 @@ def select_final(submission: Submission) -> None:
 def unselect_final(submission: Submission) -> None:
     """Take a submission off the private board's candidates."""
     if submission.competition.phase() is Phase.CLOSED:
-        raise SubmissionRefused("The competition is closed: final selections can no longer change.", 409)
+        raise Refused("The competition is closed: final selections can no longer change.", 409)
     if submission.selection is not None:
         db.session.delete(submission.selection)
         db.session.commit()

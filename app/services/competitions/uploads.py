@@ -28,7 +28,7 @@ from app.models import Competition, Submission, User
 from app.models.types import utcnow
 from app.models.uploads import Upload, UploadState
 from app.services.competitions import submissions
-from app.services.competitions.submissions import SubmissionRefused
+from app.services.errors import Refused
 from app.services.storage import DirectUploadStorage, Storage, StoredFile, accepts_direct_uploads, get_storage
 
 MIN_PART_SIZE = 5 * 1024 * 1024  # S3's smallest part but the last
@@ -39,10 +39,6 @@ CRC32 = re.compile(r"^[A-Za-z0-9+/]{6}==$")  # four bytes, big-endian, in base64
 # A PUT that began just before its URL expired may still be running; its upload is kept this much longer.
 EXPIRY_GRACE = timedelta(minutes=10)
 VERIFY_CHUNK = 4 * 1024 * 1024  # what is in memory at once while a stored file is checked
-
-
-class DirectUploadsUnavailable(Exception):
-    """The storage backend takes no direct uploads (the filesystem): post the file to the API instead."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,24 +96,24 @@ def plan_parts(size: int, part_size: int) -> list[tuple[int, int]]:
 def check_announcement(size: int, announcement: Announcement) -> None:
     """Refuse checksums or parts that cannot describe a file of size bytes, saying what is wrong."""
     if announcement.sha256 is not None and not SHA256.match(announcement.sha256):
-        raise SubmissionRefused("sha256 must be the file's SHA-256 as 64 hexadecimal digits.")
+        raise Refused("sha256 must be the file's SHA-256 as 64 hexadecimal digits.")
     parts = announcement.parts
     if not parts:
         return
     if len(parts) > MAX_PARTS:
-        raise SubmissionRefused(f"{len(parts)} parts announced; at most {MAX_PARTS}: make them larger.")
+        raise Refused(f"{len(parts)} parts announced; at most {MAX_PARTS}: make them larger.")
     total = sum(part_size for part_size, _ in parts)
     if total != size:
-        raise SubmissionRefused(f"The parts announced add up to {total} bytes, not the {size} of the file.")
+        raise Refused(f"The parts announced add up to {total} bytes, not the {size} of the file.")
     for number, (part_size, crc32) in enumerate(parts, start=1):
         last = number == len(parts)
         if part_size > MAX_PART_SIZE or (part_size < MIN_PART_SIZE and not last) or part_size <= 0:
-            raise SubmissionRefused(
+            raise Refused(
                 f"Part {number} has {part_size} bytes: every part but the last needs at least {MIN_PART_SIZE} "
                 f"and none may have more than {MAX_PART_SIZE}."
             )
         if not CRC32.match(crc32):
-            raise SubmissionRefused(f"Part {number}: crc32 must be the part's CRC32 as 4 bytes in base64.")
+            raise Refused(f"Part {number}: crc32 must be the part's CRC32 as 4 bytes in base64.")
 
 
 def start(
@@ -132,17 +128,22 @@ def start(
     """Open a direct upload: check the participant may submit, then hand out presigned URLs.
 
     Parts follow the announcement when it has them (checksummed), else the server's
-    own plan. Returns (upload, parts). Raises DirectUploadsUnavailable on the filesystem
-    backend and SubmissionRefused when the file or the participant is refused.
+    own plan. Returns (upload, parts). Refused with the code direct_uploads_unavailable on the
+    filesystem backend, and when the file or the participant is refused.
     """
     storage = get_storage()
     if not accepts_direct_uploads(storage):
-        raise DirectUploadsUnavailable
+        raise Refused(
+            "This platform keeps files on its own disk and takes no direct uploads: POST the file as the multipart "
+            f"form field 'file' to /api/v1/competitions/{competition.slug}/submissions.",
+            409,
+            code="direct_uploads_unavailable",
+        )
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if size > limit:
-        raise SubmissionRefused(f"The file is larger than {limit // (1024 * 1024)} MB, the largest accepted.", 413)
+        raise Refused(f"The file is larger than {limit // (1024 * 1024)} MB, the largest accepted.", 413)
     if size <= 0:
-        raise SubmissionRefused("The file is empty.")
+        raise Refused("The file is empty.")
     check_announcement(size, announcement)
     now = utcnow()
     participation = submissions.check_can_submit(competition, user, now)
@@ -169,7 +170,7 @@ def start(
     except Exception as error:
         current_app.logger.exception("could not open direct upload %s", upload.id)
         _forget(upload.id)
-        raise SubmissionRefused("The file store could not be reached; try again in a moment.", 503) from error
+        raise Refused("The file store could not be reached; try again in a moment.", 503) from error
     return upload, parts
 
 
@@ -182,11 +183,11 @@ def _check_pending(participation_id: int, now: datetime) -> None:
     allowed = current_app.config["MAX_PENDING_UPLOADS"]
     if pending[0] >= allowed:
         retry_after = max(1, math.ceil((pending[1] - now).total_seconds()))
-        raise SubmissionRefused(
+        raise Refused(
             f"You have {pending[0]} unconfirmed uploads: confirm or cancel one (DELETE /api/v1/uploads/ID), "
             "or wait until it expires.",
             429,
-            retry_after,
+            retry_after=retry_after,
         )
 
 
@@ -229,10 +230,10 @@ def upload_as_json(upload: Upload, parts: list[Part], url: str) -> dict:
 
 
 def own(upload_id: str, user: User) -> Upload:
-    """The user's upload with that id, still open; else SubmissionRefused(404): someone else's does not exist."""
+    """The user's upload with that id, still open; else Refused(404): someone else's does not exist."""
     upload = db.session.get(Upload, upload_id)
     if upload is None or upload.user_id != user.id or utcnow() > upload.expires_at + EXPIRY_GRACE:
-        raise SubmissionRefused(f"No open upload {upload_id!r}: it is unknown, someone else's, or expired.", 404)
+        raise Refused(f"No open upload {upload_id!r}: it is unknown, someone else's, or expired.", 404)
     return upload
 
 
@@ -242,24 +243,24 @@ def complete(upload: Upload, *, size: int, sha256: str | None) -> Submission:
     Without a sha256 (a browser, which cannot hash a large file as it reads it) the file
     is checked for its size and the digest the server reads is recorded. A mismatch (or
     a file that never arrived) deletes the file and the upload and raises
-    SubmissionRefused(400); a store outage raises SubmissionRefused(503) and leaves the
+    Refused(400); a store outage raises Refused(503) and leaves the
     upload as it was, to be confirmed again.
     """
     if sha256 is not None:
         sha256 = sha256.lower()
         if not SHA256.match(sha256):
-            raise SubmissionRefused("sha256 must be the file's SHA-256 as 64 hexadecimal digits.")
+            raise Refused("sha256 must be the file's SHA-256 as 64 hexadecimal digits.")
     _claim(upload)
     storage = get_storage()
     try:
         stored = _verify(storage, upload, size, sha256)
-    except SubmissionRefused:
+    except Refused:
         discard(upload)
         raise
     except Exception as error:
         current_app.logger.exception("checking upload %s failed on the platform's side", upload.id)
         _release(upload)
-        raise SubmissionRefused(
+        raise Refused(
             "The file store could not be reached to check the upload; confirm it again in a moment.", 503
         ) from error
     upload_id, competition, user = upload.id, upload.competition, upload.user
@@ -267,7 +268,7 @@ def complete(upload: Upload, *, size: int, sha256: str | None) -> Submission:
     db.session.delete(upload)  # committed together with the submission, or rolled back with its refusal
     try:
         return submissions.submit_stored(competition, user, stored, file_name=name, description=description)
-    except SubmissionRefused:
+    except Refused:
         _forget(upload_id)
         raise
 
@@ -286,7 +287,7 @@ def _claim(upload: Upload) -> None:
     ).rowcount
     db.session.commit()
     if not claimed:
-        raise SubmissionRefused("This upload is already being confirmed.", 409)
+        raise Refused("This upload is already being confirmed.", 409)
     db.session.refresh(upload)
 
 
@@ -298,23 +299,23 @@ def _release(upload: Upload) -> None:
 
 def _verify(storage: Storage, upload: Upload, size: int, sha256: str | None) -> StoredFile:
     if size != upload.size:
-        raise SubmissionRefused(f"The confirmation says {size} bytes, but the upload was announced as {upload.size}.")
+        raise Refused(f"The confirmation says {size} bytes, but the upload was announced as {upload.size}.")
     if upload.multipart_id and accepts_direct_uploads(storage):
         try:
             storage.complete_multipart(upload.storage_key, upload.multipart_id)
         except FileNotFoundError as missing:
-            raise SubmissionRefused(f"The upload is incomplete: {missing}.") from None
+            raise Refused(f"The upload is incomplete: {missing}.") from None
         upload.multipart_id = None
         db.session.commit()
     try:
         stored_size = storage.size(upload.storage_key)
     except FileNotFoundError:
-        raise SubmissionRefused("Nothing was uploaded: PUT the file to the URL first, then confirm.") from None
+        raise Refused("Nothing was uploaded: PUT the file to the URL first, then confirm.") from None
     if stored_size != upload.size:
-        raise SubmissionRefused(f"The stored file has {stored_size} bytes, not the {upload.size} announced.")
+        raise Refused(f"The stored file has {stored_size} bytes, not the {upload.size} announced.")
     digest = stored_sha256(storage, upload.storage_key)
     if sha256 is not None and digest != sha256:
-        raise SubmissionRefused(f"The stored file's sha256 is {digest}, not the {sha256} confirmed.")
+        raise Refused(f"The stored file's sha256 is {digest}, not the {sha256} confirmed.")
     return StoredFile(upload.storage_key, stored_size, digest)
 
 
@@ -330,7 +331,7 @@ def stored_sha256(storage: Storage, key: str) -> str:
 def cancel(upload: Upload) -> None:
     """Drop an unconfirmed upload at its owner's request; one being confirmed is refused (409)."""
     if upload.state is UploadState.CONFIRMING:
-        raise SubmissionRefused("This upload is being confirmed; it can no longer be cancelled.", 409)
+        raise Refused("This upload is being confirmed; it can no longer be cancelled.", 409)
     discard(upload)
 
 

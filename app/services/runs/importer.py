@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import math
 from collections import defaultdict
 from collections.abc import Mapping
@@ -18,12 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, func, or_, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from app.extensions import db
+from app.models.competitions import Competition
 from app.models.runs import DCS_FLAGS, Lumisection, Run, dcs_ok
 from app.models.types import utcnow
 from app.services.certification import lumimask
+from app.services.errors import Refused
+from app.services.queue import enqueue
 
 Format = Literal["oms", "dcs", "golden"]
 # OMS attribute (a column of the OMS file, an attribute of the API's lumisections) -> lumisections column.
@@ -42,10 +46,8 @@ NUMBER_COLUMNS = ("delivered_lumi_per_lumisection", "recorded_lumi_per_lumisecti
 FLAG_COLUMNS = ("physics_flag", *DCS_FLAGS)
 RUN_ATTRIBUTES = ("fill_number", "start_time", "end_time", "b_field", "energy", "hlt_key", "run_class")
 KEY = ("run_number", "number")
-
-
-class RunImportError(ValueError):
-    """A file that cannot be imported; the message says what is wrong and where."""
+# pending.csv of the live competitions whose task holds imported runs (enqueued by path: never app -> workers)
+LIVE_RUNS_JOB = "workers.live.runs_imported"
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ def detect_format(document: Any, name: str = "") -> Format:
         return "dcs"
     if "golden" in lowered or "cert" in lowered:
         return "golden"
-    raise RunImportError(
+    raise Refused(
         "cannot tell a golden JSON from a DCS-only JSON by its content; name the format with --as golden or --as dcs"
     )
 
@@ -108,29 +110,29 @@ def parse_oms(document: Mapping) -> RunConditions:
     """The runs and lumisections of a column-oriented OMS document, checked: equal lengths, valid values."""
     missing = [c for c in REQUIRED_OMS if c not in document]
     if missing:
-        raise RunImportError(f"the OMS file lacks the column(s) {', '.join(missing)}")
+        raise Refused(f"the OMS file lacks the column(s) {', '.join(missing)}")
     columns = {name: values for name, values in document.items() if name in OMS_COLUMNS}
     for name, values in columns.items():
         if not isinstance(values, list):
-            raise RunImportError(f"column {name!r} must be a list, one value per lumisection")
+            raise Refused(f"column {name!r} must be a list, one value per lumisection")
     lengths = {name: len(values) for name, values in columns.items()}
     if len(set(lengths.values())) > 1:
         detail = ", ".join(f"{name}: {n}" for name, n in sorted(lengths.items()))
-        raise RunImportError(f"the columns have different lengths ({detail}); row i must be one lumisection")
+        raise Refused(f"the columns have different lengths ({detail}); row i must be one lumisection")
     runs, numbers = columns["run_number"], columns["lumisection_number"]
     for i, (run, number) in enumerate(zip(runs, numbers, strict=True)):
         if not (_is_count(run) and _is_count(number)):
-            raise RunImportError(f"row {i}: run {run!r} and lumisection {number!r} must be positive whole numbers")
+            raise Refused(f"row {i}: run {run!r} and lumisection {number!r} must be positive whole numbers")
     for name, values in columns.items():
         check, what = CHECKS.get(name, (None, ""))
         bad = next((i for i, v in enumerate(values) if v is not None and not check(v)), None) if check else None
         if bad is not None:
             where = f"row {bad} (run {runs[bad]}, lumisection {numbers[bad]})"
-            raise RunImportError(f"{where}: {name} must be {what} or null, not {values[bad]!r}")
+            raise Refused(f"{where}: {name} must be {what} or null, not {values[bad]!r}")
     seen: set[tuple[int, int]] = set()
     for key in zip(runs, numbers, strict=True):
         if key in seen:
-            raise RunImportError(f"run {key[0]} lumisection {key[1]} appears twice")
+            raise Refused(f"run {key[0]} lumisection {key[1]} appears twice")
         seen.add(key)
     lumisections = {target: columns[source] for source, target in OMS_COLUMNS.items() if target and source in columns}
     flags = [columns.get(name, [None] * len(runs)) for name in DCS_FLAGS]
@@ -143,18 +145,18 @@ def parse_oms(document: Mapping) -> RunConditions:
 
 
 def load_json(path: str | Path) -> Any:
-    """The parsed JSON of a file, or a RunImportError naming the file."""
+    """The parsed JSON of a file, or Refused naming the file."""
     path = Path(path)
     try:
         return json.loads(path.read_bytes())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise RunImportError(f"{path.name} is not JSON: {error}") from None
+        raise Refused(f"{path.name} is not JSON: {error}") from None
 
 
 def oms_conditions(document: Any) -> RunConditions:
     """The runs and lumisections of a parsed OMS per-lumisection file."""
     if not isinstance(document, dict):
-        raise RunImportError("an OMS file is a JSON object of columns")
+        raise Refused("an OMS file is a JSON object of columns")
     return parse_oms(document)
 
 
@@ -340,6 +342,16 @@ def _write(runs: dict[int, dict[str, Any]], rows: _ColumnRows | _MaskRows) -> No
     except BaseException:
         db.session.rollback()
         raise
+    _after_import(list(runs))
+
+
+def _after_import(run_numbers: list[int]) -> None:
+    """Live competitions serve the lumisections still to certify: their pending.csv is rewritten by a job."""
+    if run_numbers and db.session.execute(select(Competition.id).where(Competition.live.is_(True)).limit(1)).first():
+        try:
+            enqueue(LIVE_RUNS_JOB, sorted(run_numbers))
+        except Exception:  # a queue outage must not hide the import that was committed
+            logging.getLogger(__name__).exception("could not enqueue %s", LIVE_RUNS_JOB)
 
 
 def import_conditions(conditions: RunConditions, kind: str = "oms") -> ImportReport:
@@ -361,7 +373,7 @@ def import_mask(mask: lumimask.Mask, kind: Literal["dcs", "golden"]) -> ImportRe
 
 
 def import_file(path: str | Path, as_format: Format | None = None) -> ImportReport:
-    """Import one OMS, golden or DCS-only JSON file."""
+    """Import one OMS, golden or DCS-only JSON file; Refused, with nothing written, saying what is wrong and where."""
     path = Path(path)
     document = load_json(path)
     kind = as_format or detect_format(document, path.name)
@@ -369,8 +381,8 @@ def import_file(path: str | Path, as_format: Format | None = None) -> ImportRepo
         return import_conditions(oms_conditions(document))
     try:
         mask = lumimask.from_json(document)
-    except lumimask.MaskError as error:
-        raise RunImportError(f"{path.name}: {error}") from None
+    except Refused as refused:
+        raise Refused(f"{path.name}: {refused.message}") from None
     return import_mask(mask, kind)
 
 

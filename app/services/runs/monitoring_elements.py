@@ -29,6 +29,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from app.services.errors import Refused
+
 COLUMNS = (
     "fromrun",
     "fromlumi",
@@ -49,18 +51,15 @@ TWO_D = frozenset({6, 7, 8})  # DQMIO's TH2F, TH2S, TH2D
 KEY = ("run_number", "lumisection")  # the first columns of features, named as in published datasets
 
 
-class MonitoringElementError(ValueError):
-    """A dump that cannot be read; the message names the file or row and what is wrong."""
-
-
 def read_dump(path: str | PathLike) -> pd.DataFrame:
-    """A DQMIO Parquet (.parquet) or ML4DQM CSV (.csv) dump, in the long DQMIO layout."""
+    """A DQMIO Parquet (.parquet) or ML4DQM CSV (.csv) dump, in the long DQMIO layout; a dump that cannot be read
+    is Refused, naming the file or row and what is wrong."""
     suffix = Path(path).suffix.lower()
     if suffix == ".parquet":
         return read_dqmio_parquet(path)
     if suffix == ".csv":
         return read_ml4dqm_csv(path)
-    raise MonitoringElementError(f"{Path(path).name}: a dump is a DQMIO .parquet or an ML4DQM .csv file")
+    raise Refused(f"{Path(path).name}: a dump is a DQMIO .parquet or an ML4DQM .csv file")
 
 
 def read_dqmio_parquet(path: str | PathLike) -> pd.DataFrame:
@@ -69,7 +68,7 @@ def read_dqmio_parquet(path: str | PathLike) -> pd.DataFrame:
     try:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as error:
-        raise MonitoringElementError(f"{name} is not a readable Parquet file: {error}") from None
+        raise Refused(f"{name} is not a readable Parquet file: {error}") from None
     _require_columns(table.column_names, name)
     frame = table.select(list(COLUMNS)).to_pandas()
     return checked(frame, name)
@@ -81,7 +80,7 @@ def read_ml4dqm_csv(path: str | PathLike) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path)
     except (ValueError, OSError) as error:
-        raise MonitoringElementError(f"{name} is not a readable CSV file: {error}") from None
+        raise Refused(f"{name} is not a readable CSV file: {error}") from None
     frame = _merge_duplicated_columns(frame, name)
     _require_columns(frame.columns, name)
     frame = frame[list(COLUMNS)].copy()
@@ -96,7 +95,7 @@ def _merge_duplicated_columns(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     for copy in copies:
         original = copy.rsplit(".", 1)[0]
         if not frame[copy].equals(frame[original]):
-            raise MonitoringElementError(f"{name}: column {original!r} appears twice with different values")
+            raise Refused(f"{name}: column {original!r} appears twice with different values")
     return frame.drop(columns=copies)
 
 
@@ -106,12 +105,12 @@ def _without_flow(row: Any, i: int, name: str) -> np.ndarray:
     try:
         values = np.asarray(json.loads(row.histo), dtype=float)
     except (TypeError, ValueError):
-        raise MonitoringElementError(f"{where}: histo is not a JSON list of numbers") from None
+        raise Refused(f"{where}: histo is not a JSON list of numbers") from None
     xbins, ybins = int(row.Xbins), int(row.Ybins)
     two_d = int(row.metype) in TWO_D
     expected = (xbins + 2) * (ybins + 2) if two_d else xbins + 2
     if values.ndim != 1 or values.size != expected:
-        raise MonitoringElementError(
+        raise Refused(
             f"{where}: histo has {values.size} values, but Xbins={xbins}"
             + (f" and Ybins={ybins}" if two_d else "")
             + f" with under- and overflow make {expected}"
@@ -124,7 +123,7 @@ def _without_flow(row: Any, i: int, name: str) -> np.ndarray:
 def _require_columns(columns: Any, name: str) -> None:
     missing = [c for c in COLUMNS if c not in set(columns)]
     if missing:
-        raise MonitoringElementError(f"{name} lacks the column(s) {', '.join(missing)}")
+        raise Refused(f"{name} lacks the column(s) {', '.join(missing)}")
 
 
 def _where(name: str, i: int, row: Any) -> str:
@@ -138,13 +137,13 @@ def _check_kinds(frame: pd.DataFrame, name: str) -> None:
     positive = ((frame["Xbins"] > 0) & ((frame["Ybins"] > 0) | ~two_d)).to_numpy()
     if not known.all():
         i = int(np.argmin(known))
-        raise MonitoringElementError(
+        raise Refused(
             f"{_where(name, i, frame.iloc[i])}: metype {frame['metype'].iloc[i]} is not a 1D (3, 4, 5)"
             " or 2D (6, 7, 8) histogram"
         )
     if not positive.all():
         i = int(np.argmin(positive))
-        raise MonitoringElementError(f"{_where(name, i, frame.iloc[i])}: Xbins and Ybins must be positive")
+        raise Refused(f"{_where(name, i, frame.iloc[i])}: Xbins and Ybins must be positive")
 
 
 def checked(frame: pd.DataFrame, name: str = "the monitoring elements") -> pd.DataFrame:
@@ -160,15 +159,13 @@ def checked(frame: pd.DataFrame, name: str = "the monitoring elements") -> pd.Da
         row = frame.iloc[i]
         where = _where(name, i, row)
         if lengths[i] < 0:
-            raise MonitoringElementError(f"{where}: histo must be a list of bin contents")
+            raise Refused(f"{where}: histo must be a list of bin contents")
         binning = f"Xbins={row.Xbins} and Ybins={row.Ybins} make" if two_d[i] else "Xbins is"
-        raise MonitoringElementError(f"{where}: histo has {lengths[i]} bins, but {binning} {expected[i]}")
+        raise Refused(f"{where}: histo has {lengths[i]} bins, but {binning} {expected[i]}")
     duplicated = frame.duplicated(["fromrun", "fromlumi", "hname"]).to_numpy()
     if duplicated.any():
         row = frame.iloc[int(np.argmax(duplicated))]
-        raise MonitoringElementError(
-            f"{name}: run {row.fromrun}, lumisection {row.fromlumi}, {row.hname} appears more than once"
-        )
+        raise Refused(f"{name}: run {row.fromrun}, lumisection {row.fromlumi}, {row.hname} appears more than once")
     return frame
 
 
@@ -179,7 +176,7 @@ def histogram(row: Mapping[str, Any] | Any) -> np.ndarray:
     xbins, ybins, two_d = int(get("Xbins")), int(get("Ybins")), int(get("metype")) in TWO_D
     shape = (xbins, ybins) if two_d else (xbins,)
     if values.size != int(np.prod(shape)):
-        raise MonitoringElementError(f"{get('hname')}: histo has {values.size} bins, not {' x '.join(map(str, shape))}")
+        raise Refused(f"{get('hname')}: histo has {values.size} bins, not {' x '.join(map(str, shape))}")
     return values.reshape(shape)
 
 
@@ -203,7 +200,7 @@ def features(long: pd.DataFrame, downsample: int = 8) -> pd.DataFrame:
     for hname, rows in long.groupby("hname", sort=True):
         prefix = feature_prefix(str(hname))
         if prefix in prefixes:
-            raise MonitoringElementError(f"{hname} and {prefixes[prefix]} give the same column names ({prefix})")
+            raise Refused(f"{hname} and {prefixes[prefix]} give the same column names ({prefix})")
         prefixes[prefix] = str(hname)
         parts.append(_element_features(rows, prefix, downsample))
     if not parts:
@@ -217,11 +214,11 @@ def _element_features(rows: pd.DataFrame, prefix: str, downsample: int) -> pd.Da
     """The feature columns of one monitoring element, indexed by (run, lumisection)."""
     binning = rows[list(BINNING)].drop_duplicates()
     if len(binning) > 1:
-        raise MonitoringElementError(f"{rows['hname'].iloc[0]} comes with {len(binning)} binnings; features need one")
+        raise Refused(f"{rows['hname'].iloc[0]} comes with {len(binning)} binnings; features need one")
     first = rows.iloc[0]
     counts = np.stack([np.asarray(h, dtype=float) for h in rows["histo"]])
     if not np.isfinite(counts).all():
-        raise MonitoringElementError(f"{rows['hname'].iloc[0]}: histo holds values that are not finite numbers")
+        raise Refused(f"{rows['hname'].iloc[0]}: histo holds values that are not finite numbers")
     stats = {"entries": rows["entries"].to_numpy(dtype=float)}
     if int(first["metype"]) in TWO_D:
         counts = counts.reshape(len(rows), int(first["Xbins"]), int(first["Ybins"]))

@@ -3,7 +3,7 @@
 OMS answers JSON:API pages, ``{"data": [{"id": ..., "attributes": {...}}], "links": {"next": ...},
 "meta": {...}}``, to ``GET {base}/runs?filter[run_number][EQ]=N`` and ``GET {base}/lumisections
 ?filter[run_number][EQ]=N&page[offset]=..&page[limit]=..``. Every failure, an unreachable server, an
-HTTP error or a page that is not what OMS sends, raises OmsError naming the request, so that a caller
+HTTP error or a page that is not what OMS sends, raises Refused (502) naming the request, so that a caller
 fetches everything before writing anything.
 """
 
@@ -14,6 +14,8 @@ from typing import Any
 from urllib.parse import urlencode, urljoin
 
 import requests
+
+from app.services.errors import Refused
 
 RUN_FIELDS = (
     "run_number",
@@ -48,10 +50,6 @@ LUMISECTION_FIELDS = (
 MAX_PAGES = 10_000  # a run has a few thousand lumisections: more pages means a server that never stops
 
 
-class OmsError(RuntimeError):
-    """OMS could not give what was asked; the message names the request and the reason."""
-
-
 class OmsClient:
     """Fetches runs and lumisections from one OMS API base URL, e.g. https://cmsoms.cern.ch/agg/api/v1."""
 
@@ -77,12 +75,13 @@ class OmsClient:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> OmsClient:
-        """The client the app's configuration describes; OmsError when OMS_API_URL is not set."""
+        """The client the app's configuration describes; Refused when OMS_API_URL is not set."""
         base_url = config.get("OMS_API_URL")
         if not base_url:
-            raise OmsError(
+            raise Refused(
                 "OMS_API_URL is not set: set it to the OMS aggregation API "
-                "(e.g. https://cmsoms.cern.ch/agg/api/v1) to fetch runs from OMS"
+                "(e.g. https://cmsoms.cern.ch/agg/api/v1) to fetch runs from OMS",
+                503,
             )
         return cls(
             base_url,
@@ -97,12 +96,12 @@ class OmsClient:
         self.session.close()
 
     def run(self, run_number: int) -> dict[str, Any]:
-        """The attributes of one run (RUN_FIELDS); OmsError when OMS does not know it."""
+        """The attributes of one run (RUN_FIELDS); Refused when OMS does not know it."""
         records = self._records("runs", run_number, RUN_FIELDS)
         if not records:
-            raise OmsError(f"OMS knows no run {run_number}")
+            raise Refused(f"OMS knows no run {run_number}", 404)
         if len(records) > 1:
-            raise OmsError(f"OMS answered {len(records)} runs for run {run_number}")
+            raise Refused(f"OMS answered {len(records)} runs for run {run_number}", 502)
         return records[0]
 
     def lumisections(self, run_number: int) -> list[dict[str, Any]]:
@@ -126,42 +125,42 @@ class OmsClient:
                 query |= {"page[offset]": len(records), "page[limit]": self.page_limit}
                 url = f"{self.base_url}/{resource}?{urlencode(query, safe='[],')}"
             if url in seen:
-                raise OmsError(f"OMS pages loop: GET {url} was already read")
+                raise Refused(f"OMS pages loop: GET {url} was already read", 502)
             seen.add(url)
             page = self._get(url)
             data = _page_data(page, url)
             for item in data:
                 if item.get("run_number") != run_number:
-                    raise OmsError(f"OMS answered a record of run {item.get('run_number')!r} to GET {url}")
+                    raise Refused(f"OMS answered a record of run {item.get('run_number')!r} to GET {url}", 502)
             records.extend(data)
             links = page.get("links")
             if isinstance(links, Mapping) and "next" in links:
                 if not links["next"] or not data:
                     return records
                 if not isinstance(links["next"], str):
-                    raise OmsError(f"OMS page of GET {url} is malformed: links.next is not a URL")
+                    raise Refused(f"OMS page of GET {url} is malformed: links.next is not a URL", 502)
                 url = urljoin(url, links["next"])
             elif len(data) < self.page_limit:
                 return records
             else:
                 url = None
-        raise OmsError(f"OMS kept sending pages for run {run_number} after {MAX_PAGES}")
+        raise Refused(f"OMS kept sending pages for run {run_number} after {MAX_PAGES}", 502)
 
     def _get(self, url: str) -> Mapping[str, Any]:
         """One page, parsed."""
         try:
             response = self.session.get(url, timeout=self.timeout)
         except requests.RequestException as error:
-            raise OmsError(f"cannot reach OMS: GET {url}: {error}") from None
+            raise Refused(f"cannot reach OMS: GET {url}: {error}", 502) from None
         if response.status_code != 200:
             detail = " ".join(response.text.split())[:200]
-            raise OmsError(f"OMS answered {response.status_code} {response.reason} to GET {url}: {detail}")
+            raise Refused(f"OMS answered {response.status_code} {response.reason} to GET {url}: {detail}", 502)
         try:
             page = response.json()
         except ValueError:
-            raise OmsError(f"OMS page of GET {url} is not JSON") from None
+            raise Refused(f"OMS page of GET {url} is not JSON", 502) from None
         if not isinstance(page, Mapping):
-            raise OmsError(f"OMS page of GET {url} is malformed: not a JSON object")
+            raise Refused(f"OMS page of GET {url} is malformed: not a JSON object", 502)
         return page
 
 
@@ -169,11 +168,11 @@ def _page_data(page: Mapping[str, Any], url: str) -> list[dict[str, Any]]:
     """The attributes of the records of one page, checked to be JSON:API records."""
     data = page.get("data")
     if not isinstance(data, list):
-        raise OmsError(f"OMS page of GET {url} is malformed: 'data' must be a list of records")
+        raise Refused(f"OMS page of GET {url} is malformed: 'data' must be a list of records", 502)
     records = []
     for i, item in enumerate(data):
         attributes = item.get("attributes") if isinstance(item, Mapping) else None
         if not isinstance(attributes, Mapping):
-            raise OmsError(f"OMS page of GET {url} is malformed: record {i} has no 'attributes' object")
+            raise Refused(f"OMS page of GET {url} is malformed: record {i} has no 'attributes' object", 502)
         records.append(dict(attributes))
     return records

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from app.models.runs import derive_run_class
-from app.services.runs.importer import RunConditions, RunImportError, load_json, oms_conditions, parse_oms
-from app.services.runs.oms import LUMISECTION_FIELDS, OmsClient, OmsError
+from app.services.errors import Refused
+from app.services.runs.importer import RunConditions, load_json, oms_conditions, parse_oms
+from app.services.runs.oms import LUMISECTION_FIELDS, OmsClient
 
 HLT_KEY_LENGTH = 200
 
@@ -23,7 +24,7 @@ class RunSource(Protocol):
     """Something that describes runs and their lumisections."""
 
     def read(self) -> RunConditions:
-        """Everything the source says, checked; raises RunImportError or OmsError, having written nothing."""
+        """Everything the source says, checked; raises Refused, having written nothing."""
         ...
 
 
@@ -54,15 +55,15 @@ class OmsApi:
                 runs[run_number] = run_attributes(self.client.run(run_number))
                 lumisections = self.client.lumisections(run_number)
                 if not lumisections:
-                    raise OmsError(f"OMS has no lumisections for run {run_number}")
+                    raise Refused(f"OMS has no lumisections for run {run_number}", 404)
                 for field, values in columns.items():
                     values.extend(record.get(field) for record in lumisections)
         finally:
             self.client.close()
         try:
             conditions = parse_oms(columns)
-        except RunImportError as error:
-            raise OmsError(f"OMS sent lumisections that cannot be imported: {error}") from None
+        except Refused as refused:
+            raise Refused(f"OMS sent lumisections that cannot be imported: {refused.message}", 502) from None
         for run, attributes in runs.items():
             # The run record wins, but the lumisections still tell the fill when it does not.
             attributes |= {k: v for k, v in conditions.runs[run].items() if attributes.get(k) is None}
@@ -70,26 +71,26 @@ class OmsApi:
 
 
 def oms_api(config: dict[str, Any], run_numbers: Iterable[int]) -> OmsApi:
-    """The OMS API source of the app's configuration for these runs; OmsError when OMS_API_URL is unset."""
+    """The OMS API source of the app's configuration for these runs; Refused when OMS_API_URL is unset."""
     return OmsApi(OmsClient.from_config(config), tuple(run_numbers))
 
 
 def run_attributes(record: dict[str, Any]) -> dict[str, Any]:
-    """The runs-table attributes of an OMS run record, checked; OmsError naming the first bad one."""
+    """The runs-table attributes of an OMS run record, checked; Refused naming the first bad one."""
     run = record.get("run_number")
 
     def value(name: str, kind: type | tuple[type, ...], what: str) -> Any:
         found = record.get(name)
         if found is not None and (isinstance(found, bool) or not isinstance(found, kind)):
-            raise OmsError(f"OMS run {run}: {name} must be {what} or null, not {found!r}")
+            raise Refused(f"OMS run {run}: {name} must be {what} or null, not {found!r}", 502)
         return found
 
     hlt_key = value("hlt_key", str, "a string")
     if hlt_key is not None and len(hlt_key) > HLT_KEY_LENGTH:
-        raise OmsError(f"OMS run {run}: hlt_key is longer than {HLT_KEY_LENGTH} characters")
+        raise Refused(f"OMS run {run}: hlt_key is longer than {HLT_KEY_LENGTH} characters", 502)
     stable_beam = record.get("stable_beam")
     if stable_beam is not None and not isinstance(stable_beam, bool):
-        raise OmsError(f"OMS run {run}: stable_beam must be true or false or null, not {stable_beam!r}")
+        raise Refused(f"OMS run {run}: stable_beam must be true or false or null, not {stable_beam!r}", 502)
     fill = value("fill_number", int, "a whole number")
     b_field, energy = value("b_field", (int, float), "a number"), value("energy", (int, float), "a number")
     return {
@@ -110,5 +111,5 @@ def _timestamp(run: Any, name: str, text: Any) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text)
     except (TypeError, ValueError):
-        raise OmsError(f"OMS run {run}: {name} must be an ISO 8601 time or null, not {text!r}") from None
+        raise Refused(f"OMS run {run}: {name} must be an ISO 8601 time or null, not {text!r}", 502) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
