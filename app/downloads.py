@@ -1,6 +1,7 @@
 """Delivering stored files to browsers and clients."""
 
-from flask import Response, redirect, send_file
+from flask import redirect, send_file
+from werkzeug.wrappers import Response
 
 from app.services.storage import get_storage
 

@@ -1,5 +1,7 @@
 """Flask extensions, created unbound; ``create_app`` binds them to an application."""
 
+from typing import TYPE_CHECKING, ClassVar
+
 from flask import current_app, request
 from flask_caching import Cache
 from flask_limiter import ApplicationLimit, Limiter
@@ -8,7 +10,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names, so that migrations can drop and alter them on every backend.
@@ -25,9 +27,18 @@ class Base(DeclarativeBase):
     """Declarative base of every model."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    if TYPE_CHECKING:
+        __table__: ClassVar[Table]  # every model maps one table (SQLAlchemy only promises a FromClause)
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base every model subclasses. At run time it is ``db.Model``, which Flask-SQLAlchemy builds from ``Base``;
+# the type checker cannot follow that, so it is told the class it is built from.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()

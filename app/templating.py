@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import Flask, request, url_for
 from flask_login import current_user
@@ -40,7 +41,9 @@ NAVIGATION: list[NavItem] = [
 
 def nav_items() -> list[dict]:
     """The navigation entries the current user sees, with the current one marked active."""
-    items = [{"label": item.label, "url": url_for(item.endpoint)} for item in NAVIGATION if item.visible()]
+    items: list[dict[str, Any]] = [
+        {"label": item.label, "url": url_for(item.endpoint)} for item in NAVIGATION if item.visible()
+    ]
     # The longest matching URL is the current entry: /competitions/new is not also /competitions.
     matching = [item["url"] for item in items if request.path.startswith(item["url"])]
     current = max(matching, key=len, default=None)

@@ -50,9 +50,10 @@ def run(predict: Predict, description: str, argv: list[str] | None = None) -> in
     )
     args = parser.parse_args(argv)
 
-    from playground_client import ApiError, Client, config  # the client: pip install ./client
+    from playground_client import ApiError, Client  # the client: pip install ./client
+    from playground_client.config import load
 
-    login = config.load()
+    login = load()
     if not login.url:
         print("Log in first: playground login --url URL --token TOKEN", file=sys.stderr)
         return 2

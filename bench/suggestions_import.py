@@ -147,7 +147,7 @@ def copy_payloads(source_id: int, run, number, score) -> tuple[bytes, bytes]:
     text = io.BytesIO()
     table = pa.table({"run": run, "source": np.full(len(run), source_id, dtype=np.int32), "ls": number, "s": score})
     pacsv.write_csv(table, text, pacsv.WriteOptions(include_header=False))
-    rows = store._copy_rows(source_id, source_files.SourceScores(run, number, score), slice(None))
+    rows = store.copy_rows(source_id, source_files.SourceScores(run, number, score), slice(None))
     return text.getvalue(), store._COPY_SIGNATURE + rows.tobytes() + b"\xff\xff"
 
 

@@ -53,13 +53,16 @@ def database_is_empty() -> bool:
 
 def seed_users() -> dict[str, User]:
     """The demo accounts (created when missing), by username."""
+    users = {}
     for login in DEMO_USERS:
-        if accounts.find_user(login.username) is None:
-            accounts.create_user(
+        user = accounts.find_user(login.username)
+        if user is None:
+            user = accounts.create_user(
                 login.username, login.password, email=f"{login.username}@example.org", roles=set(login.roles)
             )
+        users[login.username] = user
     db.session.commit()
-    return {login.username: accounts.find_user(login.username) for login in DEMO_USERS}
+    return users
 
 
 def seed(say: Callable[[str], object] = lambda _: None) -> list[DemoLogin]:

@@ -120,7 +120,7 @@ def schedule(authors: Sequence[str], start: datetime, end: datetime, daily_limit
     """
     first_day = utc_day_start(start) + timedelta(days=1)
     days = max(1, (end - first_day).days)
-    totals, seen = Counter(authors), Counter()
+    totals, seen = Counter(authors), Counter[str]()
     order = {author: index for index, author in enumerate(dict.fromkeys(authors))}
     picked = []
     for author in authors:
@@ -159,11 +159,12 @@ def running_competition(version: DatasetVersion, organiser: User, researchers: l
     if _exists(RUNNING):
         return None
     now = utcnow()
+    opens_at = now - timedelta(days=14)
     settings = on_datasets.CompetitionSettings(
         slug=RUNNING,
         title="Lumisection anomaly detection",
         overview=RUNNING_OVERVIEW,
-        opens_at=now - timedelta(days=14),
+        opens_at=opens_at,
         closes_at=now + timedelta(days=30),
         daily_limit=10,
     )
@@ -196,7 +197,7 @@ def running_competition(version: DatasetVersion, organiser: User, researchers: l
     ]
     made = _submit(competition, entries, test)
     wait_for_scores()
-    _spread(competition, made, settings.opens_at, now)
+    _spread(competition, made, opens_at, now)
     return competition
 
 
@@ -255,8 +256,7 @@ def closed_competition(version: DatasetVersion, organiser: User, researchers: li
     competition.dataset_version.task_id = version.task_id
     competition.dataset_version.published_by_id = version.published_by_id
     db.session.commit()
-    train = queries.read_file(competition.public_file("train.csv"))
-    test = queries.read_file(competition.public_file("test.csv"))
+    train, test = _read(competition.dataset_version, "train.csv"), _read(competition.dataset_version, "test.csv")
     solid = logistic_regression.predict(train, test)
     rng = np.random.default_rng(7)
     entries = [Entry(organiser, random_baseline.DESCRIPTION, random_baseline.predict(train, test), baseline=True)]

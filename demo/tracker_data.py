@@ -106,7 +106,8 @@ def generate(
     """
     rng = np.random.default_rng(seed)
     layout, detector = Layout.of(zphi_bins, disk_bins), Detector.draw(rng)
-    records, columns, elements, blocks = [], [], [], []
+    records, columns, blocks = [], [], []
+    elements: list[dict[str, Any]] = []
     for run in _schedule(rng, runs, first_run, max_ls_per_run):
         conditions = _conditions(rng, run)
         columns.append(conditions)

@@ -308,6 +308,8 @@ def dqmio_columns(run_number: int, me: MonitoringElement, counts: np.ndarray) ->
 
 def long_table(parts: list[dict[str, Any]]) -> pd.DataFrame:
     """One DataFrame of the rows of every run and monitoring element, in the DQMIO columns."""
-    columns = {name: np.concatenate([part[name] for part in parts]) for name in ME_COLUMNS if name != "histo"}
+    columns: dict[str, Any] = {
+        name: np.concatenate([part[name] for part in parts]) for name in ME_COLUMNS if name != "histo"
+    }
     columns["histo"] = [row for part in parts for row in part["histo"]]
     return pd.DataFrame(columns, columns=list(ME_COLUMNS))

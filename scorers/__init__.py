@@ -5,7 +5,7 @@ organisers score on their own machines exactly as the platform's workers do::
 
     solution = scorers.Solution.load("solution.csv", public_fraction=0.3, split_seed=42)  # once
     result = scorers.get("roc_auc").score(solution, "predictions.csv")  # per submission
-    result.public, result.private, result.to_dict()
+    result.public, result.private, result.as_json()
 
 Anything wrong with a file raises `ValidationError`, whose message names the problem and the first ids.
 Functions that read files take `max_bytes`, the most a file may hold once decompressed; a submission's

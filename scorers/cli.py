@@ -111,11 +111,11 @@ def _score(args: argparse.Namespace) -> dict:
         max_bytes=args.max_mb * MB,
     )
     with open(args.submission, "rb") as submission:
-        return scorer.score(solution, submission, max_bytes=args.max_mb * MB).to_dict()
+        return scorer.score(solution, submission, max_bytes=args.max_mb * MB).as_json()
 
 
 def _list(as_json: bool) -> None:
-    described = [cls.describe() for cls in REGISTRY.values()]
+    described = [cls.as_json() for cls in REGISTRY.values()]
     if as_json:
         print(json.dumps(described))
         return

@@ -19,7 +19,7 @@ from collections.abc import Collection, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, NoReturn
+from typing import NoReturn, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,7 +28,14 @@ import pyarrow.parquet as pq
 
 from scorers.errors import ValidationError, clip, names
 
-Source = str | os.PathLike | bytes | BinaryIO
+
+class Readable(Protocol):
+    """Anything read front to back as bytes: a file, a request's body, a zip member, a wrapper that counts."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+Source = str | os.PathLike | bytes | Readable
 
 PARQUET_MAGIC = b"PAR1"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -107,7 +114,7 @@ def _content(source: Source, what: str, max_bytes: int | None) -> Iterator[_Cont
     """The source's content, decompressed into a temporary file when it is gzip, at most max_bytes long."""
     with ExitStack() as stack:
         if isinstance(source, bytes):
-            stream: BinaryIO = io.BytesIO(source)
+            stream: Readable = io.BytesIO(source)
             local: str | pa.Buffer | None = pa.py_buffer(source)
         elif isinstance(source, (str, os.PathLike)):
             local = os.fspath(source)
@@ -128,7 +135,7 @@ def _content(source: Source, what: str, max_bytes: int | None) -> Iterator[_Cont
             yield _spooled(stack, _chunks(_Prefixed(first, stream)), what, max_bytes, "")
 
 
-def _path_of(stream: BinaryIO) -> str | None:
+def _path_of(stream: Readable) -> str | None:
     """The path of a file opened from disk at its start, read where it lies rather than copied."""
     name = getattr(stream, "name", None)
     if isinstance(stream, io.BufferedReader) and isinstance(name, str) and stream.seekable() and stream.tell() == 0:
@@ -139,7 +146,7 @@ def _path_of(stream: BinaryIO) -> str | None:
 class _Prefixed:
     """A stream read from its start although its first bytes were already taken to tell its format."""
 
-    def __init__(self, first: bytes, rest: BinaryIO) -> None:
+    def __init__(self, first: bytes, rest: Readable) -> None:
         self.first, self.rest = first, rest
 
     def read(self, size: int = -1) -> bytes:
@@ -150,6 +157,10 @@ class _Prefixed:
             return data
         data, self.first = self.first[:size], self.first[size:]
         return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Refused: the stream is read once, front to back (GzipFile only seeks when asked to rewind)."""
+        raise io.UnsupportedOperation("this stream is read once and cannot seek")
 
 
 def _chunks(stream: _Prefixed | gzip.GzipFile) -> Iterator[bytes]:

@@ -45,6 +45,8 @@ class ClassScores:
     @cached_property
     def head(self) -> np.ndarray:
         """The weight before each position, summed upwards (subtracting from the total would lose digits)."""
+        if self.weights is None:
+            raise ValueError("unweighted scores have no weight before a position: it is the position")
         return np.append(0.0, np.cumsum(self.weights))
 
     def weight_at_or_above(self, thresholds: np.ndarray, strict: bool = False) -> np.ndarray:

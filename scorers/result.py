@@ -23,6 +23,6 @@ class ScoreResult:
     n_private: int
     details: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, Any]:
         """A JSON-serialisable form, as `python -m scorers score` prints it."""
         return asdict(self)

@@ -144,7 +144,7 @@ class Scorer:
                 raise ValidationError(message)
 
     @classmethod
-    def describe(cls) -> dict[str, Any]:
+    def as_json(cls) -> dict[str, Any]:
         """What `python -m scorers list` shows: name, version, direction, parameters, description."""
         return {
             "name": cls.name,

@@ -21,7 +21,7 @@ def bind_app(app: Flask) -> None:
 def _app() -> Flask:
     global _bound
     if has_app_context():
-        return current_app._get_current_object()
+        return current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's own method
     if _bound is None:
         from app import create_app
 

@@ -15,8 +15,8 @@ import zipfile
 
 from app.extensions import db
 from app.models import Competition, Submission
+from app.models.exports import ExportStatus, SubmissionExport
 from app.models.types import utcnow
-from app.models.uploads import ExportStatus, SubmissionExport
 from app.services.competitions.scores_export import scores_csv
 from app.services.storage import CHUNK_SIZE, get_storage
 from workers.context import job_context

@@ -72,7 +72,7 @@ def reap(now: datetime | None = None) -> Reaped:
             reaped.failed.append(submission.id)
     db.session.commit()
     for submission_id in reaped.requeued:
-        requeue(db.session.get(Submission, submission_id))
+        requeue(db.session.get_one(Submission, submission_id))
     for submission in stuck:
         if submission.id in reaped.failed:
             leaderboards.invalidate(submission.competition)

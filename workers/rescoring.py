@@ -21,7 +21,7 @@ def _same(old: float | None, new: float | None) -> bool:
 def rescore_competition(rescore_id: int) -> int:
     """Score again every scored or failed submission of the competition; returns how many changed."""
     with job_context():
-        rescore = db.session.get(Rescore, rescore_id)
+        rescore = db.session.get_one(Rescore, rescore_id)
         competition = rescore.competition
         submissions = db.session.execute(
             db.select(Submission)
@@ -33,14 +33,14 @@ def rescore_competition(rescore_id: int) -> int:
         ).scalars()
         before = {s.id: (s.status.value, s.public_score, s.private_score, s.user.username) for s in submissions}
         for submission_id in before:
-            submission = db.session.get(Submission, submission_id)
+            submission = db.session.get_one(Submission, submission_id)
             submission.status = SubmissionStatus.QUEUED
             db.session.commit()
             score_submission(submission_id)
         db.session.expire_all()
         changes = []
         for submission_id, (status, public, private, participant) in before.items():
-            now = db.session.get(Submission, submission_id)
+            now = db.session.get_one(Submission, submission_id)
             if (
                 now.status.value != status
                 or not _same(public, now.public_score)
@@ -55,7 +55,7 @@ def rescore_competition(rescore_id: int) -> int:
                         "private": [private, now.private_score],
                     }
                 )
-        rescore = db.session.get(Rescore, rescore_id)
+        rescore = db.session.get_one(Rescore, rescore_id)
         rescore.rescored = len(before)
         rescore.changes = changes
         rescore.finished_at = utcnow()

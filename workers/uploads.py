@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 
 from app.extensions import db
 from app.models.types import utcnow
@@ -34,11 +35,15 @@ def expire_uploads(now: datetime | None = None) -> list[str]:
     candidates = db.session.execute(db.select(Upload.id).where(due).order_by(Upload.expires_at)).scalars().all()
     removed = []
     for upload_id in candidates:
-        claimed = db.session.execute(
-            update(Upload)
-            .where(Upload.id == upload_id, due)
-            .values(state=UploadState.EXPIRING)
-            .execution_options(synchronize_session=False)
+        # An UPDATE gives a CursorResult, which counts the rows it changed.
+        claimed = cast(
+            CursorResult,
+            db.session.execute(
+                update(Upload)
+                .where(Upload.id == upload_id, due)
+                .values(state=UploadState.EXPIRING)
+                .execution_options(synchronize_session=False)
+            ),
         ).rowcount
         db.session.commit()
         upload = db.session.get(Upload, upload_id) if claimed else None

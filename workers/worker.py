@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING
+
 from flask import Flask
 
 from workers.context import bind_app
+
+if TYPE_CHECKING:
+    from redis import Redis
+    from rq import Worker
+    from rq.worker import BaseWorker
+
+    from app.services.queue import RQJobQueue
 
 
 def run_worker(app: Flask, *, burst: bool = False, queues: list[str] | None = None, fork: bool = False) -> bool:
@@ -18,7 +28,7 @@ def run_worker(app: Flask, *, burst: bool = False, queues: list[str] | None = No
     from redis import Redis
     from rq import Queue, SimpleWorker
 
-    from app.services.queue import get_queue
+    from app.services.queue import RQJobQueue, get_queue
     from workers.heartbeat import start_heartbeat
 
     redis_url = app.config.get("REDIS_URL")
@@ -33,11 +43,14 @@ def run_worker(app: Flask, *, burst: bool = False, queues: list[str] | None = No
 
     with app.app_context():
         queue = get_queue()
+    if not isinstance(queue, RQJobQueue):  # REDIS_URL is set: the app's queue is on Redis, where workers beat
+        raise RuntimeError(f"the app's job queue is {type(queue).__name__}, not Redis: a worker has nothing to take.")
     start_heartbeat(queue, app.config["HEARTBEAT_TTL"])
     if app.config.get("REAPER_INTERVAL"):
         from workers.reaper import start_reaper_thread
 
         start_reaper_thread(app, app.config["REAPER_INTERVAL"])
+    worker: BaseWorker
     if fork:
         worker = _forking_worker(queue, app.config["HEARTBEAT_TTL"], names, connection)
     else:
@@ -46,16 +59,18 @@ def run_worker(app: Flask, *, burst: bool = False, queues: list[str] | None = No
     return worker.work(burst=burst, with_scheduler=False)
 
 
-def _forking_worker(queue, ttl: int, names: list[str], connection):
+def _forking_worker(queue: RQJobQueue, ttl: int, names: list[str], connection: Redis) -> Worker:
     """RQ's forking worker, whose work horses die with it and beat for themselves."""
     from rq import Queue, Worker
 
     from workers.heartbeat import die_with_parent, start_heartbeat
 
+    parent = os.getpid()  # the worker: the work horses are its children
+
     class TiedWorker(Worker):
         def main_work_horse(self, job, job_queue) -> None:
             """In the forked child: die with the worker, beat as a process of its own, then run the job."""
-            die_with_parent(self.pid)
+            die_with_parent(parent)
             start_heartbeat(queue, ttl)
             super().main_work_horse(job, job_queue)
 

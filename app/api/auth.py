@@ -32,9 +32,17 @@ def authenticate():
     return None
 
 
-def api_user() -> User | None:
+def api_user_if_any() -> User | None:
     """The user the current API call authenticated as, if any."""
     return g.get("api_user")
+
+
+def api_user() -> User:
+    """The user a call that ``token_required`` (or ``roles_required``) let through authenticated as."""
+    user = api_user_if_any()
+    if user is None:
+        raise RuntimeError("api_user() serves views behind token_required; use api_user_if_any() elsewhere")
+    return user
 
 
 def token_required(view: Callable) -> Callable:
@@ -42,7 +50,7 @@ def token_required(view: Callable) -> Callable:
 
     @wraps(view)
     def guarded(*args, **kwargs):
-        if api_user() is None:
+        if api_user_if_any() is None:
             return api_error(401, "This call needs an API token: send 'Authorization: Bearer <token>'.")
         return view(*args, **kwargs)
 

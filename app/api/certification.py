@@ -72,7 +72,7 @@ def create_certification(task_id: int):
     task = db.get_or_404(LabellingTask, task_id, description=f"No task {task_id}.")
     body = parse_body(CertificationBody)
     certification = service.certify(task, api_user(), body.as_given())
-    return jsonify(service.snapshot(certification)), 201
+    return jsonify(service.certification_as_json(certification)), 201
 
 
 @bp.get("/certifications/<int:certification_id>")
@@ -80,7 +80,7 @@ def create_certification(task_id: int):
 def certification_details(certification_id: int):
     """One certification, its bad ranges and review state."""
     certification = _certification(certification_id)
-    return jsonify(service.snapshot(certification))
+    return jsonify(service.certification_as_json(certification))
 
 
 @bp.put("/certifications/<int:certification_id>")
@@ -90,7 +90,7 @@ def edit_certification(certification_id: int):
     certification = _certification(certification_id)
     body = parse_body(CertificationChange)
     service.edit(certification, api_user(), body.as_given())
-    return jsonify(service.snapshot(certification))
+    return jsonify(service.certification_as_json(certification))
 
 
 @bp.post("/certifications/<int:certification_id>/review")

@@ -5,16 +5,16 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from app.api import bp
-from app.api.auth import api_user, roles_required, token_required
+from app.api.auth import api_user, api_user_if_any, roles_required, token_required
 from app.api.schemas import JoinBody, parse_body
 from app.downloads import send_stored
 from app.errors import api_error
 from app.extensions import db
 from app.models import Competition, Role, SubmissionStatus
-from app.models.uploads import ExportStatus, SubmissionExport
+from app.models.exports import ExportStatus, SubmissionExport
 from app.services.competitions import leaderboards, submissions
-from app.services.competitions.exports import export_view, request_export
-from app.services.competitions.visibility import can_see_private, is_organiser, submission_view
+from app.services.competitions.exports import export_as_json, request_export
+from app.services.competitions.visibility import can_see_private, is_organiser, submission_as_json
 
 BASELINE_VALUES = {"true": True, "1": True, "false": False, "0": False, "": False}
 
@@ -25,7 +25,7 @@ def _competition(slug: str) -> Competition:
     )
 
 
-def competition_summary(competition: Competition) -> dict:
+def competition_as_json(competition: Competition) -> dict:
     """The public facts of a competition."""
     return {
         "slug": competition.slug,
@@ -45,14 +45,14 @@ def competition_summary(competition: Competition) -> dict:
 def list_competitions():
     """Every competition, newest first."""
     rows = db.session.execute(db.select(Competition).order_by(Competition.created_at.desc())).scalars()
-    return jsonify(competitions=[competition_summary(c) for c in rows])
+    return jsonify(competitions=[competition_as_json(c) for c in rows])
 
 
 @bp.get("/competitions/<slug>")
 def competition_details(slug: str):
     """A competition, with the caller's participation and quota when a token is sent."""
     competition = _competition(slug)
-    body = competition_summary(competition)
+    body = competition_as_json(competition)
     body.update(
         id_column=competition.id_column,
         target_column=competition.target_column,
@@ -60,10 +60,10 @@ def competition_details(slug: str):
         live=competition.live,
         live_daily_limit=competition.live_daily_limit if competition.live else None,
     )
-    user = api_user()
+    user = api_user_if_any()
     participation = submissions.participation_of(competition, user) if user else None
     body["joined"] = participation is not None
-    body["quota"] = submissions.quota_for(competition, participation).as_dict() if user else None
+    body["quota"] = submissions.quota_for(competition, participation).as_json() if user else None
     return jsonify(body)
 
 
@@ -137,19 +137,19 @@ def create_submission(slug: str):
 def my_submissions(slug: str):
     """The caller's submissions to the competition, newest first."""
     rows = submissions.submissions_of(_competition(slug), api_user())
-    return jsonify(submissions=[submission_view(s, api_user()) for s in rows])
+    return jsonify(submissions=[submission_as_json(s, api_user()) for s in rows])
 
 
 @bp.get("/competitions/<slug>/leaderboard")
 def leaderboard(slug: str):
     """The public board, or the private one once revealed (organisers: always)."""
     competition = _competition(slug)
-    board = request.args.get("board", "public")
-    if board not in ("public", "private"):
+    board = leaderboards.board_named(request.args.get("board", "public"))
+    if board is None:
         return api_error(400, "board must be 'public' or 'private'.")
-    if board == "private" and not can_see_private(competition, api_user()):
+    if board == "private" and not can_see_private(competition, api_user_if_any()):
         return api_error(403, "The private leaderboard is revealed when the competition closes.")
-    rows = [row.as_dict() for row in leaderboards.get(competition, board)]
+    rows = [row.as_json() for row in leaderboards.get(competition, board)]
     return jsonify(board=board, competition=competition.slug, rows=rows)
 
 
@@ -158,7 +158,7 @@ def leaderboard(slug: str):
 def start_export(slug: str):
     """Organisers: start building the zip of every submission file and the scores (or get the one building)."""
     export = request_export(_competition(slug), api_user())
-    return jsonify(export_view(export)), 202
+    return jsonify(export_as_json(export)), 202
 
 
 def _export(export_id: int) -> SubmissionExport | None:
@@ -172,7 +172,7 @@ def export_status(export_id: int):
     export = _export(export_id)
     if export is None:
         return api_error(404, f"No export {export_id}.")
-    return jsonify(export_view(export))
+    return jsonify(export_as_json(export))
 
 
 @bp.get("/exports/<int:export_id>/file")
@@ -184,4 +184,5 @@ def download_export(export_id: int):
         return api_error(404, f"No export {export_id}.")
     if export.status is not ExportStatus.READY:
         return api_error(409, f"Export {export_id} is {export.status.value}, not ready.")
-    return send_stored(export.storage_key, export.file_name, export.sha256)
+    key, sha256 = export.stored()
+    return send_stored(key, export.file_name, sha256)

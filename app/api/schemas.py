@@ -9,11 +9,13 @@ decides on are only typed here. The OpenAPI document describes each body from th
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Annotated, Any, ClassVar, Optional, TypeVar
 
 from flask import abort, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.json_schema import models_json_schema
+from pydantic_core import ErrorDetails
 
 from app.models import RangeOrigin, Reco, Status
 from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
@@ -24,22 +26,22 @@ INTEGER = 2**31 - 1  # the largest value of an Integer column: lumisection numbe
 SHOWN_ERRORS = 5
 
 
-def _one_of(values) -> Any:
-    """A string the service checks against these values; the document lists them."""
-    return Annotated[str, Field(json_schema_extra={"enum": list(values)})]
+def _one_of(values: Iterable[str]) -> Any:
+    """For a string the service checks against these values: the document lists them."""
+    return Field(json_schema_extra={"enum": list(values)})
 
 
 RunNumber = Annotated[int, Field(ge=1, le=BIGINT)]
 LumisectionNumber = Annotated[int, Field(ge=1, le=INTEGER)]
 ByteCount = Annotated[int, Field(ge=1, le=BIGINT)]
 SHA256 = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$", description="64 hexadecimal digits")]
-StatusName = _one_of(s.value for s in Status)
-RecoName = _one_of(r.value for r in Reco)
-ComponentName = _one_of(COMPONENTS)
-CategoryName = _one_of(PROBLEM_CATEGORIES)
-TrackerMap = _one_of(("exists", "missing"))
-Decision = _one_of(("approve", "reject"))
-OriginName = _one_of(o.value for o in RangeOrigin)
+StatusName = Annotated[str, _one_of(s.value for s in Status)]
+RecoName = Annotated[str, _one_of(r.value for r in Reco)]
+ComponentName = Annotated[str, _one_of(COMPONENTS)]
+CategoryName = Annotated[str, _one_of(PROBLEM_CATEGORIES)]
+TrackerMap = Annotated[str, _one_of(("exists", "missing"))]
+Decision = Annotated[str, _one_of(("approve", "reject"))]
+OriginName = Annotated[str, _one_of(o.value for o in RangeOrigin)]
 RowId = Annotated[int, Field(ge=1, le=BIGINT)]
 Threshold = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
@@ -210,7 +212,7 @@ WORDS = {
 }
 
 
-def _problem(error: dict) -> str:
+def _problem(error: ErrorDetails) -> str:
     field = _field(error["loc"])
     context = error.get("ctx") or {}
     if error["type"] == "missing":

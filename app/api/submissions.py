@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Submission
 from app.services.competitions import leaderboards
 from app.services.competitions.submissions import select_final, unselect_final
-from app.services.competitions.visibility import can_see_submission, submission_view
+from app.services.competitions.visibility import can_see_submission, submission_as_json
 
 
 def _own_submission(submission_id: int) -> Submission | None:
@@ -28,7 +28,7 @@ def submission_status(submission_id: int):
     submission = _own_submission(submission_id)
     if submission is None:
         return api_error(404, f"No submission {submission_id}.")
-    return jsonify(submission_view(submission, api_user()))
+    return jsonify(submission_as_json(submission, api_user()))
 
 
 @bp.route("/submissions/<int:submission_id>/select", methods=["POST", "DELETE"])

@@ -28,7 +28,7 @@ def start_upload(slug: str):
         description=body.description or "",
         announcement=body.announcement(),
     )
-    return jsonify(uploads.describe(upload, parts, f"/api/v1/uploads/{upload.id}")), 201
+    return jsonify(uploads.upload_as_json(upload, parts, f"/api/v1/uploads/{upload.id}")), 201
 
 
 @bp.post("/uploads/<upload_id>/complete")

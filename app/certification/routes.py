@@ -210,12 +210,13 @@ def _editable(certifications: list[Certification], wanted: str | None) -> Certif
 @roles_required(Role.SHIFT_LEADER)
 def review_queue():
     """Certifications awaiting a shift leader, oldest first."""
-    pending = db.session.execute(
-        db.select(Certification)
-        .where(Certification.review_state == ReviewState.PENDING)
-        .order_by(Certification.updated_at, Certification.id)
-    ).scalars()
-    pending = list(pending)
+    pending = list(
+        db.session.execute(
+            db.select(Certification)
+            .where(Certification.review_state == ReviewState.PENDING)
+            .order_by(Certification.updated_at, Certification.id)
+        ).scalars()
+    )
     own = {c.id for c in pending if own_review_refusal(c, current_user)}
     return render_template("certification/reviews.html", pending=pending, own=own, review_form=ReviewForm())
 

@@ -1,11 +1,14 @@
 """``flask runs``: import runs and lumisections, from files or from the OMS API."""
 
+import os
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from app.cli import on_refusal
-from app.services.runs.importer import import_conditions, import_file
+from app.services.runs.importer import Format, import_conditions, import_file
 from app.services.runs.sources import oms_api
 
 
@@ -20,7 +23,7 @@ def runs() -> None:
 @click.option("--from-oms", is_flag=True, help="Fetch the runs numbered RUN... from the OMS API at OMS_API_URL.")
 @with_appcontext
 @on_refusal("nothing was imported")
-def import_command(sources: tuple[str, ...], as_format: str | None, from_oms: bool) -> None:
+def import_command(sources: tuple[str, ...], as_format: Format | None, from_oms: bool) -> None:
     """Import an OMS per-lumisection JSON, or a golden or DCS-only JSON; or, with --from-oms, runs from OMS.
 
     \b
@@ -35,7 +38,7 @@ def import_command(sources: tuple[str, ...], as_format: str | None, from_oms: bo
         if len(sources) != 1:
             raise click.UsageError("give one PATH, or --from-oms and run numbers")
         path = click.Path(exists=True, dir_okay=False).convert(sources[0], None, click.get_current_context())
-        report = import_file(path, as_format)
+        report = import_file(Path(os.fsdecode(path)), as_format)
     click.echo(f"imported {report.lumisections} lumisections of {report.runs} runs ({report.format})")
 
 

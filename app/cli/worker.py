@@ -15,6 +15,7 @@ def worker_command(burst: bool, queues: tuple[str, ...], fork: bool) -> None:
     from workers.worker import run_worker  # the one place the web package starts a worker
 
     try:
-        run_worker(current_app._get_current_object(), burst=burst, queues=list(queues) or None, fork=fork)
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's own method
+        run_worker(app, burst=burst, queues=list(queues) or None, fork=fork)
     except RuntimeError as error:
         raise click.ClickException(str(error)) from None

@@ -52,7 +52,7 @@ def start_upload(slug: str):
         description=description,
         announcement=announcement,
     )
-    return jsonify(uploads.describe(upload, parts, url_for(".cancel_upload", upload_id=upload.id))), 201
+    return jsonify(uploads.upload_as_json(upload, parts, url_for(".cancel_upload", upload_id=upload.id))), 201
 
 
 @bp.post("/uploads/<upload_id>/complete")

@@ -12,7 +12,7 @@ from app.competitions.routes import get_competition
 from app.downloads import send_stored
 from app.extensions import db
 from app.models import Role
-from app.models.uploads import ExportStatus, SubmissionExport
+from app.models.exports import ExportStatus, SubmissionExport
 from app.services.competitions.exports import latest_ready, request_export
 
 
@@ -37,7 +37,8 @@ def export_zip(slug: str):
     competition = get_competition(slug)
     ready = latest_ready(competition)
     if ready is not None:
-        return send_stored(ready.storage_key, ready.file_name, ready.sha256)
+        key, sha256 = ready.stored()
+        return send_stored(key, ready.file_name, sha256)
     newest = db.session.execute(
         db.select(SubmissionExport)
         .where(SubmissionExport.competition_id == competition.id)

@@ -11,6 +11,7 @@ from flask_login import current_user
 import scorers
 from app.competitions.routes import get_competition, page_context
 from app.leaderboards import bp
+from app.models import Competition
 from app.services.competitions import leaderboards
 from app.services.competitions.charts import best_over_time
 from app.services.competitions.visibility import can_see_private
@@ -19,9 +20,9 @@ TOP_IN_CHART = 10
 CSV_COLUMNS = ["rank", "participant", "score", "submissions", "last_submitted_at", "baseline", "rank_change"]
 
 
-def _board(competition) -> str:
-    board = request.args.get("board", "public")
-    if board not in ("public", "private"):
+def _board(competition: Competition) -> leaderboards.Board:
+    board = leaderboards.board_named(request.args.get("board", "public"))
+    if board is None:
         abort(400, description="board must be public or private")
     if board == "private" and not can_see_private(competition, current_user):
         abort(403, description="The private leaderboard is revealed when the competition closes.")
@@ -54,7 +55,7 @@ def download(slug: str):
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for row in leaderboards.get(competition, board):
-        writer.writerow(row.as_dict())
+        writer.writerow(row.as_json())
     return Response(
         buffer.getvalue(),
         mimetype="text/csv",

@@ -16,6 +16,7 @@ from app.models.certification import (
 )
 from app.models.competitions import PENDING_NAME, Competition, Participation, PendingFile, Phase
 from app.models.datasets import Dataset, DatasetFile, DatasetVersion, FileKind
+from app.models.exports import ExportStatus, SubmissionExport
 from app.models.runs import Lumisection, Run, RunClass
 from app.models.submissions import PLATFORM_ERROR, FinalSelection, Rescore, Submission, SubmissionStatus
 from app.models.suggestions import (
@@ -29,7 +30,7 @@ from app.models.suggestions import (
     TaskRunRank,
 )
 from app.models.system import HealthCheck
-from app.models.uploads import ExportStatus, SubmissionExport, Upload, UploadState  # noqa: F401
+from app.models.uploads import Upload, UploadState
 
 __all__ = [
     "PENDING_NAME",
@@ -42,6 +43,7 @@ __all__ = [
     "Dataset",
     "DatasetFile",
     "DatasetVersion",
+    "ExportStatus",
     "FileKind",
     "FinalSelection",
     "HealthCheck",
@@ -66,11 +68,14 @@ __all__ = [
     "SourceRunStat",
     "Status",
     "Submission",
+    "SubmissionExport",
     "SubmissionStatus",
     "SuggestionScore",
     "SuggestionSource",
     "TaskRun",
     "TaskRunRank",
+    "Upload",
+    "UploadState",
     "User",
     "UserRole",
 ]

@@ -13,7 +13,7 @@ from sqlalchemy import Enum, ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.extensions import db
+from app.extensions import Model, db
 from app.models.types import UTCDateTime, utcnow
 
 TOKEN_PREFIX = "dqm_"
@@ -34,7 +34,7 @@ class Role(enum.StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A person with a login."""
 
     __tablename__ = "users"
@@ -93,7 +93,7 @@ class User(UserMixin, db.Model):
             self.role_rows.append(UserRole(role=role))
 
 
-class UserRole(db.Model):
+class UserRole(Model):
     """One role held by one user."""
 
     __tablename__ = "user_roles"
@@ -111,7 +111,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """An API token; only its hash is stored, the token itself is shown once at creation."""
 
     __tablename__ = "api_tokens"

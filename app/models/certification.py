@@ -8,14 +8,14 @@ import secrets
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.accounts import User
 from app.models.runs import Run, RunClass
-from app.models.suggestions import QueueOrder, RangeOrigin, text_enum
-from app.models.types import UTCDateTime, utcnow
+from app.models.suggestions import QueueOrder, RangeOrigin
+from app.models.types import UTCDateTime, text_enum, utcnow
 
 COMPONENTS = ("pixel", "strip", "tracking")
 
@@ -65,10 +65,6 @@ PROBLEM_CATEGORIES: dict[str, str] = {
 }
 
 
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
-
-
 class Reco(enum.StrEnum):
     """The reconstruction a certification is about."""
 
@@ -93,14 +89,14 @@ class ReviewState(enum.StrEnum):
     REJECTED = "rejected"
 
 
-class LabellingTask(db.Model):
+class LabellingTask(Model):
     """A set of runs of one reconstruction to certify, with the checklists each certification must tick."""
 
     __tablename__ = "labelling_tasks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    reco: Mapped[Reco] = mapped_column(_enum(Reco))
+    reco: Mapped[Reco] = mapped_column(text_enum(Reco))
     dataset_name: Mapped[Optional[str]] = mapped_column(String(300))
     # [{"name": group, "items": [text, ...]}, ...]; a certification ticks each group (all of its items).
     checklists: Mapped[list] = mapped_column(JSON, default=lambda: copy.deepcopy(list(DEFAULT_CHECKLISTS)))
@@ -133,7 +129,7 @@ class LabellingTask(db.Model):
         return 2 if self.double_certification else 1
 
 
-class TaskRun(db.Model):
+class TaskRun(Model):
     """A run in a labelling task."""
 
     __tablename__ = "task_runs"
@@ -147,7 +143,7 @@ class TaskRun(db.Model):
     run: Mapped[Run] = relationship(lazy="joined", viewonly=True)
 
 
-class Certification(db.Model):
+class Certification(Model):
     """One shifter's certification of one run in one reconstruction (copy 2: the blind second one)."""
 
     __tablename__ = "certifications"
@@ -156,11 +152,11 @@ class Certification(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("labelling_tasks.id", ondelete="CASCADE"), index=True)
     run_number: Mapped[int] = mapped_column(BigInteger, ForeignKey("runs.run_number"))
-    reco: Mapped[Reco] = mapped_column(_enum(Reco))
+    reco: Mapped[Reco] = mapped_column(text_enum(Reco))
     copy: Mapped[int] = mapped_column(default=1, server_default="1")
-    pixel: Mapped[Status] = mapped_column(_enum(Status))
-    strip: Mapped[Status] = mapped_column(_enum(Status))
-    tracking: Mapped[Status] = mapped_column(_enum(Status))
+    pixel: Mapped[Status] = mapped_column(text_enum(Status))
+    strip: Mapped[Status] = mapped_column(text_enum(Status))
+    tracking: Mapped[Status] = mapped_column(text_enum(Status))
     pixel_lowstat: Mapped[bool] = mapped_column(default=False)
     strip_lowstat: Mapped[bool] = mapped_column(default=False)
     tracking_lowstat: Mapped[bool] = mapped_column(default=False)
@@ -171,7 +167,7 @@ class Certification(db.Model):
     bad_reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
     comment: Mapped[str] = mapped_column(Text, default="")
     certifier_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    review_state: Mapped[ReviewState] = mapped_column(_enum(ReviewState), default=ReviewState.PENDING)
+    review_state: Mapped[ReviewState] = mapped_column(text_enum(ReviewState), default=ReviewState.PENDING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # The run was blind for its certifier when certified: no suggestion was shown before.
@@ -190,7 +186,7 @@ class Certification(db.Model):
         return any(getattr(self, c) is Status.BAD for c in COMPONENTS)
 
 
-class BadRange(db.Model):
+class BadRange(Model):
     """Lumisections of a certified run that are bad for some components."""
 
     __tablename__ = "bad_ranges"
@@ -212,7 +208,7 @@ class BadRange(db.Model):
     certification: Mapped[Certification] = relationship(back_populates="bad_ranges")
 
 
-class Review(db.Model):
+class Review(Model):
     """A shift leader's decision on a certification."""
 
     __tablename__ = "reviews"
@@ -220,14 +216,14 @@ class Review(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     certification_id: Mapped[int] = mapped_column(ForeignKey("certifications.id", ondelete="CASCADE"), index=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    decision: Mapped[ReviewState] = mapped_column(_enum(ReviewState))
+    decision: Mapped[ReviewState] = mapped_column(text_enum(ReviewState))
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     certification: Mapped[Certification] = relationship(back_populates="reviews")
 
 
-class ReferenceRun(db.Model):
+class ReferenceRun(Model):
     """A run shift leaders chose as the reference for its run class and reconstruction."""
 
     __tablename__ = "reference_runs"
@@ -235,13 +231,13 @@ class ReferenceRun(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_number: Mapped[int] = mapped_column(BigInteger, ForeignKey("runs.run_number"))
-    reco: Mapped[Reco] = mapped_column(_enum(Reco))
-    run_class: Mapped[Optional[RunClass]] = mapped_column(_enum(RunClass))
+    reco: Mapped[Reco] = mapped_column(text_enum(Reco))
+    run_class: Mapped[Optional[RunClass]] = mapped_column(text_enum(RunClass))
     promoted_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """Who changed what, when, from what to what."""
 
     __tablename__ = "audit_log"
@@ -256,7 +252,7 @@ class AuditEntry(db.Model):
     after: Mapped[Optional[dict]] = mapped_column(JSON)
 
 
-class RunClaim(db.Model):
+class RunClaim(Model):
     """A shifter working on a run of a task, so that others pick another one until the claim expires."""
 
     __tablename__ = "run_claims"

@@ -9,7 +9,7 @@ from typing import Optional
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.accounts import User
 from app.models.datasets import DatasetFile, DatasetVersion
 from app.models.types import UTCDateTime, utcnow
@@ -23,7 +23,7 @@ class Phase(enum.StrEnum):
     CLOSED = "closed"
 
 
-class Competition(db.Model):
+class Competition(Model):
     """A benchmark on a dataset version: a metric, a hidden solution, limits and dates."""
 
     __tablename__ = "competitions"
@@ -86,7 +86,7 @@ class Competition(db.Model):
 PENDING_NAME = "pending.csv"
 
 
-class PendingFile(db.Model):
+class PendingFile(Model):
     """A live competition's pending.csv as last written: one row per lumisection of its task's runs without an
     approved certification, rewritten by a job when runs are imported or approved (a new key each time)."""
 
@@ -106,7 +106,7 @@ class PendingFile(db.Model):
         return PENDING_NAME
 
 
-class Participation(db.Model):
+class Participation(Model):
     """A user who joined a competition and accepted its rules; the unit a leaderboard ranks."""
 
     __tablename__ = "participations"

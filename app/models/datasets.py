@@ -9,7 +9,7 @@ from typing import Optional
 from sqlalchemy import BigInteger, Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime, utcnow
 
 
@@ -20,7 +20,7 @@ class FileKind(enum.StrEnum):
     SOLUTION = "solution"  # hidden: only scorers and organisers read it
 
 
-class Dataset(db.Model):
+class Dataset(Model):
     """A named dataset; its content lives in versions."""
 
     __tablename__ = "datasets"
@@ -42,7 +42,7 @@ class Dataset(db.Model):
         return self.versions[-1] if self.versions else None
 
 
-class DatasetVersion(db.Model):
+class DatasetVersion(Model):
     """One published, immutable state of a dataset."""
 
     __tablename__ = "dataset_versions"
@@ -74,7 +74,7 @@ class DatasetVersion(db.Model):
         return f"datasets/{self.dataset.slug}/v{self.number}"
 
 
-class DatasetFile(db.Model):
+class DatasetFile(Model):
     """A stored file of a dataset version, with the size and SHA-256 recorded at upload."""
 
     __tablename__ = "dataset_files"

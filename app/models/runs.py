@@ -9,7 +9,7 @@ from typing import Optional
 from sqlalchemy import BigInteger, Enum, Float, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model, db
 from app.models.types import UTCDateTime, utcnow
 
 TRACKER_FLAGS = ("bpix_ready", "fpix_ready", "tibtid_ready", "tob_ready", "tecp_ready", "tecm_ready")
@@ -45,7 +45,7 @@ def dcs_ok(flags: dict[str, bool | None]) -> bool | None:
     return all(bool(value) for value in values)
 
 
-class Run(db.Model):
+class Run(Model):
     """A CMS run."""
 
     __tablename__ = "runs"
@@ -70,7 +70,7 @@ class Run(db.Model):
     )
 
 
-class Lumisection(db.Model):
+class Lumisection(Model):
     """About 23 seconds of a run: its luminosity, pileup and DCS flags, and what the masks say of it."""
 
     __tablename__ = "lumisections"

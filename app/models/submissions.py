@@ -9,7 +9,7 @@ from typing import Optional
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Enum, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.accounts import User
 from app.models.competitions import Competition, Participation
 from app.models.types import UTCDateTime, utcnow
@@ -31,7 +31,7 @@ class SubmissionStatus(enum.StrEnum):
         return self in (SubmissionStatus.SCORED, SubmissionStatus.FAILED)
 
 
-class Submission(db.Model):
+class Submission(Model):
     """One uploaded prediction file and everything its scoring produced."""
 
     __tablename__ = "submissions"
@@ -95,7 +95,7 @@ class Submission(db.Model):
         return (self.finished_at - self.started_at).total_seconds()
 
 
-class FinalSelection(db.Model):
+class FinalSelection(Model):
     """A submission a participant picked to count on the private leaderboard."""
 
     __tablename__ = "final_selections"
@@ -108,7 +108,7 @@ class FinalSelection(db.Model):
     submission: Mapped[Submission] = relationship(back_populates="selection")
 
 
-class Rescore(db.Model):
+class Rescore(Model):
     """A rescoring of every scored submission of a competition, and the scores it changed."""
 
     __tablename__ = "rescores"

@@ -23,7 +23,6 @@ from typing import Optional
 
 from sqlalchemy import (
     BigInteger,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -35,14 +34,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.accounts import User
-from app.models.types import UTCDateTime, utcnow
-
-
-def text_enum(cls: type[enum.Enum]) -> Enum:
-    """An enum stored as its values' text, as the other models store theirs."""
-    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+from app.models.types import UTCDateTime, text_enum, utcnow
 
 
 class SourceKind(enum.StrEnum):
@@ -70,7 +64,7 @@ class QueueOrder(enum.StrEnum):
     DISAGREEMENT = "disagreement"  # runs on whose lumisections the active sources disagree most first
 
 
-class SuggestionSource(db.Model):
+class SuggestionSource(Model):
     """One model's per-lumisection scores attached to a task: never labels, only suggestions to shifters."""
 
     __tablename__ = "suggestion_sources"
@@ -108,7 +102,7 @@ class SuggestionSource(db.Model):
         return self.evaluations[-1] if self.evaluations else None
 
 
-class SuggestionScore(db.Model):
+class SuggestionScore(Model):
     """A source's score of one lumisection, higher meaning more likely bad.
 
     The primary key (source, run, lumisection) makes one run of one source one range scan. Columns are declared
@@ -128,7 +122,7 @@ class SuggestionScore(db.Model):
     score: Mapped[float] = mapped_column(Float)
 
 
-class SourceRunStat(db.Model):
+class SourceRunStat(Model):
     """A source's summary of one run at its current threshold, recomputed when its scores or threshold change.
 
     The queue orders read these (at most sources x runs rows), never the millions of scores: uncertainty from the
@@ -150,7 +144,7 @@ class SourceRunStat(db.Model):
     scored_bits: Mapped[Optional[bytes]] = mapped_column(LargeBinary)  # None: every one of first to last scored
 
 
-class TaskRunRank(db.Model):
+class TaskRunRank(Model):
     """Where a run of a task stands in each order that follows the models, recomputed by rank_runs.
 
     Kept per task so that the next run is one indexed query over the task's runs, whatever the number of
@@ -173,7 +167,7 @@ class TaskRunRank(db.Model):
     disagreement_rank: Mapped[int]
 
 
-class SourceEvaluation(db.Model):
+class SourceEvaluation(Model):
     """A source's live scores at one time, on lumisections of runs approved after the source was created.
 
     Each names what produced it (the labels' snapshot sha256 and the scorer's name and version), so that it can

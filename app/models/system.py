@@ -8,11 +8,11 @@ from typing import Optional
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime, utcnow
 
 
-class HealthCheck(db.Model):
+class HealthCheck(Model):
     """A round trip through the job queue: requested by the web, completed by a worker."""
 
     __tablename__ = "health_checks"

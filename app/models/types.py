@@ -1,14 +1,20 @@
 """Column types shared by the models."""
 
+import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+def text_enum(cls: type[enum.Enum]) -> Enum:
+    """An enum stored as its values' text (not a database enum type, which migrations would have to alter)."""
+    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
 
 
 class UTCDateTime(TypeDecorator):

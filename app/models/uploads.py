@@ -1,4 +1,4 @@
-"""Submission files moving in and out in bulk: direct uploads to the store, and organisers' zip exports."""
+"""Direct uploads: prediction files participants upload straight to the store, before they are submissions."""
 
 from __future__ import annotations
 
@@ -6,17 +6,13 @@ import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, String, Text
+from sqlalchemy import BigInteger, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.accounts import User
 from app.models.competitions import Competition
-from app.models.types import UTCDateTime, utcnow
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [s.value for s in e])
+from app.models.types import UTCDateTime, text_enum, utcnow
 
 
 class UploadState(enum.StrEnum):
@@ -27,7 +23,7 @@ class UploadState(enum.StrEnum):
     EXPIRING = "expiring"
 
 
-class Upload(db.Model):
+class Upload(Model):
     """A prediction file a participant is uploading straight to the store, not yet a submission.
 
     The row lives from the presigned URLs being handed out until the confirmation
@@ -47,44 +43,10 @@ class Upload(db.Model):
     size: Mapped[int] = mapped_column(BigInteger)  # as announced; the stored object must match it
     storage_key: Mapped[str] = mapped_column(String(1000))
     multipart_id: Mapped[Optional[str]] = mapped_column(String(1000))  # the store's id of a multipart upload
-    state: Mapped[UploadState] = mapped_column(_enum(UploadState), default=UploadState.PENDING)
+    state: Mapped[UploadState] = mapped_column(text_enum(UploadState), default=UploadState.PENDING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     confirming_since: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     competition: Mapped[Competition] = relationship()
     user: Mapped[User] = relationship()
-
-
-class ExportStatus(enum.StrEnum):
-    """Where an export job is; ready and failed are final."""
-
-    BUILDING = "building"
-    READY = "ready"
-    FAILED = "failed"
-
-
-class SubmissionExport(db.Model):
-    """A zip of every submission file of a competition and their scores, built by a job for organisers."""
-
-    __tablename__ = "submission_exports"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id", ondelete="CASCADE"), index=True)
-    requested_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    status: Mapped[ExportStatus] = mapped_column(_enum(ExportStatus), default=ExportStatus.BUILDING)
-    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    storage_key: Mapped[Optional[str]] = mapped_column(String(1000))
-    files: Mapped[Optional[int]]
-    size: Mapped[Optional[int]] = mapped_column(BigInteger)
-    sha256: Mapped[Optional[str]] = mapped_column(String(64))
-    error: Mapped[Optional[str]] = mapped_column(Text)
-
-    competition: Mapped[Competition] = relationship()
-    requested_by: Mapped[Optional[User]] = relationship()
-
-    @property
-    def file_name(self) -> str:
-        """The name the zip downloads as."""
-        return f"{self.competition.slug}-submissions-{self.id}.zip"

@@ -55,7 +55,9 @@ def check_password_strength(password: str, *, username: str = "", email: str | N
     if email and folded in {email.lower(), email.lower().partition("@")[0]}:
         raise Refused("The password must not be the e-mail address.", field="password")
     if folded in _common_passwords():
-        raise Refused("This password is among the most common ones and is guessed first: choose another.", "password")
+        raise Refused(
+            "This password is among the most common ones and is guessed first: choose another.", field="password"
+        )
 
 
 def normalise_email(email: str | None) -> str | None:

@@ -16,8 +16,10 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol, TypeGuard
 from urllib.parse import unquote, urlparse
+
+from scorers.io import Readable
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, scoped_session
@@ -58,7 +60,7 @@ def validate_key(key: str) -> str:
     return key
 
 
-def _hashing_chunks(stream: BinaryIO, digest: hashlib._Hash, limit: int | None) -> Iterator[bytes]:
+def _hashing_chunks(stream: Readable, digest: hashlib._Hash, limit: int | None) -> Iterator[bytes]:
     total = 0
     while chunk := stream.read(CHUNK_SIZE):
         total += len(chunk)
@@ -69,15 +71,20 @@ def _hashing_chunks(stream: BinaryIO, digest: hashlib._Hash, limit: int | None) 
 
 
 class Storage(Protocol):
-    """What every storage backend offers."""
+    """What every storage backend offers.
 
-    def put(self, key: str, stream: BinaryIO, *, max_size: int | None = None) -> StoredFile: ...
+    A backend whose files a client cannot fetch straight (``download_url`` gives None) has them on this machine:
+    ``local_path`` is where the web process streams them from.
+    """
+
+    def put(self, key: str, stream: Readable, *, max_size: int | None = None) -> StoredFile: ...
     def open(self, key: str) -> BinaryIO: ...
     def delete(self, key: str) -> None: ...
     def exists(self, key: str) -> bool: ...
     def size(self, key: str) -> int: ...
     def download_url(self, key: str, *, expires_in: int = 300, filename: str | None = None) -> str | None: ...
     def read_range(self, key: str, start: int, length: int) -> bytes: ...
+    def local_path(self, key: str) -> Path: ...
 
 
 @dataclass(frozen=True)
@@ -102,7 +109,11 @@ class DirectUploads(Protocol):
     def abort_multipart(self, key: str, multipart_id: str) -> None: ...
 
 
-def accepts_direct_uploads(storage: Storage) -> bool:
+class DirectUploadStorage(Storage, DirectUploads, Protocol):
+    """A backend that stores files and also takes them from clients straight."""
+
+
+def accepts_direct_uploads(storage: Storage) -> TypeGuard[DirectUploadStorage]:
     """Whether clients can upload to this backend themselves (S3), rather than through the web process."""
     return getattr(storage, "direct_uploads", False)
 
@@ -119,7 +130,7 @@ class FileSystemStorage:
             raise InvalidKey(f"storage key {key!r} resolves outside the storage root")
         return path
 
-    def put(self, key: str, stream: BinaryIO, *, max_size: int | None = None) -> StoredFile:
+    def put(self, key: str, stream: Readable, *, max_size: int | None = None) -> StoredFile:
         """Write the stream under key atomically: readers see the old file or the whole new one."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -213,7 +224,7 @@ class StagedFiles:
     def __init__(self, storage: Storage, keys: Iterable[str] = ()) -> None:
         self.storage, self.keys = storage, list(keys)
 
-    def put(self, key: str, stream: BinaryIO, *, max_size: int | None = None) -> StoredFile:
+    def put(self, key: str, stream: Readable, *, max_size: int | None = None) -> StoredFile:
         """Store the stream under key, as Storage.put does."""
         self.keys.append(key)  # before the write: a failed write may still have left something
         return self.storage.put(key, stream, max_size=max_size)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlencode
 
 from app.services.storage import PresignedPut, StorageError, StoredFile, validate_key
+from scorers.io import Readable
 
 
 class S3Storage:
@@ -50,7 +52,7 @@ class S3Storage:
         key = validate_key(key)
         return f"{self.prefix}/{key}" if self.prefix else key
 
-    def put(self, key: str, stream: BinaryIO, *, max_size: int | None = None) -> StoredFile:
+    def put(self, key: str, stream: Readable, *, max_size: int | None = None) -> StoredFile:
         """Upload the stream, hashing it on the way; multipart for large files."""
         full_key = self._key(key)
         digest = hashlib.sha256()
@@ -104,6 +106,10 @@ class S3Storage:
         if filename:
             params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
         return self.presigner.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
+
+    def local_path(self, key: str) -> Path:
+        """Never called: objects in a bucket are not on this machine, and download_url always gives their URL."""
+        raise StorageError(f"{key!r} is in an S3 bucket, not on this machine: fetch it from its download_url")
 
     def read_range(self, key: str, start: int, length: int) -> bytes:
         """At most length bytes of the object from offset start."""
@@ -228,7 +234,7 @@ def _base64_of_hex(digest: str) -> str:
 class _CountingReader:
     """A file-like wrapper that hashes and counts what boto3 reads, and enforces a size limit."""
 
-    def __init__(self, stream: BinaryIO, digest, limit: int | None) -> None:
+    def __init__(self, stream: Readable, digest, limit: int | None) -> None:
         self.stream, self.digest, self.limit, self.size = stream, digest, limit, 0
         self.failure: Exception | None = None  # what reading the stream raised: the caller's, not the store's
 

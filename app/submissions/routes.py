@@ -12,7 +12,7 @@ from app.models import Competition, Submission
 from app.services.competitions import leaderboards
 from app.services.competitions.charts import curve_figures
 from app.services.competitions.submissions import select_final, unselect_final
-from app.services.competitions.visibility import can_see_private, can_see_submission, submission_view
+from app.services.competitions.visibility import can_see_private, can_see_submission, submission_as_json
 from app.services.errors import Refused
 from app.submissions import bp
 from app.templating import format_score
@@ -35,7 +35,7 @@ def detail(submission_id: int):
     return render_template(
         "submissions/detail.html",
         submission=submission,
-        view=submission_view(submission, current_user),
+        view=submission_as_json(submission, current_user),
         figures=curve_figures(submission.details, sides),
         select_form=EmptyForm(),
     )
@@ -62,12 +62,12 @@ def statuses(slug: str):
             Submission.id.in_(ids),
         )
     ).scalars()
-    return jsonify(submissions=[_status_view(s) for s in rows])
+    return jsonify(submissions=[_status_as_json(s) for s in rows])
 
 
-def _status_view(submission: Submission) -> dict:
+def _status_as_json(submission: Submission) -> dict:
     """A submission as the API shows it, with its scores as the page writes them, so a poll matches a reload."""
-    view = submission_view(submission, current_user)
+    view = submission_as_json(submission, current_user)
     view["shown"] = {field: format_score(view.get(field)) for field in ("public_score", "private_score")}
     return view
 

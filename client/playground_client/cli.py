@@ -14,7 +14,8 @@ from typing import Any
 import click
 
 from playground_client import config
-from playground_client.api import ApiError, Client
+from playground_client.api import Client
+from playground_client.connection import ApiError
 
 
 class _Commands(click.Group):
@@ -50,7 +51,7 @@ def _score(value: float | None) -> str:
     return "-" if value is None else f"{value:.6g}"
 
 
-def _table(header: Sequence[str], rows: list[Sequence[Any]]) -> None:
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Print rows as aligned columns."""
     cells = [[str(c) for c in header], *[[str(c) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -13,9 +15,9 @@ def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _record(cls: type[T], data: dict[str, Any], **converted: Any) -> T:
+def _record(cls: Callable[..., T], data: dict[str, Any], **converted: Any) -> T:
     """Build cls from the fields of data it knows; fields added to the API later are kept in ``raw``."""
-    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    known = set(inspect.signature(cls).parameters)
     values = {name: data.get(name) for name in known if name != "raw"}
     values.update(converted)
     return cls(raw=data, **values)

@@ -117,7 +117,7 @@ def test_split_options_and_column_names(tmp_path, capsys):
         "tpr_at_fpr", tmp_path / "solution.csv", tmp_path / "p.csv", id_column="lumi", target_column="bad",
         public_fraction=0.25, split_seed=9, fpr=0.1,
     )  # fmt: skip
-    assert body == json.loads(json.dumps(expected.to_dict()))
+    assert body == json.loads(json.dumps(expected.as_json()))
     assert 30 < body["n_public"] < 70 and body["n_public"] + body["n_private"] == 200
 
 
@@ -143,4 +143,4 @@ def test_list_as_json(capsys):
     assert main(["list", "--json"]) == 0
     described = json.loads(capsys.readouterr().out)
     assert [d["name"] for d in described] == list(scorers.REGISTRY)
-    assert described[3] == scorers.get("fpr_at_tpr").describe() and described[3]["direction"] == "lower"
+    assert described[3] == scorers.get("fpr_at_tpr").as_json() and described[3]["direction"] == "lower"

@@ -90,7 +90,7 @@ def test_every_result_is_json_ready(name):
     y = (rng.random(300) < 0.3).astype(float)
     usage = np.where(np.arange(300) < 100, "Public", "Private")
     result = scorers.get(name).score(all_public(y, usage=usage), rng.random(300))
-    body = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    body = json.loads(json.dumps(result.as_json(), allow_nan=False))
     assert set(body) == {"metric", "version", "public", "private", "n_public", "n_private", "details"}
     assert body["metric"] == name and body["version"] == scorers.REGISTRY[name].version
     assert (body["n_public"], body["n_private"]) == (100, 200)

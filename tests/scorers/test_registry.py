@@ -54,7 +54,7 @@ def test_a_stricter_false_alarm_rate_catches_fewer_bad_lumisections():
 
 
 def test_describe_gives_what_list_prints():
-    assert scorers.get("tpr_at_fpr").describe() == {
+    assert scorers.get("tpr_at_fpr").as_json() == {
         "name": "tpr_at_fpr",
         "version": "2",
         "direction": "higher",

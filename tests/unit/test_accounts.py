@@ -1,6 +1,7 @@
 """Accounts through the real forms: register, log in and out, change password, CSRF, the password rules."""
 
 import hashlib
+import re
 
 import pytest
 
@@ -150,6 +151,12 @@ def test_register_refuses_weak_passwords_saying_which_rule(app, auth, username, 
     assert rule in response.get_data(as_text=True)
     with app.app_context():
         assert accounts.find_user(username) is None
+
+
+def test_register_marks_the_password_field_when_the_password_is_a_common_one(auth):
+    page = auth.register("alice", "password").get_data(as_text=True)
+    invalid = re.findall(r"<input[^>]*is-invalid[^>]*>", page)
+    assert len(invalid) == 1 and 'name="password"' in invalid[0]
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,7 @@ def audit(user: User | None, action: str, entity: str, entity_id: int, before: d
     )
 
 
-def snapshot(certification: Certification) -> dict[str, Any]:
+def certification_as_json(certification: Certification) -> dict[str, Any]:
     """A certification as plain data, for the audit log and the API."""
     return {
         "id": certification.id,
@@ -116,6 +116,13 @@ def _ranges(body: dict, problems: list[str]) -> list[RangeInput]:
     return ranges
 
 
+def run_in_task(task: LabellingTask, run: Run | None, body: dict) -> Run:
+    """The run the body names, refused (400) unless it is one of the task's runs."""
+    if run is None or run.run_number not in {tr.run_number for tr in task.runs}:
+        raise Refused(f"run {body.get('run_number')!r} is not in the task {task.name!r}", 400)
+    return run
+
+
 def check(
     task: LabellingTask, run: Run | None, body: dict, *, suggestions_seen: bool = True
 ) -> tuple[dict, list[RangeInput]]:
@@ -125,8 +132,7 @@ def check(
     certifier could not see suggestions: a blind run certified for the first time).
     """
     problems: list[str] = []
-    if run is None or run.run_number not in {tr.run_number for tr in task.runs}:
-        raise Refused(f"run {body.get('run_number')!r} is not in the task {task.name!r}", 400)
+    run = run_in_task(task, run, body)
     reco = _choice(body, "reco", Reco, problems) if "reco" in body else task.reco
     if reco is not None and reco != task.reco:
         problems.append(f"the task certifies {task.reco.value}, not {reco.value}")
@@ -201,6 +207,7 @@ def certify(task: LabellingTask, user: User, body: dict) -> Certification:
     of the task's blind share is recorded as certified blind, its ranges all manual: no suggestion was shown.
     """
     run = db.session.get(Run, body.get("run_number")) if isinstance(body.get("run_number"), int) else None
+    run = run_in_task(task, run, body)  # a run outside the task has no certifications in it to clash with
     existing = (
         db.session.execute(
             db.select(Certification).where(
@@ -211,8 +218,6 @@ def certify(task: LabellingTask, user: User, body: dict) -> Certification:
         )
         .scalars()
         .all()
-        if run
-        else []
     )
     own = next((c for c in existing if c.certifier_id == user.id), None)
     if own is not None:
@@ -235,7 +240,7 @@ def certify(task: LabellingTask, user: User, body: dict) -> Certification:
     # Another shifter may have certified the same run a moment ago; the schema keeps theirs.
     with refused_if_taken(db.session, f"run {run.run_number} is already certified in this task"):
         db.session.flush()
-    audit(user, "certify", "certification", certification.id, None, snapshot(certification))
+    audit(user, "certify", "certification", certification.id, None, certification_as_json(certification))
     db.session.commit()
     return certification
 
@@ -282,17 +287,17 @@ def edit(certification: Certification, user: User, body: dict) -> Certification:
     """
     if not may_edit(certification, user):
         raise Refused("only the certifier or a shift leader may change a certification", 403)
-    task = db.session.get(LabellingTask, certification.task_id)
-    run = db.session.get(Run, certification.run_number)
+    task = db.session.get_one(LabellingTask, certification.task_id)
+    run = db.session.get_one(Run, certification.run_number)
     values, ranges = check(task, run, body | {"run_number": run.run_number})
-    before = snapshot(certification)
+    before = certification_as_json(certification)
     was_approved = certification.review_state is ReviewState.APPROVED
     for name, value in values.items():
         setattr(certification, name, value)
     certification.bad_ranges = _bad_ranges(ranges)
     certification.review_state = ReviewState.PENDING
     db.session.flush()
-    audit(user, "edit", "certification", certification.id, before, snapshot(certification))
+    audit(user, "edit", "certification", certification.id, before, certification_as_json(certification))
     db.session.commit()
     if was_approved:  # its run is pending again
         _approved_labels_changed(certification.task_id)
@@ -308,12 +313,12 @@ def review(certification: Certification, reviewer: User, decision: str, comment:
         raise Refused(refusal, 403)
     if decision == "reject" and not comment.strip():
         raise Refused("a rejection needs a comment telling the shifter what to fix", 400)
-    before = snapshot(certification)
+    before = certification_as_json(certification)
     certification.review_state = states[decision]
     entry = Review(certification=certification, reviewer_id=reviewer.id, decision=states[decision], comment=comment)
     db.session.add(entry)
     db.session.flush()
-    after = snapshot(certification) | override_note(certification, reviewer)
+    after = certification_as_json(certification) | override_note(certification, reviewer)
     audit(reviewer, decision, "certification", certification.id, before, after)
     db.session.commit()
     if entry.decision is ReviewState.APPROVED:
@@ -359,7 +364,7 @@ def promote_reference(certification: Certification, leader: User) -> ReferenceRu
     ).scalar_one_or_none()
     if existing is not None:
         return existing
-    run = db.session.get(Run, certification.run_number)
+    run = db.session.get_one(Run, certification.run_number)
     reference = ReferenceRun(
         run_number=run.run_number, reco=certification.reco, run_class=run.run_class, promoted_by_id=leader.id
     )

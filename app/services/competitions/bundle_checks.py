@@ -9,14 +9,14 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, date, datetime
-from typing import Any, BinaryIO
+from typing import Any
 
 from flask import current_app
 
 import scorers
 from app.extensions import db
 from app.models import Competition, Dataset, DatasetFile, LabellingTask
-from app.services.competitions.bundle_reader import SPEC_NAME, Bundle
+from app.services.competitions.bundle_reader import SPEC_NAME, Bundle, BundleFile
 from app.services.datasets.publishing import SLUG_PATTERN
 from app.services.errors import Refused
 
@@ -172,7 +172,7 @@ def _live_settings(spec: dict, problems: list[str]) -> dict[str, Any]:
     }
 
 
-def check_solution(bundle: Bundle, settings: dict, scorer, problems: list[str]) -> None:
+def check_solution(bundle: Bundle, settings: dict, scorer: scorers.Scorer, problems: list[str]) -> None:
     """The solution must load as the scorer will load it, and the sample submission must pass against it."""
     max_bytes = current_app.config["MAX_DECOMPRESSED_BYTES"]
     try:
@@ -208,7 +208,7 @@ def check_solution(bundle: Bundle, settings: dict, scorer, problems: list[str]) 
 class _Hashing:
     """A reader that hashes what is read through it: the solution's sha256 without a second pass."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: BundleFile) -> None:
         self.stream, self.digest = stream, hashlib.sha256()
 
     def read(self, size: int = -1) -> bytes:

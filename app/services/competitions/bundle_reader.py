@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO, Protocol, Self
 
 import yaml
 from flask import current_app
@@ -25,17 +25,25 @@ MAX_BUNDLE_MEMBERS = 100
 MAX_TEXT_BYTES = 1024 * 1024  # competition.yaml and the overview: text for a page, not data
 
 
+class BundleFile(Protocol):
+    """A file of a bundle opened for reading; leaving its with block closes it."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, exc_type: Any, exc: Any, traceback: Any, /) -> None: ...
+
+
 @dataclass
 class Bundle:
     """A readable bundle: its spec and a way to open each of its files."""
 
     spec: dict[str, Any]
-    opener: Callable[[str], BinaryIO]
+    opener: Callable[[str], BundleFile]
     names: set[str]
     problems: list[str] = field(default_factory=list)
     max_total: int | None = None  # bytes its files may unpack to in all (a zip's limit)
 
-    def open(self, name: str) -> BinaryIO:
+    def open(self, name: str) -> BundleFile:
         """Open a file of the bundle for reading."""
         return self.opener(name)
 
@@ -48,7 +56,7 @@ def megabytes(size: int) -> str:
 class _Capped:
     """A zip member's stream that counts what it gives and refuses to give more than limit bytes."""
 
-    def __init__(self, stream: BinaryIO, name: str, limit: int) -> None:
+    def __init__(self, stream: IO[bytes], name: str, limit: int) -> None:
         self.stream, self.name, self.limit, self.size = stream, name, limit, 0
 
     def read(self, size: int = -1) -> bytes:
@@ -121,14 +129,14 @@ def _from_zip(archive: zipfile.ZipFile) -> Bundle:
     # Counted while read too: the sizes a zip declares are only its own word.
     limit = current_app.config["MAX_DECOMPRESSED_BYTES"]
 
-    def opener(name: str) -> BinaryIO:
-        return _Capped(archive.open(by_name[name]), name, limit)  # type: ignore[return-value]
+    def opener(name: str) -> BundleFile:
+        return _Capped(archive.open(by_name[name]), name, limit)
 
     spec = _parse_spec(lambda: read_text(lambda: opener(SPEC_NAME), SPEC_NAME), names)
     return Bundle(spec, opener, names, max_total=current_app.config["MAX_BUNDLE_BYTES"])
 
 
-def read_text(opener: Callable[[], BinaryIO], name: str) -> bytes:
+def read_text(opener: Callable[[], BundleFile], name: str) -> bytes:
     """A small text file of the bundle, refused (413) past MAX_TEXT_BYTES rather than read whole."""
     with opener() as handle:
         data = handle.read(MAX_TEXT_BYTES + 1)

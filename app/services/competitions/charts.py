@@ -4,11 +4,16 @@ page hands to the Plotly.js the app serves."""
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from app.extensions import db
 from app.models import Competition, Participation, Submission, SubmissionStatus, User
 
-LAYOUT = {"margin": {"l": 60, "r": 20, "t": 30, "b": 50}, "hovermode": "closest", "template": "plotly_white"}
+LAYOUT: dict[str, Any] = {
+    "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
+    "hovermode": "closest",
+    "template": "plotly_white",
+}
 
 
 def best_over_time(competition: Competition, participants: list[str], higher_is_better: bool) -> dict:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.models import Competition, User
-from app.models.uploads import ExportStatus, SubmissionExport
+from app.models.exports import ExportStatus, SubmissionExport
 from app.services.queue import enqueue
 
 EXPORT_JOB = "workers.export.build_export"
@@ -40,7 +40,7 @@ def latest_ready(competition: Competition) -> SubmissionExport | None:
     ).scalar()
 
 
-def export_view(export: SubmissionExport) -> dict:
+def export_as_json(export: SubmissionExport) -> dict:
     """An export as the API shows it."""
     return {
         "id": export.id,

@@ -20,6 +20,7 @@ from app.models import Competition
 from app.models.types import UTCDateTime
 
 Board = Literal["public", "private"]
+BOARDS: tuple[Board, ...] = ("public", "private")
 _TIMESTAMP = UTCDateTime()
 
 
@@ -43,12 +44,17 @@ class Row:
             return None
         return self.public_rank - self.rank
 
-    def as_dict(self) -> dict:
+    def as_json(self) -> dict:
         """The row as the API and CSV export give it."""
         row = asdict(self)
         row["last_submitted_at"] = self.last_submitted_at.isoformat()
         row["rank_change"] = self.rank_change
         return row
+
+
+def board_named(name: str) -> Board | None:
+    """The board a request names ("public" or "private"), or None for any other word."""
+    return next((board for board in BOARDS if board == name), None)
 
 
 def _order(competition: Competition) -> str:
@@ -133,6 +139,8 @@ def _rows(sql: str, params: dict, *, baseline: bool = False) -> list[Row]:
         if isinstance(last, str):  # SQLite returns window aggregates of timestamps as text
             last = datetime.fromisoformat(last)
         last = _TIMESTAMP.process_result_value(last, None)
+        if last is None:
+            raise ValueError(f"submission {submission_id} has no time: a ranked row is a submission made")
         rows.append(Row(None if baseline else position, name, score, submission_id, count, last, baseline))
     return rows
 

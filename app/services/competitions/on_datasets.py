@@ -114,7 +114,7 @@ def _check_competition(version: DatasetVersion, settings: CompetitionSettings) -
         check_solution(bundle, checked, scorer, problems)
     if not problems:
         problems += split_clashes(checked, "build it on another version of the dataset, or with another solution")
-    if problems:
+    if problems or solution is None:  # a missing solution is among the problems
         raise Refused(problems)
     return solution, checked
 

@@ -30,7 +30,7 @@ class Quota:
             return None
         return max(1, math.ceil((self.next_slot_at - now).total_seconds()))
 
-    def as_dict(self) -> dict:
+    def as_json(self) -> dict:
         """The quota as the API returns it."""
         return {
             "remaining_today": self.remaining_today,

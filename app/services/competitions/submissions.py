@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import BinaryIO
+from typing import IO
 
 from flask import current_app
 from sqlalchemy import func, update
@@ -124,7 +124,7 @@ def new_file_key(competition: Competition, file_name: str | None) -> tuple[str, 
 def submit(
     competition: Competition,
     user: User,
-    stream: BinaryIO,
+    stream: IO[bytes],
     *,
     file_name: str | None,
     description: str = "",
@@ -147,7 +147,7 @@ def submit(
     return submission
 
 
-def _store(files: StagedFiles, key: str, stream: BinaryIO) -> StoredFile:
+def _store(files: StagedFiles, key: str, stream: IO[bytes]) -> StoredFile:
     """The uploaded file, stored; Refused when it is empty, too large or the store fails."""
     try:
         stored = files.put(key, stream, max_size=current_app.config["MAX_CONTENT_LENGTH"])

@@ -18,9 +18,10 @@ import itertools
 import math
 import re
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import func, update
+from sqlalchemy import CursorResult, func, update
 
 from app.extensions import db
 from app.models import Competition, Submission, User
@@ -28,7 +29,7 @@ from app.models.types import utcnow
 from app.models.uploads import Upload, UploadState
 from app.services.competitions import submissions
 from app.services.errors import Refused
-from app.services.storage import StoredFile, accepts_direct_uploads, get_storage
+from app.services.storage import DirectUploadStorage, Storage, StoredFile, accepts_direct_uploads, get_storage
 
 MIN_PART_SIZE = 5 * 1024 * 1024  # S3's smallest part but the last
 MAX_PART_SIZE = 5 * 1024**3  # and its largest
@@ -50,7 +51,7 @@ class Part:
     url: str
     headers: dict[str, str]
 
-    def as_dict(self) -> dict:
+    def as_json(self) -> dict:
         """The part as the API hands it out."""
         return dataclasses.asdict(self)
 
@@ -190,7 +191,7 @@ def _check_pending(participation_id: int, now: datetime) -> None:
         )
 
 
-def _presign(storage, upload: Upload, expiry: int, announcement: Announcement) -> list[Part]:
+def _presign(storage: DirectUploadStorage, upload: Upload, expiry: int, announcement: Announcement) -> list[Part]:
     if announcement.parts:
         sizes = [part_size for part_size, _ in announcement.parts]
         checksums: list[str | None] = [crc32 for _, crc32 in announcement.parts]
@@ -216,13 +217,13 @@ def _presign(storage, upload: Upload, expiry: int, announcement: Announcement) -
     return parts
 
 
-def describe(upload: Upload, parts: list[Part], url: str) -> dict:
+def upload_as_json(upload: Upload, parts: list[Part], url: str) -> dict:
     """An opened upload as the API and the submit page hand it out; url is where it is confirmed or cancelled."""
     return {
         "id": upload.id,
         "size": upload.size,
         "expires_at": upload.expires_at.isoformat(),
-        "parts": [part.as_dict() for part in parts],
+        "parts": [part.as_json() for part in parts],
         "complete_url": f"{url}/complete",
         "cancel_url": url,
     }
@@ -274,11 +275,15 @@ def complete(upload: Upload, *, size: int, sha256: str | None) -> Submission:
 
 def _claim(upload: Upload) -> None:
     """Move the upload to confirming, so that two confirmations cannot both turn it into a submission."""
-    claimed = db.session.execute(
-        update(Upload)
-        .where(Upload.id == upload.id, Upload.state == UploadState.PENDING)
-        .values(state=UploadState.CONFIRMING, confirming_since=utcnow())
-        .execution_options(synchronize_session=False)
+    # An UPDATE gives a CursorResult, which counts the rows it changed.
+    claimed = cast(
+        CursorResult,
+        db.session.execute(
+            update(Upload)
+            .where(Upload.id == upload.id, Upload.state == UploadState.PENDING)
+            .values(state=UploadState.CONFIRMING, confirming_since=utcnow())
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     db.session.commit()
     if not claimed:
@@ -292,10 +297,10 @@ def _release(upload: Upload) -> None:
     db.session.commit()
 
 
-def _verify(storage, upload: Upload, size: int, sha256: str | None) -> StoredFile:
+def _verify(storage: Storage, upload: Upload, size: int, sha256: str | None) -> StoredFile:
     if size != upload.size:
         raise Refused(f"The confirmation says {size} bytes, but the upload was announced as {upload.size}.")
-    if upload.multipart_id:
+    if upload.multipart_id and accepts_direct_uploads(storage):
         try:
             storage.complete_multipart(upload.storage_key, upload.multipart_id)
         except FileNotFoundError as missing:
@@ -314,7 +319,7 @@ def _verify(storage, upload: Upload, size: int, sha256: str | None) -> StoredFil
     return StoredFile(upload.storage_key, stored_size, digest)
 
 
-def stored_sha256(storage, key: str) -> str:
+def stored_sha256(storage: Storage, key: str) -> str:
     """SHA-256 of a stored file, read in bounded chunks: memory stays flat whatever the file's size."""
     digest = hashlib.sha256()
     with storage.open(key) as handle:
@@ -335,7 +340,8 @@ def discard(upload: Upload) -> None:
     db.session.rollback()
     upload_id, key, multipart_id = upload.id, upload.storage_key, upload.multipart_id
     storage = get_storage()
-    if multipart_id:
+    # Only a store that takes direct uploads hands out multipart ids.
+    if multipart_id and accepts_direct_uploads(storage):
         storage.abort_multipart(key, multipart_id)
     storage.delete(key)
     _forget(upload_id)

@@ -22,7 +22,7 @@ def can_see_submission(submission: Submission, user: User | None) -> bool:
     return submission.user_id == user.id or is_organiser(user)
 
 
-def submission_view(submission: Submission, user: User | None) -> dict:
+def submission_as_json(submission: Submission, user: User | None) -> dict:
     """A submission as its viewer may see it: the private score only when allowed."""
     private_ok = can_see_private(submission.competition, user)
     return {

@@ -122,7 +122,7 @@ def build_files(
     marks = usage([r.label for r in test], public_share, seed)
     weighted = all(r.recorded_lumi is not None for r in test)
     # OMS records tiny negative luminosities where there is none; a weight is never negative.
-    weights = [[max(r.recorded_lumi, 0.0)] if weighted else [] for r in test]
+    weights = [[max(r.recorded_lumi or 0.0, 0.0)] if weighted else [] for r in test]
     files = {
         "train.csv": _csv([*header, TARGET], ([*_cells(r, features), r.label] for r in train)),
         "test.csv": test_csv(test, features),

@@ -259,9 +259,17 @@ def _join_open_tasks(new_runs: set[int]) -> None:
         db.session.execute(TaskRun.__table__.insert(), rows)
 
 
+def _driver_connection() -> Any:
+    """The session's connection as its driver (psycopg2, sqlite3) made it: COPY and executemany are its own."""
+    connection = db.session.connection().connection.dbapi_connection
+    if connection is None:
+        raise RuntimeError("the session's database connection is closed")
+    return connection
+
+
 def _copy_lumisections(names: list[str], blocks: dict[int, str]) -> None:
     """Insert or update lumisections on PostgreSQL: COPY for runs that have none yet, a merge for the others."""
-    with db.session.connection().connection.dbapi_connection.cursor() as cursor:
+    with _driver_connection().cursor() as cursor:
         cursor.execute(
             "SELECT r.run FROM unnest(%s::bigint[]) AS r(run)"
             " WHERE EXISTS (SELECT 1 FROM lumisections AS l WHERE l.run_number = r.run)",
@@ -309,8 +317,7 @@ def _executemany_lumisections(names: list[str], rows: list[tuple]) -> None:
         changed = " OR ".join(f"lumisections.{name} IS NOT excluded.{name}" for name in values)
         action = f"UPDATE SET {assignments} WHERE {changed}"
     placeholders = ", ".join("?" for _ in names)
-    connection = db.session.connection().connection.dbapi_connection
-    connection.executemany(
+    _driver_connection().executemany(
         f"INSERT INTO lumisections ({', '.join(names)}) VALUES ({placeholders})"
         f" ON CONFLICT (run_number, number) DO {action}",
         rows,

@@ -17,7 +17,7 @@ import io
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import BinaryIO
+from typing import IO
 
 import pyarrow as pa
 from flask import current_app
@@ -105,7 +105,7 @@ def _participation(competition: Competition, user: User, now: datetime) -> Parti
     return participation
 
 
-def _read(stream: BinaryIO, limit: int) -> bytes:
+def _read(stream: IO[bytes], limit: int) -> bytes:
     content = stream.read(limit + 1)
     if len(content) > limit:
         raise Refused(f"The file is larger than {limit // (1024 * 1024)} MB, the most accepted.", 413)
@@ -123,7 +123,7 @@ def predictions_for(competition: Competition, ids: pa.Array) -> scorers.Solution
 
 
 def post_live(
-    competition: Competition, user: User, stream: BinaryIO, *, file_name: str | None = None, description: str = ""
+    competition: Competition, user: User, stream: IO[bytes], *, file_name: str | None = None, description: str = ""
 ) -> SuggestionSource:
     """Check a live post whole, store its file, and add it as an inactive live source of the task (committed)."""
     now = utcnow()

@@ -150,7 +150,7 @@ def write_scores(source_id: int, scores: SourceScores) -> None:
         cursor = dbapi_connection().cursor()
         try:
             for start in range(0, len(scores), COPY_ROWS):
-                rows = _copy_rows(source_id, scores, slice(start, start + COPY_ROWS))
+                rows = copy_rows(source_id, scores, slice(start, start + COPY_ROWS))
                 cursor.copy_expert(_COPY, io.BytesIO(_COPY_SIGNATURE + rows.tobytes() + b"\xff\xff"))
         finally:
             cursor.close()
@@ -167,7 +167,7 @@ def write_scores(source_id: int, scores: SourceScores) -> None:
     )
 
 
-def _copy_rows(source_id: int, scores: SourceScores, part: slice) -> np.ndarray:
+def copy_rows(source_id: int, scores: SourceScores, part: slice) -> np.ndarray:
     """The rows of a part of the scores in the layout of binary COPY."""
     runs = scores.run[part]
     rows = np.empty(len(runs), dtype=_COPY_ROW)

@@ -26,6 +26,7 @@ from app.services.certification import lumimask
 from app.services.datasets import publishing
 from app.services.datasets.version_files import FILES, summary_of
 from app.services.runs.importer import import_oms
+from app.services.runs.oms import LUMISECTION_FIELDS
 from app.services.storage import StorageError, get_storage
 from tests.helpers import PASSWORD, bearer, make_token, make_user
 
@@ -53,20 +54,7 @@ def oms_document(seed: int = 5) -> dict:
     """A column-oriented OMS per-lumisection document for RUNS, as `flask runs import` reads it."""
     rng = random.Random(seed)
     flags = ("beams_stable", "cms_active", "bpix_ready", "fpix_ready", "tibtid_ready", "tob_ready", "tecp_ready")
-    columns: dict[str, list] = {
-        name: []
-        for name in (
-            "run_number",
-            "lumisection_number",
-            "fill_number",
-            "delivered_lumi_per_lumisection",
-            "recorded_lumi_per_lumisection",
-            "pileup",
-            "physics_flag",
-            *flags,
-            "tecm_ready",
-        )
-    }
+    columns: dict[str, list] = {name: [] for name in LUMISECTION_FIELDS}
     for run, count in RUNS.items():
         first_off, last_off = DCS_OFF.get(run, (0, -1))
         for number in range(1, count + 1):

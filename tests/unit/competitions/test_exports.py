@@ -7,7 +7,7 @@ import zipfile
 
 from app.extensions import db
 from app.models import Role
-from app.models.uploads import ExportStatus, SubmissionExport
+from app.models.exports import ExportStatus, SubmissionExport
 from app.services.competitions import exports
 from app.services.storage import get_storage
 from tests.helpers import PASSWORD, bearer, make_competition, make_token, make_user, predictions_csv, write_bundle
@@ -107,7 +107,7 @@ def test_asking_again_while_an_export_is_building_returns_that_one(app, tmp_path
         db.session.commit()
         assert exports.request_export(competition, olga).id == building.id
         assert db.session.execute(db.select(db.func.count(SubmissionExport.id))).scalar() == 1
-        view = exports.export_view(building)
+        view = exports.export_as_json(building)
         assert (view["status"], view["download_url"]) == ("building", None)
 
 
@@ -126,5 +126,5 @@ def test_the_download_is_the_newest_ready_export_never_a_failed_or_building_one(
             db.session.add(export)
             db.session.commit()
         assert exports.latest_ready(competition).id == newer.id
-        assert exports.export_view(newer)["download_url"] == f"/api/v1/exports/{newer.id}/file"
-        assert exports.export_view(failed)["download_url"] is None and exports.export_view(failed)["error"] == "x"
+        assert exports.export_as_json(newer)["download_url"] == f"/api/v1/exports/{newer.id}/file"
+        assert exports.export_as_json(failed)["download_url"] is None and exports.export_as_json(failed)["error"] == "x"

@@ -44,7 +44,7 @@ def test_day_starts_at_midnight_utc():
 
 
 def test_api_form_of_the_quota():
-    assert quota(used_today=5).as_dict() == {
+    assert quota(used_today=5).as_json() == {
         "remaining_today": 0,
         "remaining_total": None,
         "next_slot_at": "2026-11-29T00:00:00+00:00",

@@ -161,12 +161,12 @@ def test_private_scores_are_the_organisers_until_the_close_then_everyones(app, t
         competition = make_competition(tmp_path, closes_at=None)
         rita, olga = make_user("rita"), make_user("olga", Role.ORGANISER)
         submission = add_submission(competition, rita, public=0.75, private=0.71)
-        before = visibility.submission_view(submission, rita)
+        before = visibility.submission_as_json(submission, rita)
         assert (before["public_score"], before["private_score"], before["n_private"]) == (0.75, None, None)
         assert before["solution_sha256"] is None  # the solution's hash would let a participant test guesses
-        assert visibility.submission_view(submission, olga)["private_score"] == 0.71
+        assert visibility.submission_as_json(submission, olga)["private_score"] == 0.71
         assert not visibility.can_see_private(competition, rita) and visibility.can_see_private(competition, olga)
         competition.closes_at = utcnow() - timedelta(minutes=1)
-        after = visibility.submission_view(submission, rita)
+        after = visibility.submission_as_json(submission, rita)
         assert (after["private_score"], after["n_private"], after["solution_sha256"]) == (0.71, 50, "1" * 64)
         assert visibility.can_see_private(competition, None)

@@ -8,18 +8,8 @@ import numpy as np
 import pytest
 
 from app.extensions import db
-from app.models import (
-    BadRange,
-    LabellingTask,
-    QueueOrder,
-    Role,
-    SourceEvaluation,
-    SourceKind,
-    SourceRunStat,
-    SuggestionScore,
-    SuggestionSource,
-    TaskRunRank,
-)
+from app.models import BadRange, LabellingTask, QueueOrder, Role, SourceEvaluation, SourceKind, SourceRunStat
+from app.models.suggestions import SuggestionScore, SuggestionSource, TaskRunRank
 from app.services.errors import Refused
 from app.services.suggestions import ordering, store, summaries
 from app.services.suggestions.ordering import SourceRun
