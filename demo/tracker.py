@@ -15,7 +15,8 @@ from app.services.certification import tasks, workflow
 from app.services.datasets import publishing
 from app.services.datasets.version_files import Features
 from app.services.runs import monitoring_elements
-from app.services.runs.importer import import_conditions, parse_oms
+from app.services.runs.documents import parse_oms
+from app.services.runs.importer import import_conditions
 from app.services.runs.sources import run_attributes
 from demo import tracker_data
 from demo.tracker_data import TrackerData

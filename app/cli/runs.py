@@ -8,7 +8,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app.cli import on_refusal
-from app.services.runs.importer import Format, import_conditions, import_file
+from app.services.runs.documents import Format
+from app.services.runs.importer import import_conditions, import_file
 from app.services.runs.sources import oms_api
 
 

@@ -4,7 +4,6 @@ the audit trail, and the golden JSON of a task."""
 from __future__ import annotations
 
 import itertools
-import logging
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -13,8 +12,6 @@ from app.models import (
     AuditEntry,
     BadRange,
     Certification,
-    Competition,
-    DatasetVersion,
     LabellingTask,
     Lumisection,
     RangeOrigin,
@@ -31,8 +28,7 @@ from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
 from app.services.certification import lumimask
 from app.services.certification.reviewers import override_note, own_review_refusal
 from app.services.errors import Refused, refused_if_taken
-from app.services.queue import enqueue
-from app.services.suggestions import shown
+from app.services.suggestions import live_jobs, shown
 
 
 @dataclass(frozen=True)
@@ -300,7 +296,7 @@ def edit(certification: Certification, user: User, body: dict) -> Certification:
     audit(user, "edit", "certification", certification.id, before, certification_as_json(certification))
     db.session.commit()
     if was_approved:  # its run is pending again
-        _approved_labels_changed(certification.task_id)
+        live_jobs.approvals_changed(certification.task_id)
     return certification
 
 
@@ -322,28 +318,8 @@ def review(certification: Certification, reviewer: User, decision: str, comment:
     audit(reviewer, decision, "certification", certification.id, before, after)
     db.session.commit()
     if entry.decision is ReviewState.APPROVED:
-        _approved_labels_changed(certification.task_id)
+        live_jobs.approvals_changed(certification.task_id)
     return entry
-
-
-# Live competitions on the task's datasets: pending.csv rewritten and live sources scored (by path: never workers).
-LIVE_APPROVED_JOB = "workers.live.approvals_landed"
-
-
-def _approved_labels_changed(task_id: int) -> None:
-    """An approval landed or was withdrawn (committed): a job brings the task's live competitions up to date."""
-    live = (
-        db.select(Competition.id)
-        .join(DatasetVersion, Competition.dataset_version_id == DatasetVersion.id)
-        .where(DatasetVersion.task_id == task_id, Competition.live.is_(True))
-        .limit(1)
-    )
-    if db.session.execute(live).first() is None:
-        return
-    try:
-        enqueue(LIVE_APPROVED_JOB, task_id)
-    except Exception:  # a queue outage must not hide the approval that was committed
-        logging.getLogger(__name__).exception("could not enqueue %s for task %s", LIVE_APPROVED_JOB, task_id)
 
 
 def promote_reference(certification: Certification, leader: User) -> ReferenceRun:

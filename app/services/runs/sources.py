@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from app.models.runs import derive_run_class
 from app.services.errors import Refused
-from app.services.runs.importer import RunConditions, load_json, oms_conditions, parse_oms
+from app.services.runs.documents import RunConditions, load_json, oms_conditions, parse_oms
 from app.services.runs.oms import LUMISECTION_FIELDS, OmsClient
 
 HLT_KEY_LENGTH = 200

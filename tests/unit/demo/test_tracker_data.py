@@ -267,7 +267,8 @@ def test_physical_quantities_are_never_negative(seed):
 def test_a_cosmics_runs_luminosity_reads_as_zero_on_the_task_page(app, client, auth):
     """A luminometer's noise is no luminosity: pages show 0, not -4.43e-10."""
     from app.services.certification.tasks import create_task
-    from app.services.runs.importer import import_conditions, parse_oms
+    from app.services.runs.documents import parse_oms
+    from app.services.runs.importer import import_conditions
     from tests.helpers import PASSWORD, make_user
 
     with app.app_context():
