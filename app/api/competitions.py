@@ -6,7 +6,7 @@ from flask import jsonify, request
 
 from app.api import bp
 from app.api.auth import api_user, api_user_if_any, roles_required, token_required
-from app.api.schemas import JoinBody, parse_body
+from app.api.schemas import JoinBody, parse_body, posted_predictions
 from app.downloads import send_stored
 from app.errors import api_error
 from app.extensions import db
@@ -114,20 +114,11 @@ def download_file(slug: str, name: str):
 def create_submission(slug: str):
     """Upload predictions (multipart `file`, optional `description`, `baseline` for organisers); 202 once queued."""
     competition = _competition(slug)
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return api_error(400, "Send the predictions as a multipart form field named 'file'.")
+    posted = posted_predictions()
     baseline = BASELINE_VALUES.get(request.form.get("baseline", "false").strip().lower())
     if baseline is None:
         return api_error(400, "baseline must be true or false.")
-    submission = submissions.submit(
-        competition,
-        api_user(),
-        upload.stream,
-        file_name=upload.filename,
-        description=request.form.get("description", ""),
-        baseline=baseline,
-    )
+    submission = submissions.submit(competition, api_user(), **posted, baseline=baseline)
     # Accepted means queued; a worker may already have picked it up by now, which the status route tells.
     return jsonify(id=submission.id, status=SubmissionStatus.QUEUED.value), 202
 

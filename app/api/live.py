@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 
 from app.api import bp
 from app.api.auth import api_user, token_required
+from app.api.schemas import posted_predictions
 from app.extensions import db
 from app.models import Competition
-from app.services.errors import Refused
 from app.services.suggestions import live
 
 
@@ -24,16 +24,7 @@ def post_live(slug: str):
     """Participants: live predictions for the current pending.csv (multipart `file`, optional `description`)."""
     competition = _competition(slug)
     live.live_task(competition)  # 404 before reading anything when the competition is not live
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise Refused("Send the predictions as a multipart form field named 'file'.")
-    source = live.post_live(
-        competition,
-        api_user(),
-        upload.stream,
-        file_name=upload.filename,
-        description=request.form.get("description", ""),
-    )
+    source = live.post_live(competition, api_user(), **posted_predictions())
     return jsonify(source_id=source.id), 202
 
 

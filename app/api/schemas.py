@@ -16,6 +16,7 @@ from flask import abort, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.json_schema import models_json_schema
 from pydantic_core import ErrorDetails
+from werkzeug.datastructures import FileStorage
 
 from app.models import RangeOrigin, Reco, Status
 from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
@@ -192,6 +193,20 @@ def parse_body(schema: type[B]) -> B:
         return schema.model_validate(body)
     except ValidationError as error:
         abort(400, description=f"{describe(error)}.{hint}")
+
+
+def uploaded_file(missing: str) -> FileStorage:
+    """The multipart form's field ``file``, or a 400 saying what to send (``missing``) when there is none."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        abort(400, description=missing)
+    return upload
+
+
+def posted_predictions() -> dict[str, Any]:
+    """A predictions form (multipart ``file`` and optional ``description``) as the services take it."""
+    upload = uploaded_file("Send the predictions as a multipart form field named 'file'.")
+    return {"stream": upload.stream, "file_name": upload.filename, "description": request.form.get("description", "")}
 
 
 def describe(error: ValidationError) -> str:

@@ -9,7 +9,7 @@ from flask import abort, jsonify, request
 
 from app.api import bp
 from app.api.auth import api_user, roles_required
-from app.api.schemas import AttachSubmissionBody, SourceChange, parse_body
+from app.api.schemas import AttachSubmissionBody, SourceChange, parse_body, uploaded_file
 from app.extensions import db
 from app.models import LabellingTask, Role, TaskRun
 from app.services.certification.queue import claim_next
@@ -36,12 +36,10 @@ def add_suggestions(task_id: int):
         given = {k: v for k, v in body.as_given().items() if k != "submission_id" and v is not None}
         source = sources.attach_submission(task, body.submission_id, user=api_user(), **given)
         return jsonify(source_id=source.id, rows=source.rows), 201
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise Refused(
-            "Send the scores as a multipart form field named 'file' (CSV run,lumisection,score) with a 'name', "
-            'or JSON {"submission_id": N}.'
-        )
+    upload = uploaded_file(
+        "Send the scores as a multipart form field named 'file' (CSV run,lumisection,score) with a 'name', "
+        'or JSON {"submission_id": N}.'
+    )
     source = sources.import_upload(
         task,
         cast(BinaryIO, upload.stream),

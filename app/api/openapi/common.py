@@ -44,3 +44,11 @@ NULLABLE_INTEGER = {"type": ["integer", "null"]}
 def json_body(schema: type) -> dict:
     """A required JSON request body read by that class of app.api.schemas (which the document holds by name)."""
     return {"required": True, "content": {"application/json": {"schema": ref(schema.__name__)}}}
+
+
+def file_form(**fields: dict) -> dict:
+    """A multipart form body: a required binary ``file`` (its schema extended by ``fields["file"]``) and the
+    other named fields."""
+    file = {"type": "string", "format": "binary", **fields.pop("file", {})}
+    schema = {"type": "object", "required": ["file"], "properties": {"file": file, **fields}}
+    return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}

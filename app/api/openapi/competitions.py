@@ -7,6 +7,7 @@ from app.api.openapi.common import (
     NULLABLE_TIME,
     SLUG,
     SUBMISSION_ID,
+    file_form,
     json_body,
     json_response,
     op,
@@ -203,31 +204,19 @@ def paths() -> dict:
                     )
                 },
                 errors=("400", "401", "403", "404", "413", "429", "503"),
-                requestBody={
-                    "required": True,
-                    "content": {
-                        "multipart/form-data": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["file"],
-                                "properties": {
-                                    "file": {"type": "string", "format": "binary"},
-                                    "description": {
-                                        "type": "string",
-                                        "description": "a note; a baseline is listed on the leaderboard under it",
-                                    },
-                                    "baseline": {
-                                        "type": "string",
-                                        "enum": ["true", "false"],
-                                        "default": "false",
-                                        "description": "organisers: submit as a baseline, without joining: "
-                                        "listed under its description, never ranked, charged to no quota",
-                                    },
-                                },
-                            }
-                        }
+                requestBody=file_form(
+                    description={
+                        "type": "string",
+                        "description": "a note; a baseline is listed on the leaderboard under it",
                     },
-                },
+                    baseline={
+                        "type": "string",
+                        "enum": ["true", "false"],
+                        "default": "false",
+                        "description": "organisers: submit as a baseline, without joining: "
+                        "listed under its description, never ranked, charged to no quota",
+                    },
+                ),
             ),
             "get": op(
                 "The caller's submissions",

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from app.api.openapi.common import NULLABLE_INTEGER, NULLABLE_NUMBER, NULLABLE_TIME, SLUG, json_response, op, ref
+from app.api.openapi.common import (
+    NULLABLE_INTEGER,
+    NULLABLE_NUMBER,
+    NULLABLE_TIME,
+    SLUG,
+    file_form,
+    json_response,
+    op,
+    ref,
+)
 
 SCHEMAS = {
     "LiveLeaderboardRow": {
@@ -41,26 +50,13 @@ def paths() -> dict:
                     )
                 },
                 errors=("400", "401", "403", "404", "409", "413", "429", "503"),
-                requestBody={
-                    "required": True,
-                    "content": {
-                        "multipart/form-data": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["file"],
-                                "properties": {
-                                    "file": {
-                                        "type": "string",
-                                        "format": "binary",
-                                        "description": "CSV (or gzip CSV, Parquet) with the id and target columns, "
-                                        "one row per id of the current pending.csv, each a score in [0, 1]",
-                                    },
-                                    "description": {"type": "string", "description": "a note on the model"},
-                                },
-                            }
-                        }
+                requestBody=file_form(
+                    file={
+                        "description": "CSV (or gzip CSV, Parquet) with the id and target columns, "
+                        "one row per id of the current pending.csv, each a score in [0, 1]"
                     },
-                },
+                    description={"type": "string", "description": "a note on the model"},
+                ),
             ),
         },
         "/competitions/{slug}/live-leaderboard": {

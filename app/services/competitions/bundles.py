@@ -63,29 +63,22 @@ def _store_files(bundle: Bundle, settings: dict[str, Any], version: DatasetVersi
         )
 
 
+# The settings of competition.yaml that are the competition's columns as they are.
+COMPETITION_COLUMNS = (
+    "slug", "title", "metric", "metric_params", "id_column", "target_column", "public_fraction", "split_seed",
+    "opens_at", "closes_at", "daily_limit", "total_limit", "final_selections", "live", "live_daily_limit",
+)  # fmt: skip
+
+
 def _competition(
     settings: dict[str, Any], version: DatasetVersion, overview: str, created_by: User | None
 ) -> Competition:
     """The competition the settings describe, scored against the version's solution."""
     return Competition(
-        slug=settings["slug"],
-        title=settings["title"],
+        **{column: settings[column] for column in COMPETITION_COLUMNS},
         overview=overview,
         dataset_version=version,
         solution_file=version.files[-1],
         sample_submission=settings.get("sample_submission"),
-        metric=settings["metric"],
-        metric_params=settings["metric_params"],
-        id_column=settings["id_column"],
-        target_column=settings["target_column"],
-        public_fraction=settings["public_fraction"],
-        split_seed=settings["split_seed"],
-        opens_at=settings["opens_at"],
-        closes_at=settings["closes_at"],
-        daily_limit=settings["daily_limit"],
-        total_limit=settings["total_limit"],
-        final_selections=settings["final_selections"],
-        live=settings["live"],
-        live_daily_limit=settings["live_daily_limit"],
         created_by_id=created_by and created_by.id,
     )

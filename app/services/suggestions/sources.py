@@ -29,6 +29,7 @@ from app.models import (
 from app.services.errors import Refused
 from app.services.storage import StorageError, get_storage, staged_files
 from app.services.suggestions import source_files, store
+from app.services.suggestions.source_files import SourceScores
 
 
 def source_of(task: LabellingTask, source_id: int) -> SuggestionSource:
@@ -66,20 +67,8 @@ def import_upload(
         except StorageError as error:
             status = 413 if "larger" in str(error) else 503
             raise Refused(f"The file could not be stored: {error}.", status) from None
-        source = store.add_source(
-            task,
-            scores,
-            name=name,
-            kind=SourceKind.UPLOAD,
-            version=version,
-            threshold=threshold,
-            created_by=user,
-            file_key=stored.key,
-            file_sha256=stored.sha256,
-        )
-        _audit(user, "add_source", source, None, as_json(source, with_live=False))
-        db.session.commit()
-    return source
+        settings = {"name": name, "version": version, "threshold": threshold}
+        return _add(task, scores, user, SourceKind.UPLOAD, settings, file_key=stored.key, file_sha256=stored.sha256)
 
 
 def _safe_name(name: str | None) -> str:
@@ -122,18 +111,16 @@ def attach_submission(
     store.check_settings(name, version, threshold)
     ids, predictions = _submission_columns(submission, competition)
     scores = source_files.scores_from_submission(ids, predictions, store.task_lumisections(task.id))
-    source = store.add_source(
-        task,
-        scores,
-        name=name,
-        kind=SourceKind.SUBMISSION,
-        version=version,
-        threshold=threshold,
-        created_by=user,
-        submission_id=submission.id,
-        file_key=submission.file_key,
-        file_sha256=submission.file_sha256,
-    )
+    settings = {"name": name, "version": version, "threshold": threshold}
+    stored = {"file_key": submission.file_key, "file_sha256": submission.file_sha256}
+    return _add(task, scores, user, SourceKind.SUBMISSION, settings, submission_id=submission.id, **stored)
+
+
+def _add(
+    task: LabellingTask, scores: SourceScores, user: User | None, kind: SourceKind, settings: dict, **provenance: Any
+) -> SuggestionSource:
+    """The source written with its scores, audited and committed."""
+    source = store.add_source(task, scores, kind=kind, created_by=user, **settings, **provenance)
     _audit(user, "add_source", source, None, as_json(source, with_live=False))
     db.session.commit()
     return source
