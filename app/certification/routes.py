@@ -18,7 +18,7 @@ from app.services.certification.reviewers import own_review_refusal
 from app.services.certification.tasks import format_checklists, set_checklists
 from app.services.errors import Refused
 from app.services.runs.charts import run_conditions
-from app.services.suggestions import on_page
+from app.services.suggestions import models_page, on_page
 
 READERS = (Role.SHIFTER, Role.SHIFT_LEADER, Role.ORGANISER)
 
@@ -224,7 +224,10 @@ def review_queue():
     ).scalars()
     pending = list(pending)
     own = {c.id for c in pending if own_review_refusal(c, current_user)}
-    return render_template("certification/reviews.html", pending=pending, own=own, review_form=ReviewForm())
+    flagged = models_page.rubber_stampers(sorted({c.task_id for c in pending}))
+    return render_template(
+        "certification/reviews.html", pending=pending, own=own, flagged=flagged, review_form=ReviewForm()
+    )
 
 
 @bp.route("/tasks/<int:task_id>/agreement")
