@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.extensions import db
-from app.models import Dataset, DatasetVersion, Role, User
+from app.models import Competition, Dataset, DatasetVersion, Role, User
 from app.services import accounts
 
 DEMO_PASSWORD = "playground-demo"
@@ -64,7 +64,7 @@ def seed_users() -> dict[str, User]:
 
 def seed(say: Callable[[str], object] = lambda _: None) -> list[DemoLogin]:
     """Create whatever of the demo is missing (idempotent); returns the demo logins."""
-    from demo import blind, competitions, tracker  # heavy imports, only when seeding
+    from demo import blind, competitions, loop, tracker  # heavy imports, only when seeding
 
     users = seed_users()
     generated = tracker.data()
@@ -86,6 +86,12 @@ def seed(say: Callable[[str], object] = lambda _: None) -> list[DemoLogin]:
     for competition in filter(None, made):
         say(f"competition {competition.slug} created with its submissions")
     competitions.wait_for_scores()
+    running = db.session.execute(db.select(Competition).where(Competition.slug == competitions.RUNNING)).scalar_one()
+    model = loop.upload_model(task, generated, users["olga"])
+    live_source = loop.post_live_source(running, users["rita"], users["lea"])
+    say(f"suggestions for the shifters: {model.name} uploaded, {live_source.name} posted live and activated")
+    loop.certify_with_suggestions(task, generated, (users["sam"], users["tom"]), users["nora"])
+    say(f"the loop: /tasks/{task.id}/models (as lea or olga); run {loop.LEFT_RUN} is left to certify with s")
     return list(DEMO_USERS)
 
 
