@@ -7,4 +7,14 @@ from app.extensions import csrf
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)
 
-from app.api import auth, certification, competitions, live, openapi, routes, submissions, uploads  # noqa: E402,F401
+from app.api import (  # noqa: E402,F401
+    auth,
+    certification,
+    competitions,
+    live,
+    openapi,
+    routes,
+    submissions,
+    suggestions,
+    uploads,
+)

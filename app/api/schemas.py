@@ -15,7 +15,7 @@ from flask import abort, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.json_schema import models_json_schema
 
-from app.models import Reco, Status
+from app.models import RangeOrigin, Reco, Status
 from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
 from app.services.competitions import uploads
 
@@ -39,6 +39,9 @@ ComponentName = _one_of(COMPONENTS)
 CategoryName = _one_of(PROBLEM_CATEGORIES)
 TrackerMap = _one_of(("exists", "missing"))
 Decision = _one_of(("approve", "reject"))
+OriginName = _one_of(o.value for o in RangeOrigin)
+RowId = Annotated[int, Field(ge=1, le=BIGINT)]
+Threshold = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 
 class Body(BaseModel):
@@ -60,6 +63,10 @@ class BadRangeBody(Body):
     last: LumisectionNumber
     components: Optional[list[ComponentName]] = None
     comment: Optional[str] = None
+    origin: Optional[OriginName] = Field(
+        None, description="manual (the default), suggested, or suggested_edited: settled from the range's ends"
+    )
+    source_id: Optional[RowId] = Field(None, description="the task's source whose suggested range it started as")
 
 
 class CertificationChange(Body):
@@ -142,6 +149,24 @@ class ConfirmationBody(Body):
     sha256: SHA256
 
 
+class AttachSubmissionBody(Body):
+    """A scored submission of a competition on a dataset published from the task, attached as a source."""
+
+    hint = 'Send {"submission_id": N}, or a multipart form with a file, a name, a version and a threshold.'
+    submission_id: RowId
+    name: Optional[str] = Field(None, description="as shifters see it (default: the competition and submission)")
+    version: Optional[str] = None
+    threshold: Optional[Threshold] = None
+
+
+class SourceChange(Body):
+    """A source's activation, threshold, or both."""
+
+    hint = 'Send {"active": true or false, "threshold": <a number in [0, 1]>}, either or both.'
+    active: Optional[bool] = None
+    threshold: Optional[Threshold] = None
+
+
 SCHEMAS: tuple[type[Body], ...] = (
     CertificationBody,
     CertificationChange,
@@ -149,6 +174,8 @@ SCHEMAS: tuple[type[Body], ...] = (
     JoinBody,
     UploadBody,
     ConfirmationBody,
+    AttachSubmissionBody,
+    SourceChange,
 )
 B = TypeVar("B", bound=Body)
 

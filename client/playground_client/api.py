@@ -250,7 +250,7 @@ class Client:
         file = Path(path)
         if not file.is_file():
             raise ApiError(0, "invalid_input", f"{file} is not a file.")
-        return int(self._post_form(f"/competitions/{slug}/live", file, description or "")["source_id"])
+        return int(self._post_form(f"/competitions/{slug}/live", file, {"description": description or ""})["source_id"])
 
     def live_leaderboard(self, slug: str) -> list[dict[str, Any]]:
         """The live leaderboard's rows: rank, participant, source_id, score, runs, lumisections."""
@@ -295,14 +295,12 @@ class Client:
         self, slug: str, file: Path, description: str, fields: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """POST the file as a multipart form, streamed from disk."""
-        return self._post_form(f"/competitions/{slug}/submissions", file, description, fields)
-
-    def _post_form(
-        self, route: str, file: Path, description: str, fields: dict[str, str] | None = None
-    ) -> dict[str, Any]:
-        """POST a file and fields as a multipart form to an API route, streamed from disk."""
-        boundary = uuid.uuid4().hex
         form = {"description": description, **(fields or {})}
+        return self._post_form(f"/competitions/{slug}/submissions", file, form)
+
+    def _post_form(self, path: str, file: Path, form: dict[str, str]) -> dict[str, Any]:
+        """POST a file and fields as a multipart form, streamed from disk; the JSON answer."""
+        boundary = uuid.uuid4().hex
         with transfer.progress_bar(file.stat().st_size, f"uploading {file.name}", self.progress) as bar:
 
             def body() -> transfer.MultipartBody:
@@ -310,7 +308,22 @@ class Client:
                 return transfer.MultipartBody(file, form, boundary, bar.update)
 
             headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
-            return self.request("POST", route, body=body, headers=headers).json()
+            return self.request("POST", path, body=body, headers=headers).json()
+
+    # -- suggestions -------------------------------------------------------------------------------
+
+    def suggest(
+        self, task_id: int, path: str | Path, name: str, version: str = "", threshold: float | None = None
+    ) -> dict[str, Any]:
+        """Upload an external model's scores (CSV run,lumisection,score) as a source of suggestions for a
+        labelling task; returns {"source_id", "rows"}. All or nothing: a refused file adds nothing."""
+        file = Path(path)
+        if not file.is_file():
+            raise ApiError(0, "invalid_input", f"{file} is not a file.")
+        form = {"name": name, "version": version}
+        if threshold is not None:
+            form["threshold"] = repr(float(threshold))
+        return self._post_form(f"/tasks/{int(task_id)}/suggestions", file, form)
 
     def _submit_direct(self, slug: str, file: Path, description: str) -> dict[str, Any]:
         """Checksum the file, ask for presigned URLs, upload straight to the store, then confirm size and sha256.

@@ -141,6 +141,20 @@ def submit(slug: str, file: str, message: str, wait: bool, timeout: int, baselin
 
 
 @main.command()
+@click.argument("task_id", type=int)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--name", "-n", required=True, help="The model's name, as shifters see it.")
+@click.option("--version", "model_version", default="", help="The model's version.")
+@click.option("--threshold", type=click.FloatRange(0, 1), help="Scores at or above it are suggested bad (0.5).")
+def suggest(task_id: int, file: str, name: str, model_version: str, threshold: float | None) -> None:
+    """Upload a model's scores (CSV run,lumisection,score) as suggestions for a labelling task's shifters
+    (organisers and shift leaders); prints the source id last."""
+    added = _client().suggest(task_id, file, name, version=model_version, threshold=threshold)
+    _say(f"added {added['rows']} scores to task {task_id}")
+    click.echo(added["source_id"])
+
+
+@main.command()
 @click.argument("slug")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--description", default="", help="A note on the model that made these predictions.")

@@ -20,6 +20,7 @@ from app.services.competitions.bundles import import_bundle
 from app.services.competitions.exports import request_export
 from app.services.queue import get_queue
 from app.services.runs.importer import import_file
+from app.services.suggestions import sources
 from tests import services
 from tests.helpers import make_token, make_user, predictions_csv, write_bundle
 
@@ -87,7 +88,7 @@ def test_docs_page_renders_every_route_without_scripts(client):
 def fuzzing_desk(app, tmp_path) -> dict:
     """The ids of real things for every path parameter, and the token of an admin (who holds every role, so
     that each call goes past its role checks): a competition the admin joined with a submission and an export,
-    a task over imported runs, and a certification of one of them."""
+    a task over imported runs with a source of suggestions, and a certification of one of them."""
     mask = tmp_path / "dcs.json"
     mask.write_text('{"315257": [[1, 88]], "315259": [[1, 172]], "315264": [[32, 261]]}')
     with app.app_context():
@@ -106,6 +107,8 @@ def fuzzing_desk(app, tmp_path) -> dict:
         submission = submissions.submit(competition, admin, predictions, file_name="p.csv")
         export = request_export(competition, admin)
         certified = workflow.certify(task, admin, CERTIFIED | {"run_number": RUN})
+        scores = "run,lumisection,score\n" + "".join(f"{RUN},{n},{n / 172}\n" for n in range(1, 173))
+        source = sources.import_upload(task, io.BytesIO(scores.encode()), name="fuzzed model", user=admin)
         return {
             "token": token,
             "slug": competition.slug,
@@ -115,6 +118,7 @@ def fuzzing_desk(app, tmp_path) -> dict:
             "task_id": task.id,
             "run_number": RUN,
             "certification_id": certified.id,
+            "source_id": source.id,
         }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -19,6 +20,7 @@ from app.services.suggestions import queue_order
 
 CERTIFIERS = (Role.SHIFTER, Role.SHIFT_LEADER)
 CLAIM_MINUTES = 20
+CANDIDATES = 20  # open runs claim_next reads at once; more only when others claimed all of them meanwhile
 
 
 def may_certify(task: LabellingTask, user: User, certifications: Sequence[Certification]) -> bool:
@@ -69,16 +71,19 @@ def next_run(task: LabellingTask, user: User, *, after: int | None = None) -> in
 def claim(task: LabellingTask, run_number: int, user: User) -> RunClaim | None:
     """Claim the run for the user for CLAIM_MINUTES; returns another shifter's live claim instead, if any."""
     now = utcnow()
+    # Read before the new claim is in the session: after a rollback the user is expired, and loading its id
+    # would flush a claim without its holder.
+    user_id = user.id
     current = db.session.execute(
         db.select(RunClaim).where(RunClaim.task_id == task.id, RunClaim.run_number == run_number).with_for_update()
     ).scalar_one_or_none()
-    if current is not None and current.user_id != user.id and current.expires_at > now:
+    if current is not None and current.user_id != user_id and current.expires_at > now:
         db.session.rollback()
         return current
     if current is None:
         current = RunClaim(task_id=task.id, run_number=run_number)
         db.session.add(current)
-    current.user_id, current.expires_at = user.id, now + timedelta(minutes=CLAIM_MINUTES)
+    current.user_id, current.expires_at = user_id, now + timedelta(minutes=CLAIM_MINUTES)
     try:
         db.session.commit()
     except IntegrityError:  # another shifter claimed it in the same instant
@@ -87,3 +92,36 @@ def claim(task: LabellingTask, run_number: int, user: User) -> RunClaim | None:
             db.select(RunClaim).where(RunClaim.task_id == task.id, RunClaim.run_number == run_number)
         ).scalar_one()
     return None
+
+
+def claim_next(task: LabellingTask, user: User) -> int | None:
+    """The highest-ranked run open to the user in the task's order (the API's next), claimed for them as opening
+    its page claims it; None when none is left.
+
+    Shifters asking one after another get the runs in rank order. Two asking at the same instant may read the
+    same best run: the claim goes to one of them (the claims' unique key decides), the other moves on to the
+    next run in order.
+    """
+    skipped: set[int] = set()
+    while True:
+        query = queue_order.open_runs_in_order(task, user.id).limit(CANDIDATES + len(skipped))
+        candidates = [run for run in db.session.execute(query).scalars() if run not in skipped]
+        if not candidates:
+            return None
+        for run in candidates:
+            certified = _certifications(task, run)
+            if 0 < certified < task.copies:
+                return run  # open to a second certifier whoever holds it, as on the task page; nothing to claim
+            if certified == 0 and claim(task, run, user) is None:
+                return run
+            skipped.add(run)  # claimed or certified by another shifter since the candidates were read
+
+
+def _certifications(task: LabellingTask, run_number: int) -> int:
+    return int(
+        db.session.execute(
+            db.select(func.count())
+            .select_from(Certification)
+            .where(Certification.task_id == task.id, Certification.run_number == run_number)
+        ).scalar_one()
+    )

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from app.extensions import db
-from app.models import AuditEntry, Certification, Run
+from app.models import AuditEntry, Certification, RangeOrigin, ReviewState, Run
 from app.models.certification import COMPONENTS
 from app.services.errors import Refused
 
@@ -45,6 +45,13 @@ class Report:
     per_shifter: Counter = field(default_factory=Counter)
     certified_lumi: float = 0.0
     changed: list[AuditEntry] = field(default_factory=list)
+    # Bad ranges of the approved certifications by origin: suggestions count only once certified and approved.
+    range_origins: Counter = field(default_factory=Counter)
+
+    @property
+    def from_suggestions(self) -> int:
+        """Bad ranges of approved certifications that came from a model's suggestion, accepted or edited."""
+        return self.range_origins[RangeOrigin.SUGGESTED] + self.range_origins[RangeOrigin.SUGGESTED_EDITED]
 
 
 def build(start: datetime, end: datetime, title: str) -> Report:
@@ -59,6 +66,12 @@ def build(start: datetime, end: datetime, title: str) -> Report:
     report = Report(title, made)
     report.per_component = {c: Counter(getattr(cert, c).value for cert in made) for c in COMPONENTS}
     report.per_shifter = Counter(cert.certifier.username for cert in made)
+    report.range_origins = Counter(
+        RangeOrigin(r.origin or RangeOrigin.MANUAL)
+        for cert in made
+        if cert.review_state is ReviewState.APPROVED
+        for r in cert.bad_ranges
+    )
     runs = {cert.run_number for cert in made}
     if runs:
         lumi = db.session.execute(db.select(db.func.sum(Run.recorded_lumi)).where(Run.run_number.in_(runs))).scalar()
@@ -89,7 +102,9 @@ def to_csv(report: Report) -> str:
     """One row per certification."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["run", "reco", *COMPONENTS, "bad_ranges", "certifier", "review", "certified_at", "comment"])
+    writer.writerow(
+        ["run", "reco", *COMPONENTS, "bad_ranges", "certifier", "review", "certified_at", "comment", "range_origins"]
+    )
     for c in report.certifications:
         ranges = " ".join(f"{r.first}-{r.last}" for r in c.bad_ranges)
         writer.writerow(
@@ -102,6 +117,7 @@ def to_csv(report: Report) -> str:
                 c.review_state.value,
                 c.created_at.isoformat(),
                 c.comment,
+                " ".join(RangeOrigin(r.origin or RangeOrigin.MANUAL).value for r in c.bad_ranges),
             ]
         )
     return buffer.getvalue()
@@ -113,6 +129,12 @@ def to_text(report: Report) -> str:
     lines.append(f"Runs certified: {len(report.certifications)}; certified luminosity: {report.certified_lumi:.4g}")
     for component, counts in report.per_component.items():
         lines.append(f"  {component}: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("good", "bad", "excluded")))
+    approved_ranges = sum(report.range_origins.values())
+    lines.append(
+        f"Bad ranges of approved certifications: {approved_ranges}; from suggestions: {report.from_suggestions}"
+        f" ({report.range_origins[RangeOrigin.SUGGESTED]} accepted as suggested,"
+        f" {report.range_origins[RangeOrigin.SUGGESTED_EDITED]} edited)"
+    )
     if report.per_shifter:
         lines.append("Per shifter: " + ", ".join(f"{name} {n}" for name, n in sorted(report.per_shifter.items())))
     for c in report.certifications:

@@ -6,20 +6,36 @@ from __future__ import annotations
 import re
 
 from app.extensions import db
-from app.models import LabellingTask, Reco, Run, TaskRun, User
+from app.models import LabellingTask, QueueOrder, Reco, Run, TaskRun, User
 from app.services.certification.workflow import audit
 from app.services.errors import Refused
 
 
 def create_task(
-    name: str, reco: str, *, runs: tuple[int, int] | None = None, dataset: str | None = None, double: bool = False
+    name: str,
+    reco: str,
+    *,
+    runs: tuple[int, int | None] | None = None,
+    dataset: str | None = None,
+    double: bool = False,
+    order: QueueOrder | str = QueueOrder.RUN,
+    blind_fraction: float = 0.1,
 ) -> LabellingTask:
-    """A labelling task over the imported runs in the range (all runs when none is given); committed."""
+    """A labelling task over the imported runs in the range (all runs when none is given); committed.
+
+    A range without a last run (FIRST, None) is open: the task gains every run numbered FIRST or above imported
+    later (app.services.runs.importer adds them), and may start with none.
+    """
+    if not 0 <= blind_fraction <= 1:
+        raise Refused(f"the blind fraction is a share in [0, 1], not {blind_fraction}")
+    opened = runs is not None and runs[1] is None
     query = db.select(Run.run_number).order_by(Run.run_number)
-    if runs:
+    if runs and opened:
+        query = query.where(Run.run_number >= runs[0])
+    elif runs:
         query = query.where(Run.run_number.between(*runs))
     numbers = list(db.session.execute(query).scalars())
-    if not numbers:
+    if not numbers and not opened:
         raise Refused("no imported run lies in that range: import runs first (flask runs import)")
     if db.session.execute(db.select(LabellingTask.id).where(LabellingTask.name == name)).first():
         raise Refused(f"a task named {name!r} already exists", 409)
@@ -28,6 +44,9 @@ def create_task(
         reco=Reco(reco),
         dataset_name=dataset,
         double_certification=double,
+        order=QueueOrder(order),
+        blind_fraction=blind_fraction,
+        runs_from=runs[0] if runs and opened else None,
         runs=[TaskRun(run_number=n) for n in numbers],
     )
     db.session.add(task)

@@ -17,6 +17,7 @@ from app.models import (
     DatasetVersion,
     LabellingTask,
     Lumisection,
+    RangeOrigin,
     Reco,
     ReferenceRun,
     Review,
@@ -31,6 +32,7 @@ from app.services.certification import lumimask
 from app.services.certification.reviewers import override_note, own_review_refusal
 from app.services.errors import Refused, refused_if_taken
 from app.services.queue import enqueue
+from app.services.suggestions import shown
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class RangeInput:
     last: int
     components: tuple[str, ...]
     comment: str = ""
+    origin: RangeOrigin | str | None = None  # as sent, until check() settles it against the source's suggestions
+    source_id: int | None = None
 
 
 def audit(user: User | None, action: str, entity: str, entity_id: int, before: dict | None, after: dict | None) -> None:
@@ -68,9 +72,17 @@ def snapshot(certification: Certification) -> dict[str, Any]:
         "bad_reason": certification.bad_reason,
         "comment": certification.comment,
         "bad_lumisections": [
-            {"first": r.first, "last": r.last, "components": r.components, "comment": r.comment}
+            {
+                "first": r.first,
+                "last": r.last,
+                "components": r.components,
+                "comment": r.comment,
+                "origin": RangeOrigin(r.origin or RangeOrigin.MANUAL).value,
+                "source_id": r.source_id,
+            }
             for r in certification.bad_ranges
         ],
+        "blind": bool(certification.blind),
         "review_state": certification.review_state.value,
         "certifier": certification.certifier.username if certification.certifier else None,
         "copy": certification.copy,
@@ -92,18 +104,26 @@ def _ranges(body: dict, problems: list[str]) -> list[RangeInput]:
         try:
             first, last = int(item["first"]), int(item["last"])
             components = tuple(item.get("components") or COMPONENTS)
+            source_id = None if item.get("source_id") is None else int(item["source_id"])
         except (KeyError, TypeError, ValueError):
-            problems.append(f"bad_lumisections[{index}] needs whole numbers first and last")
+            problems.append(f"bad_lumisections[{index}] needs whole numbers first and last (and source_id)")
             continue
         unknown = [c for c in components if c not in COMPONENTS]
         if unknown:
             problems.append(f"bad_lumisections[{index}]: unknown components {', '.join(map(str, unknown))}")
-        ranges.append(RangeInput(first, last, components, str(item.get("comment") or "")))
+        comment = str(item.get("comment") or "")
+        ranges.append(RangeInput(first, last, components, comment, item.get("origin"), source_id))
     return ranges
 
 
-def check(task: LabellingTask, run: Run | None, body: dict) -> tuple[dict, list[RangeInput]]:
-    """Apply every rule to a certification body; returns clean values or raises listing every problem."""
+def check(
+    task: LabellingTask, run: Run | None, body: dict, *, suggestions_seen: bool = True
+) -> tuple[dict, list[RangeInput]]:
+    """Apply every rule to a certification body; returns clean values or raises listing every problem.
+
+    Each bad range's origin is settled against its source's suggested ranges (manual for all of them when the
+    certifier could not see suggestions: a blind run certified for the first time).
+    """
     problems: list[str] = []
     if run is None or run.run_number not in {tr.run_number for tr in task.runs}:
         raise Refused(f"run {body.get('run_number')!r} is not in the task {task.name!r}", 400)
@@ -150,6 +170,7 @@ def check(task: LabellingTask, run: Run | None, body: dict) -> tuple[dict, list[
             problems.append(f"reference run {reference} is of another run class than run {run.run_number}")
     if problems:
         raise Refused(problems)
+    ranges = _with_origins(task, run, ranges, suggestions_seen)
     values = {
         **{c: statuses[c] for c in COMPONENTS},
         **{f"{c}_lowstat": bool(body.get(f"{c}_lowstat")) for c in COMPONENTS},
@@ -163,10 +184,21 @@ def check(task: LabellingTask, run: Run | None, body: dict) -> tuple[dict, list[
     return values, ranges
 
 
+def _with_origins(task: LabellingTask, run: Run, ranges: list[RangeInput], seen: bool) -> list[RangeInput]:
+    """The ranges with their origins and sources checked (a source of another task is refused)."""
+    claimed = [shown.Claimed(r.first, r.last, r.origin, r.source_id) for r in ranges]
+    origins = shown.checked_origins(task, run.run_number, claimed, seen=seen)
+    return [
+        RangeInput(r.first, r.last, r.components, r.comment, origin, source_id)
+        for r, (origin, source_id) in zip(ranges, origins, strict=True)
+    ]
+
+
 def certify(task: LabellingTask, user: User, body: dict) -> Certification:
     """Record a certification of one run (committed), or refuse it; one more than the task takes is a 409.
 
-    A double-certification task takes a second, blind certification of each run from another shifter.
+    A double-certification task takes a second, blind certification of each run from another shifter. A run
+    of the task's blind share is recorded as certified blind, its ranges all manual: no suggestion was shown.
     """
     run = db.session.get(Run, body.get("run_number")) if isinstance(body.get("run_number"), int) else None
     existing = (
@@ -187,9 +219,16 @@ def certify(task: LabellingTask, user: User, body: dict) -> Certification:
         _refuse_certified(f"you already certified run {run.run_number} in this task", own)
     if len(existing) >= task.copies:
         _refuse_certified(f"run {run.run_number} is already certified in this task", existing[0])
-    values, ranges = check(task, run, body)
+    blind = run is not None and shown.is_blind(task, run.run_number)
+    values, ranges = check(task, run, body, suggestions_seen=not blind)
     certification = Certification(
-        task_id=task.id, run_number=run.run_number, reco=task.reco, copy=len(existing) + 1, certifier=user, **values
+        task_id=task.id,
+        run_number=run.run_number,
+        reco=task.reco,
+        copy=len(existing) + 1,
+        certifier=user,
+        blind=blind,
+        **values,
     )
     certification.bad_ranges = _bad_ranges(ranges)
     db.session.add(certification)
@@ -208,7 +247,17 @@ def _refuse_certified(message: str, existing: Certification) -> NoReturn:
 
 
 def _bad_ranges(ranges: list[RangeInput]) -> list[BadRange]:
-    return [BadRange(first=r.first, last=r.last, components=list(r.components), comment=r.comment) for r in ranges]
+    return [
+        BadRange(
+            first=r.first,
+            last=r.last,
+            components=list(r.components),
+            comment=r.comment,
+            origin=RangeOrigin(r.origin or RangeOrigin.MANUAL),
+            source_id=r.source_id,
+        )
+        for r in ranges
+    ]
 
 
 def may_see(certification: Certification, user: User) -> bool:
@@ -226,7 +275,11 @@ def may_edit(certification: Certification, user: User) -> bool:
 
 
 def edit(certification: Certification, user: User, body: dict) -> Certification:
-    """Change a certification (its certifier or a shift leader), under the same rules; it goes back to review."""
+    """Change a certification (its certifier or a shift leader), under the same rules; it goes back to review.
+
+    On a blind run the suggestions are revealed once certified, so the change may take them up; the first
+    answer stays in the audit log.
+    """
     if not may_edit(certification, user):
         raise Refused("only the certifier or a shift leader may change a certification", 403)
     task = db.session.get(LabellingTask, certification.task_id)

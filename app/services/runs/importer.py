@@ -22,6 +22,7 @@ from typing import Any, Literal
 from sqlalchemy import bindparam, func, or_, select, update
 
 from app.extensions import db
+from app.models.certification import LabellingTask, TaskRun
 from app.models.competitions import Competition
 from app.models.runs import DCS_FLAGS, Lumisection, Run, dcs_ok
 from app.models.types import utcnow
@@ -209,8 +210,9 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def _upsert_runs(runs: dict[int, dict[str, Any]]) -> None:
-    """Create the runs not imported yet, and set the attributes given on the others where they change."""
+def _upsert_runs(runs: dict[int, dict[str, Any]]) -> set[int]:
+    """Create the runs not imported yet, and set the attributes given on the others where they change; returns
+    the run numbers created."""
     table = Run.__table__
     now = utcnow()
     existing = set(db.session.execute(db.select(table.c.run_number).where(table.c.run_number.in_(runs))).scalars())
@@ -233,6 +235,28 @@ def _upsert_runs(runs: dict[int, dict[str, Any]]) -> None:
             .values({name: bindparam(f"new_{name}") for name in names} | {"imported_at": now})
         )
         db.session.execute(statement, rows)
+    return set(runs) - existing
+
+
+def _join_open_tasks(new_runs: set[int]) -> None:
+    """Add newly created runs to every task with an open range (runs_from) that they fall in.
+
+    The one place runs are created, so that whatever the import (OMS file or API, DCS or golden JSON, and any
+    later importer going through _write), a task created with `--runs FIRST-` sees runs as they arrive.
+    """
+    if not new_runs:
+        return
+    following = db.session.execute(
+        db.select(LabellingTask.id, LabellingTask.runs_from).where(LabellingTask.runs_from.is_not(None))
+    ).all()
+    rows = [
+        {"task_id": task_id, "run_number": run}
+        for task_id, first in following
+        for run in sorted(new_runs)
+        if run >= first
+    ]
+    if rows:
+        db.session.execute(TaskRun.__table__.insert(), rows)
 
 
 def _copy_lumisections(names: list[str], blocks: dict[int, str]) -> None:
@@ -325,7 +349,7 @@ def _write(runs: dict[int, dict[str, Any]], rows: _ColumnRows | _MaskRows) -> No
             # writing, are still all it has when COPY adds the others; readers are not blocked.
             db.session.execute(db.text("LOCK TABLE lumisections IN SHARE ROW EXCLUSIVE MODE"))
         if runs:
-            _upsert_runs(runs)
+            _join_open_tasks(_upsert_runs(runs))
             if postgres:
                 _copy_lumisections(rows.names, rows.copy_blocks())
             else:

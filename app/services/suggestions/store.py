@@ -101,7 +101,7 @@ def add_source(
     Sources of kind live start inactive, until a shift leader activates them; the others are active at once.
     """
     kind = SourceKind(kind)
-    _check_settings(name, version, threshold)
+    check_settings(name, version, threshold)
     source = SuggestionSource(
         task_id=task.id,
         name=name.strip(),
@@ -125,19 +125,21 @@ def add_source(
     return source
 
 
-def _check_settings(name: str, version: str, threshold: float) -> None:
+def check_settings(name: str, version: str, threshold: float) -> None:
+    """Refuse a source's name, version or threshold that does not fit, naming each problem."""
     problems = []
     if not name or not name.strip() or len(name.strip()) > 200:
         problems.append("a source needs a name of 1 to 200 characters")
     if len(version.strip()) > 100:
         problems.append("a source's version has at most 100 characters")
-    if not _is_threshold(threshold):
+    if not is_threshold(threshold):
         problems.append(f"the threshold is a number in [0, 1], not {threshold!r}")
     if problems:
         raise Refused(problems)
 
 
-def _is_threshold(value: object) -> bool:
+def is_threshold(value: object) -> bool:
+    """Whether the value is a number in [0, 1] (not a boolean)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
 
 
@@ -181,7 +183,7 @@ def _copy_rows(source_id: int, scores: SourceScores, part: slice) -> np.ndarray:
 
 def set_threshold(source: SuggestionSource, threshold: float) -> None:
     """Change a source's threshold, its summaries and, when it is active, its task's ranks (not committed)."""
-    if not _is_threshold(threshold):
+    if not is_threshold(threshold):
         raise Refused(f"the threshold is a number in [0, 1], not {threshold!r}")
     source.threshold = float(threshold)
     db.session.flush()

@@ -278,6 +278,8 @@ def test_the_bodies_of_the_contract_are_accepted(app, client, desk, rita):
         "last": 135,
         "components": ["tracking"],
         "comment": "",
+        "origin": "manual",
+        "source_id": None,
     }
     review = {"decision": "approve", "comment": "..."}
     approved = call(client, desk["lea"], "POST", f"/certifications/{snapshot['id']}/review", json=review)

@@ -107,7 +107,7 @@ def test_an_empty_period_still_reports_its_counts():
     assert text.startswith("Tracker certification report, day 2001-01-01\n")
     assert "Runs certified: 0; certified luminosity: 0" in text and "  pixel: 0 good, 0 bad, 0 excluded" in text
     assert reports.to_csv(empty).splitlines() == [
-        "run,reco,pixel,strip,tracking,bad_ranges,certifier,review,certified_at,comment"
+        "run,reco,pixel,strip,tracking,bad_ranges,certifier,review,certified_at,comment,range_origins"
     ]
 
 
