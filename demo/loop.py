@@ -19,8 +19,7 @@ import pandas as pd
 from app.extensions import db
 from app.models import Certification, Competition, LabellingTask, SourceKind, SuggestionSource, User
 from app.services.certification import workflow
-from app.services.suggestions import live, live_scoring, pending, store
-from app.services.suggestions.source_files import read_source_csv
+from app.services.suggestions import live, live_scoring, pending, sources, store
 from baselines import logistic_regression
 from demo.blind import cosmics_body
 from demo.tracker import certification_body
@@ -49,23 +48,20 @@ def model_scores(generated: TrackerData, seed: int = 5) -> pd.DataFrame:
 
 
 def upload_model(task: LabellingTask, generated: TrackerData, organiser: User) -> SuggestionSource:
-    """The external model's scores as an active source of the task (once)."""
+    """The external model's scores as an active source of the task, uploaded as the API does (once)."""
     source = _source(task, MODEL_NAME)
     if source is not None:
         return source
     content = model_scores(generated).to_csv(index=False, float_format="%.4f").encode()
-    scores = read_source_csv(io.BytesIO(content), store.task_lumisections(task.id))
-    source = store.add_source(
+    return sources.import_upload(
         task,
-        scores,
+        io.BytesIO(content),
         name=MODEL_NAME,
         version=MODEL_VERSION,
         threshold=THRESHOLD,
-        kind=SourceKind.UPLOAD,
-        created_by=organiser,
+        user=organiser,
+        file_name="autoencoder_scores.csv",
     )
-    db.session.commit()
-    return source
 
 
 def post_live_source(competition: Competition, researcher: User, leader: User) -> SuggestionSource:
@@ -92,9 +88,7 @@ def post_live_source(competition: Competition, researcher: User, leader: User) -
         file_name="logistic_regression_conditions.csv",
         description="logistic regression on the OMS conditions of pending.csv (baselines/logistic_regression.py)",
     )
-    store.set_active(source, True)
-    db.session.commit()
-    return source
+    return sources.change_source(source, leader, active=True)
 
 
 def _read(key: str) -> pd.DataFrame:

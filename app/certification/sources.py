@@ -3,7 +3,8 @@ shifters use their suggestions."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import FloatField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
@@ -11,9 +12,9 @@ from wtforms.validators import InputRequired, NumberRange
 from app.auth.decorators import roles_required
 from app.certification import bp
 from app.extensions import db
-from app.models import LabellingTask, Role, SuggestionSource
+from app.models import LabellingTask, Role
 from app.services.errors import Refused
-from app.services.suggestions import models_page, store
+from app.services.suggestions import models_page, sources
 from app.services.suggestions.measures import RUBBER_STAMP_RUNS, RUBBER_STAMP_SHARE
 
 MANAGERS = (Role.SHIFT_LEADER, Role.ORGANISER)
@@ -53,9 +54,7 @@ def models(task_id: int):
 def change_source(task_id: int, source_id: int):
     """Activate or deactivate a source of the task, or set its threshold."""
     task = db.get_or_404(LabellingTask, task_id)
-    source = db.get_or_404(SuggestionSource, source_id)
-    if source.task_id != task.id:
-        abort(404)
+    source = sources.source_of(task, source_id)
     form = SourceForm()
     if form.activate.data or form.deactivate.data:
         form.threshold.validators = []  # the buttons beside the threshold do not change it
@@ -64,17 +63,16 @@ def change_source(task_id: int, source_id: int):
         flash(f"Nothing changed: {problems or 'the form was not complete'}.", "danger")
         db.session.rollback()
         return _page(task, 400)
+    change = {"active": bool(form.activate.data)} if form.activate.data or form.deactivate.data else {}
     try:
-        if form.activate.data or form.deactivate.data:
-            store.set_active(source, bool(form.activate.data))
-            message = f"{source.name} is {'active' if source.active else 'inactive'}."
-        else:
-            store.set_threshold(source, form.threshold.data)
-            message = f"{source.name} now suggests lumisections scored {source.threshold:g} or above."
+        sources.change_source(source, current_user, threshold=None if change else form.threshold.data, **change)
     except Refused as refused:
         db.session.rollback()
         flash(refused.message, "danger")
         return _page(task, refused.status)
-    db.session.commit()
+    if change:
+        message = f"{source.name} is {'active' if source.active else 'inactive'}."
+    else:
+        message = f"{source.name} now suggests lumisections scored {source.threshold:g} or above."
     flash(message, "success")
     return redirect(url_for("certification.models", task_id=task.id))

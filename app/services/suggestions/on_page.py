@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Certification, LabellingTask, SuggestionSource, User
+from app.models import LabellingTask, SuggestionSource, User
 from app.services.runs.charts import LAYOUT
-from app.services.suggestions import blind
+from app.services.suggestions import shown
 from app.services.suggestions.store import RunSuggestion, run_suggestions
 
 COLOURS = ("#6f42c1", "#fd7e14", "#20c997", "#0d6efd", "#d63384")
@@ -37,24 +37,11 @@ class PageSuggestions:
 
 
 def for_viewer(task: LabellingTask, run_number: int, user: User) -> PageSuggestions:
-    """The run's active sources for this viewer, none on a blind run they have not certified."""
-    is_blind = blind.is_blind(task.blind_seed, run_number, task.blind_fraction)
-    if is_blind and not _has_certified(task, run_number, user):
+    """The run's active sources for this viewer, none on a blind run they have not certified (as the API's)."""
+    is_blind = shown.is_blind(task, run_number)
+    if is_blind and not shown.has_certified(task, run_number, user):
         return PageSuggestions(blind=True, hidden=True)
     return PageSuggestions(blind=is_blind, hidden=False, sources=run_suggestions(task, run_number))
-
-
-def _has_certified(task: LabellingTask, run_number: int, user: User) -> bool:
-    return (
-        db.session.execute(
-            select(Certification.id).where(
-                Certification.task_id == task.id,
-                Certification.run_number == run_number,
-                Certification.certifier_id == user.id,
-            )
-        ).first()
-        is not None
-    )
 
 
 def score_chart(sources: list[RunSuggestion]) -> dict:

@@ -15,10 +15,12 @@ from sqlalchemy import inspect
 from app.extensions import db
 from app.models import (
     AuditEntry,
+    BadRange,
     Certification,
     Competition,
     Dataset,
     LabellingTask,
+    RangeOrigin,
     ReferenceRun,
     ReviewState,
     Role,
@@ -36,7 +38,7 @@ from app.services.storage import get_storage
 from demo import DEMO_PASSWORD
 from demo.blind import TASK_NAME as BLIND_TASK
 from demo.competitions import CLOSED, GENERAL, RUNNING
-from demo.loop import BLIND_RUN, LEFT_RUN, MODEL_NAME
+from demo.loop import ACCEPTED_RUN, BLIND_RUN, LEFT_RUN, MODEL_NAME, UNCHANGED_RUN
 from demo.tracker import DATASET_SLUG, TASK_NAME
 from tests.conftest import AuthActions
 
@@ -250,11 +252,18 @@ def the_loop_suggests_to_shifters_and_measures_models_and_shifters(app, client):
             db.select(Certification).where(Certification.task_id == task_id, Certification.run_number == BLIND_RUN)
         ).scalars()
         actions = db.session.execute(
-            db.select(AuditEntry.action).where(
-                AuditEntry.entity == "certification", AuditEntry.entity_id == blind_first.id
-            )
+            db.select(AuditEntry.action)
+            .where(AuditEntry.entity == "certification", AuditEntry.entity_id == blind_first.id)
+            .order_by(AuditEntry.id)
         ).scalars()
         assert list(actions)[:2] == ["certify", "edit"]  # the first, blind answer stays in the audit log
+        assert blind_first.blind and blind_first.bad_ranges[0].origin is RangeOrigin.SUGGESTED
+        origins = db.session.execute(
+            db.select(BadRange.origin)
+            .join(Certification)
+            .where(Certification.task_id == task_id, Certification.run_number.in_([ACCEPTED_RUN, UNCHANGED_RUN]))
+        ).scalars()
+        assert set(origins) == {RangeOrigin.SUGGESTED, RangeOrigin.SUGGESTED_EDITED}
     auth = AuthActions(client)
     auth.login("lea", DEMO_PASSWORD)
     models = client.get(f"/tasks/{task_id}/models").get_data(as_text=True)

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from app.extensions import db
-from app.models import BadRange, Certification, LabellingTask, Role, SourceKind, User
+from app.models import BadRange, Certification, LabellingTask, RangeOrigin, Role, SourceKind, User
 from app.models.certification import DEFAULT_CHECKLISTS
 from app.services.suggestions import blind
 from tests.helpers import PASSWORD, make_user
@@ -91,5 +91,30 @@ def test_accepted_ranges_are_posted_with_their_source(app, client, auth, setup):
     assert response.status_code == 302, re.findall(r"alert-danger[^>]*>([^<]*)", response.get_data(as_text=True))
     with app.app_context():
         ranges = db.session.execute(db.select(BadRange).order_by(BadRange.first)).scalars().all()
-        assert [(r.first, r.last) for r in ranges] == [(10, 14), (30, 31)]
+        assert [(r.first, r.last, r.origin, r.source_id) for r in ranges] == [
+            (10, 14, RangeOrigin.SUGGESTED, source_id),
+            (30, 31, RangeOrigin.MANUAL, None),
+        ]
         assert db.session.execute(db.select(Certification)).scalar_one().certifier.username == "sam"
+
+
+def test_a_widened_suggestion_is_kept_as_edited(app, client, auth, setup):
+    task_id, source_id, _, _ = setup()
+    auth.login("sam", PASSWORD)
+    page = client.get(f"/tasks/{task_id}/runs/{RUN}").get_data(as_text=True)
+    data = {
+        "pixel": "good",
+        "strip": "good",
+        "tracking": "good",
+        "bad_ranges": "9-16",
+        "accepted": f"{source_id}:10-14",
+        "trackermap": "exists",
+        "comment": "the model's range, a little wider",
+        "checklist": [f"{g['name']}/{i}" for g in DEFAULT_CHECKLISTS for i in range(len(g["items"]))],
+        "submit": "Certify",
+        "csrf_token": _csrf(page),
+    }
+    assert client.post(f"/tasks/{task_id}/runs/{RUN}", data=data).status_code == 302
+    with app.app_context():
+        (kept,) = db.session.execute(db.select(BadRange)).scalars()
+        assert (kept.first, kept.last, kept.origin, kept.source_id) == (9, 16, RangeOrigin.SUGGESTED_EDITED, source_id)
