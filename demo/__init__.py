@@ -4,8 +4,10 @@ About twenty synthetic 2024 runs imported as OMS gives them; a labelling task wi
 bad ranges, bad as a whole, low statistics), awaiting review and sent back, each reviewed by a shift leader
 other than its certifier; a double-blind task whose two shifters disagree; the dataset published from the
 approved labels; a running competition on it with the organiser's baselines and researchers' submissions over
-its weeks; a closed warm-up on its training runs with its private board revealed; and a general competition on
-a scikit-learn data set. Every step is skipped when what it makes exists, so seeding twice gives what seeding
+its weeks; a closed warm-up on its training runs with its private board revealed; a general competition on
+a scikit-learn data set; and the loop (``demo.loop``): a model's suggestions uploaded to the task, the running
+competition live with a researcher's predictions activated as a source, runs certified with the suggestions in
+view and one blind, and the task's models page that measures both. Every step is skipped when what it makes exists, so seeding twice gives what seeding
 once gives.
 
 The demo is not part of the application: ``flask demo`` imports it, and it imports the application's services
@@ -90,7 +92,7 @@ def seed(say: Callable[[str], object] = lambda _: None) -> list[DemoLogin]:
     model = loop.upload_model(task, generated, users["olga"])
     live_source = loop.post_live_source(running, users["rita"], users["lea"])
     say(f"suggestions for the shifters: {model.name} uploaded, {live_source.name} posted live and activated")
-    loop.certify_with_suggestions(task, generated, (users["sam"], users["tom"]), users["nora"])
+    loop.certify_with_suggestions(task, model, generated, (users["sam"], users["tom"]), users["nora"])
     say(f"the loop: /tasks/{task.id}/models (as lea or olga); run {loop.LEFT_RUN} is left to certify with s")
     return list(DEMO_USERS)
 

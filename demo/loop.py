@@ -72,11 +72,12 @@ def post_live_source(competition: Competition, researcher: User, leader: User) -
     ).scalar_one_or_none()
     if existing is not None:
         return existing
-    if competition.pending_file is None:
-        pending.refresh(competition.id)
+    pending_file = competition.pending_file or pending.refresh(competition.id)
+    if pending_file is None:
+        raise RuntimeError(f"{competition.slug} is not live: the demo's loop needs its pending.csv")
     version = competition.dataset_version
     train = _read(next(f for f in version.public_files if f.name == "train.csv").storage_key)
-    to_predict = _read(competition.pending_file.storage_key)
+    to_predict = _read(pending_file.storage_key)
     columns = [c for c in to_predict.columns if c in train.columns and c not in ("id", "label")]
     columns = [c for c in columns if to_predict[c].notna().all()]
     scores = logistic_regression.predict(train[["id", "label", *columns]], to_predict[["id", *columns]])
@@ -116,10 +117,9 @@ def _accepted(ranges: list[tuple[int, int]], source: SuggestionSource, component
 
 
 def certify_with_suggestions(
-    task: LabellingTask, generated: TrackerData, shifters: tuple[User, User], leader: User
+    task: LabellingTask, model: SuggestionSource, generated: TrackerData, shifters: tuple[User, User], leader: User
 ) -> None:
-    """The loop's certifications of the runs left, approved (each step once)."""
-    model = _source(task, MODEL_NAME)
+    """The loop's certifications of the runs left, with the model's suggestions, approved (each step once)."""
     done = set(
         db.session.execute(db.select(Certification.run_number).where(Certification.task_id == task.id)).scalars()
     )

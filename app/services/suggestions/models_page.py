@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -105,7 +106,7 @@ def source_rows(task: LabellingTask) -> list[SourceRow]:
 
 def live_chart(sources: list[SuggestionSource]) -> dict:
     """Each source's live ROC AUC and TPR at 1% FPR over time, as a Plotly figure (a dict)."""
-    traces = []
+    traces: list[dict[str, Any]] = []
     for source in sources:
         if not source.evaluations:
             continue
@@ -191,7 +192,7 @@ def shifter_rows(task: LabellingTask) -> list[ShifterRow]:
     for certification in certifications:
         if certification.certifier_id is not None:
             by_run[certification.run_number].append(certification)
-    runs = []
+    runs: list[measures.CertifiedRun] = []
     for run_number, of_run in by_run.items():
         shown = run_suggestions(task, run_number)
         runs.extend(_certified_run(c, shown) for c in of_run)
