@@ -7,8 +7,8 @@ approved labels; a running competition on it with the organiser's baselines and 
 its weeks; a closed warm-up on its training runs with its private board revealed; a general competition on
 a scikit-learn data set; and the loop (``demo.loop``): a model's suggestions uploaded to the task, the running
 competition live with a researcher's predictions activated as a source, runs certified with the suggestions in
-view and one blind, and the task's models page that measures both. Every step is skipped when what it makes exists, so seeding twice gives what seeding
-once gives.
+view and one blind, and the task's models page that measures both. Every step is skipped when what it makes
+exists, so seeding twice gives what seeding once gives.
 
 The demo is not part of the application: ``flask demo`` imports it, and it imports the application's services
 (and ``baselines``) as any client of them would.
