@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 from sqlalchemy import select
 
 from app.extensions import db
@@ -57,7 +58,7 @@ def score_chart(sources: list[RunSuggestion]) -> dict:
                 "mode": "lines",
                 "name": label,
                 "x": source.lumisections.tolist(),
-                "y": [round(s, 4) for s in source.scores.tolist()],
+                "y": np.round(source.scores, 3).tolist(),
                 "line": {"color": colour, "width": 1.5},
                 "meta": {"source_id": source.source_id},
             }
