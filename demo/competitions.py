@@ -167,6 +167,7 @@ def running_competition(version: DatasetVersion, organiser: User, researchers: l
         opens_at=opens_at,
         closes_at=now + timedelta(days=30),
         daily_limit=10,
+        live=True,  # pending.csv: the task's runs still to certify, for live predictions (demo.loop)
     )
     competition = on_datasets.create_competition(version, settings, created_by=organiser)
     train, test = _read(version, "train.csv"), _read(version, "test.csv")

@@ -28,6 +28,7 @@ MAX_LS_PER_RUN = 250
 TASK_NAME = "Express 2024 (demo)"
 DATASET_SLUG = "tracker-lumisections-2024"
 DATASET_TITLE = "Tracker lumisections 2024 (demo)"
+BLIND_SEED = 21  # the task's blind draw: run 380039 (left for demo.loop) and 380012 certified blind
 PENDING_RUNS, REJECTED_RUNS, UNCERTIFIED_RUNS = 2, 1, 1  # the last collision runs of the task
 BAD_RUN_SHARE = 0.1  # of a run's lumisections in anomalies, beyond which a shifter calls a component bad
 LOW_STATISTICS_LS = 100  # runs shorter than this are certified with low statistics
@@ -114,6 +115,8 @@ def certify_runs(generated: TrackerData, shifters: list[User], leaders: list[Use
         task = tasks.create_task(
             TASK_NAME, "express", runs=(min(numbers), max(numbers)), dataset="/ZeroBias/Run2024D-Express-v1/DQMIO"
         )
+        task.blind_seed = BLIND_SEED
+        db.session.commit()
     done = set(
         db.session.execute(db.select(Certification.run_number).where(Certification.task_id == task.id)).scalars()
     )

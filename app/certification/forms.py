@@ -51,6 +51,9 @@ class CertifyForm(FlaskForm):
     bad_reason = StringField("Bad reason", validators=[Length(max=300)], description="one line for the report")
     comment = TextAreaField("Comment", validators=[Length(max=5000)], render_kw={"rows": 3})
     editing = HiddenField()  # the id of the certification being changed, if any
+    # The suggested ranges the shifter accepted ("s" or a source's button), as "SOURCE:FIRST-LAST; ...": a bad
+    # range overlapping one of them started as that source's suggestion (see with_origins).
+    accepted = HiddenField(validators=[Length(max=20000)])
     submit = SubmitField("Certify")
     submit_next = SubmitField("Certify and open next")
 
@@ -66,6 +69,9 @@ class CertifyForm(FlaskForm):
         self.bad_reason.data = certification.bad_reason
         self.comment.data = certification.comment
         self.editing.data = str(certification.id)
+        self.accepted.data = format_accepted(
+            (r.source_id, r.first, r.last) for r in certification.bad_ranges if r.source_id is not None
+        )
 
 
 class ChecklistsForm(FlaskForm):
@@ -106,3 +112,30 @@ def format_ranges(ranges) -> str:
         f"{r.first}-{r.last}" + ("" if sorted(r.components) == sorted(COMPONENTS) else " " + " ".join(r.components))
         for r in ranges
     )
+
+
+def format_accepted(ranges) -> str:
+    """Accepted suggested ranges (source id, first, last) in the form parse_accepted reads."""
+    return "; ".join(f"{source}:{first}-{last}" for source, first, last in ranges)
+
+
+def parse_accepted(text: str) -> list[tuple[int, int, int]]:
+    """'3:120-135; 4:400-410' as (source id, first, last); entries that do not read are left out (the page
+    writes this field, and a range without a known origin is manual)."""
+    accepted = []
+    for entry in text.split(";"):
+        source, _, span = entry.strip().partition(":")
+        first, _, last = span.partition("-")
+        if source.isdigit() and first.isdigit() and last.isdigit():
+            accepted.append((int(source), int(first), int(last)))
+    return accepted
+
+
+def with_origins(ranges: list[dict], accepted: list[tuple[int, int, int]]) -> list[dict]:
+    """The API range objects, each claiming to be suggested by the source of the first accepted suggestion it
+    overlaps; the service settles whether it stayed as suggested or was edited (range_origin)."""
+    for item in ranges:
+        source = next((s for s, a, b in accepted if a <= item["last"] and item["first"] <= b), None)
+        if source is not None:
+            item["origin"], item["source_id"] = "suggested", source
+    return ranges

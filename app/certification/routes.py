@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from app.auth.decorators import roles_required
 from app.certification import bp
-from app.certification.forms import CertifyForm, ChecklistsForm, ReviewForm, parse_ranges
+from app.certification.forms import CertifyForm, ChecklistsForm, ReviewForm, parse_accepted, parse_ranges, with_origins
 from app.extensions import db
 from app.models import Certification, LabellingTask, ReviewState, Role, Run, TaskRun
 from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
@@ -18,6 +18,7 @@ from app.services.certification.reviewers import own_review_refusal
 from app.services.certification.tasks import format_checklists, set_checklists
 from app.services.errors import Refused
 from app.services.runs.charts import run_conditions
+from app.services.suggestions import models_page, on_page
 
 READERS = (Role.SHIFTER, Role.SHIFT_LEADER, Role.ORGANISER)
 
@@ -103,7 +104,9 @@ def _body(task: LabellingTask, run: Run, form: CertifyForm) -> dict:
         "reco": task.reco.value,
         **{c: getattr(form, c).data for c in COMPONENTS},
         **{f"{c}_lowstat": getattr(form, f"{c}_lowstat").data for c in COMPONENTS},
-        "bad_lumisections": parse_ranges(form.bad_ranges.data or ""),
+        "bad_lumisections": with_origins(
+            parse_ranges(form.bad_ranges.data or ""), parse_accepted(form.accepted.data or "")
+        ),
         "reference_run": form.reference_run.data,
         "trackermap": form.trackermap.data,
         "checklist": {
@@ -174,6 +177,7 @@ def run(task_id: int, run_number: int):
         claimed = queue.claim(task, run_number, current_user)
     shown = _visible(task, certifications)
     bad = [(r.first, r.last) for c in shown for r in c.bad_ranges]
+    suggestions = on_page.for_viewer(task, run_number, current_user)
     if request.method == "POST":
         ticked = set(request.form.getlist("checklist"))
     else:
@@ -193,6 +197,9 @@ def run(task_id: int, run_number: int):
         own={c.id for c in shown if own_review_refusal(c, current_user)},
         problem_categories=PROBLEM_CATEGORIES,
         chart=run_conditions(run, bad),
+        suggestions=suggestions,
+        score_chart=on_page.score_chart(suggestions.sources),
+        source_names=on_page.source_names(task),
         ticked=ticked,
         claimed=claimed,
     ), status
@@ -218,7 +225,10 @@ def review_queue():
         ).scalars()
     )
     own = {c.id for c in pending if own_review_refusal(c, current_user)}
-    return render_template("certification/reviews.html", pending=pending, own=own, review_form=ReviewForm())
+    flagged = models_page.rubber_stampers(sorted({c.task_id for c in pending}))
+    return render_template(
+        "certification/reviews.html", pending=pending, own=own, flagged=flagged, review_form=ReviewForm()
+    )
 
 
 @bp.route("/tasks/<int:task_id>/agreement")

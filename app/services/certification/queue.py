@@ -52,19 +52,20 @@ def returned(task: LabellingTask, user: User) -> list[Certification]:
 def next_run(task: LabellingTask, user: User, *, after: int | None = None) -> int | None:
     """The run to offer the user next, or None when nothing is left for them.
 
-    Without ``after`` (the task page's "Certify next run"), a run sent back to them comes first. Otherwise the
-    first run open to them (queue_order's rule) in run order, from the run after ``after`` onwards, then from
-    the start.
+    Without ``after`` (the task page's "Certify next run"), a run sent back to them comes first. Then the first
+    run open to them in the task's order (queue_order's rule, as the API's next): in run order, from the run
+    after ``after`` onwards, then from the start; in an order that follows the models, the highest-ranked one.
     """
     if after is None:
         sent_back = returned(task, user)
         if sent_back:
             return sent_back[0].run_number
         after = 0
-    number = TaskRun.__table__.c.run_number
-    open_runs = queue_order.open_runs_in_order(task, user.id, order=QueueOrder.RUN)
-    onwards_then_start = open_runs.order_by(None).order_by(number <= after, number)
-    return db.session.execute(onwards_then_start.limit(1)).scalar()
+    open_runs = queue_order.open_runs_in_order(task, user.id)
+    if QueueOrder(task.order) is QueueOrder.RUN:
+        number = TaskRun.__table__.c.run_number
+        open_runs = open_runs.order_by(None).order_by(number <= after, number)
+    return db.session.execute(open_runs.limit(1)).scalar()
 
 
 def claim(task: LabellingTask, run_number: int, user: User) -> RunClaim | None:

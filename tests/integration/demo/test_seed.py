@@ -15,16 +15,20 @@ from sqlalchemy import inspect
 from app.extensions import db
 from app.models import (
     AuditEntry,
+    BadRange,
     Certification,
     Competition,
     Dataset,
     LabellingTask,
+    RangeOrigin,
     ReferenceRun,
     ReviewState,
     Role,
+    SourceKind,
     Status,
     Submission,
     SubmissionStatus,
+    SuggestionSource,
     User,
 )
 from app.models.types import utcnow
@@ -34,6 +38,7 @@ from app.services.storage import get_storage
 from demo import DEMO_PASSWORD
 from demo.blind import TASK_NAME as BLIND_TASK
 from demo.competitions import CLOSED, GENERAL, RUNNING
+from demo.loop import ACCEPTED_RUN, BLIND_RUN, LEFT_RUN, MODEL_NAME, UNCHANGED_RUN
 from demo.tracker import DATASET_SLUG, TASK_NAME
 from tests.conftest import AuthActions
 
@@ -75,6 +80,7 @@ def test_the_demo_tells_the_whole_story_the_same_however_often_it_is_seeded(app,
     no_two_competitions_share_a_solution(app)
     the_closed_competition_shows_a_shake_up(app, client)
     a_lumisection_is_drawn_beside_a_good_reference(app, client)
+    the_loop_suggests_to_shifters_and_measures_models_and_shifters(app, client)
 
 
 def the_labelling_task_is_in_progress(app):
@@ -232,3 +238,39 @@ def a_lumisection_is_drawn_beside_a_good_reference(app, client):
     assert kinds == ["bar"] * 4 + ["heatmap"] * 4  # this lumisection and its reference, side by side
     opened = client.get(f"/datasets/{DATASET_SLUG}/v1/runs/{run}/ls?ls={ls}")
     assert opened.status_code == 302 and opened.headers["Location"].endswith(f"/runs/{run}/ls/{ls}")
+
+
+def the_loop_suggests_to_shifters_and_measures_models_and_shifters(app, client):
+    with app.app_context():
+        task = db.session.execute(db.select(LabellingTask).where(LabellingTask.name == TASK_NAME)).scalar_one()
+        sources = db.session.execute(db.select(SuggestionSource).where(SuggestionSource.task_id == task.id)).scalars()
+        by_kind = {s.kind: s for s in sources}
+        assert set(by_kind) == {SourceKind.UPLOAD, SourceKind.LIVE} and all(s.active for s in by_kind.values())
+        assert by_kind[SourceKind.LIVE].live is not None  # scored on the runs approved after it was posted
+        task_id = task.id
+        (blind_first,) = db.session.execute(
+            db.select(Certification).where(Certification.task_id == task_id, Certification.run_number == BLIND_RUN)
+        ).scalars()
+        actions = db.session.execute(
+            db.select(AuditEntry.action)
+            .where(AuditEntry.entity == "certification", AuditEntry.entity_id == blind_first.id)
+            .order_by(AuditEntry.id)
+        ).scalars()
+        assert list(actions)[:2] == ["certify", "edit"]  # the first, blind answer stays in the audit log
+        assert blind_first.blind and blind_first.bad_ranges[0].origin is RangeOrigin.SUGGESTED
+        origins = db.session.execute(
+            db.select(BadRange.origin)
+            .join(Certification)
+            .where(Certification.task_id == task_id, Certification.run_number.in_([ACCEPTED_RUN, UNCHANGED_RUN]))
+        ).scalars()
+        assert set(origins) == {RangeOrigin.SUGGESTED, RangeOrigin.SUGGESTED_EDITED}
+    auth = AuthActions(client)
+    auth.login("lea", DEMO_PASSWORD)
+    models = client.get(f"/tasks/{task_id}/models").get_data(as_text=True)
+    assert MODEL_NAME in html.unescape(models) and 'data-testid="shifter-tom"' in models
+    assert f"/tasks/{task_id}/models" in client.get("/").get_data(as_text=True)
+    auth.logout()
+    auth.login("sam", DEMO_PASSWORD)
+    left = client.get(f"/tasks/{task_id}/runs/{LEFT_RUN}").get_data(as_text=True)
+    assert left.count('data-testid="source"') == 2 and 'data-testid="suggested-range"' in left
+    auth.logout()

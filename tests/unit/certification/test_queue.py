@@ -9,12 +9,14 @@ from datetime import timedelta
 import pytest
 
 from app.extensions import db
-from app.models import Certification, LabellingTask, Role, RunClaim, User
+from app.models import Certification, LabellingTask, QueueOrder, Role, RunClaim, User
 from app.models.types import utcnow
 from app.services.certification import queries, queue, workflow
 from app.services.certification.tasks import create_task
 from app.services.runs.importer import import_file
+from app.services.suggestions import queue_order
 from tests.helpers import PASSWORD, bearer, make_token, make_user
+from tests.unit.suggestions.tasks import add_source, make_task
 
 RUNS = (315257, 315259, 315264)
 CHECKLIST = {"general": True, "pixel": True, "strip": True, "tracking": True}
@@ -173,3 +175,22 @@ def test_progress_of_a_task_without_certifications_counts_its_runs(app, desk):
             "rejected": 0,
         }
         assert queries.task_progress([]) == {}
+
+
+def test_certify_next_run_follows_the_tasks_order_as_the_apis_next_does(app):
+    with app.app_context():
+        shifter = make_user("ursula", Role.SHIFTER)
+        task = make_task({1: range(1, 4), 2: range(1, 4), 3: range(1, 4)}, order=QueueOrder.UNCERTAINTY)
+        # run 3's scores sit at the threshold, run 2's near it, run 1's far from it: uncertainty offers 3, 2, 1
+        add_source(
+            task,
+            {
+                1: dict.fromkeys(range(1, 4), 0.0),
+                2: dict.fromkeys(range(1, 4), 0.4),
+                3: dict.fromkeys(range(1, 4), 0.5),
+            },
+        )
+        assert queue.next_run(task, shifter) == 3 == queue_order.next_run(task, shifter.id)
+        task.order = QueueOrder.RUN
+        assert queue.next_run(task, shifter) == 1
+        assert queue.next_run(task, shifter, after=1) == 2
