@@ -144,7 +144,7 @@ def certify_with_suggestions(
         first = workflow.certify(task, careful, cosmics_body(runs[BLIND_RUN], checklists))  # nothing shown yet
         revealed = _suggested(task, model, BLIND_RUN)[:1]
         if revealed:
-            changed = workflow.snapshot(first) | {
+            changed = workflow.certification_as_json(first) | {
                 "bad_lumisections": _accepted(revealed, model, ["strip"]),
                 "comment": "cosmics run: pixel excluded; after the reveal, the model's first range looked bad too",
                 "checklist": dict.fromkeys(checklists, True),
