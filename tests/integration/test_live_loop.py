@@ -1,6 +1,8 @@
-"""Live predictions over HTTP on PostgreSQL, Redis with a real RQ worker, and S3: a task's labels published, a
-live competition made with the command, predictions posted for pending.csv and activated, the pending runs
-certified and approved by people, and the live leaderboard updated by the worker."""
+"""The loop over HTTP on PostgreSQL, Redis with a real RQ worker, and S3: a task's labels published, a live
+competition made with the command, predictions posted for pending.csv and activated by a shift leader, bad
+uploads refused without a trace, the pending runs certified (a suggestion accepted, a blind run whose
+suggestions stay hidden from the page and the API until certified, then edited) and approved by people, and
+the live leaderboard and the models page updated by the worker."""
 
 from __future__ import annotations
 
@@ -18,15 +20,16 @@ from app.extensions import db
 from app.models import LabellingTask, Lumisection, Run, SuggestionSource, TaskRun
 from app.services.queue import get_queue
 from app.services.runs.importer import import_oms
-from app.services.suggestions import store
+from app.services.suggestions import blind
 from tests import services
-from tests.conftest import make_app
-from tests.helpers import bearer, make_token
+from tests.conftest import AuthActions, make_app
+from tests.helpers import PASSWORD, bearer, make_token
 from tests.unit.suggestions.live_data import LUMISECTIONS, PENDING_RUNS, bad_range, make_live
 
 pytestmark = [pytest.mark.redis, pytest.mark.s3, pytest.mark.databases("postgresql")]
 SLUG = "live-tracker"
 LATE_RUN = 109  # a run of the task whose lumisections are imported after the competition opened
+BLIND_RUN, SHOWN_RUN = PENDING_RUNS[1:]  # certified blind, and with the suggestions in view
 CERTIFIED = {
     "reco": "express",
     "pixel": "good",
@@ -113,11 +116,54 @@ def test_live_predictions_are_ranked_on_labels_approved_after_they_were_posted(s
     )
     assert again.status_code == 429 and "Retry-After" in again.headers
 
+    # Bad uploads change nothing: a score outside [0, 1], a run outside the task.
+    def source_count() -> int:
+        with stack.app_context():
+            return len(db.session.execute(db.select(SuggestionSource.id)).all())
+
+    before = source_count()
+    for rows in (f"{SHOWN_RUN},1,1.5\n", "999999,1,0.5\n"):
+        refused = client.post(
+            f"/api/v1/tasks/{task_id}/suggestions",
+            headers=bearer(leader),
+            data={"file": (io.BytesIO(f"run,lumisection,score\n{rows}".encode()), "scores.csv"), "name": "bad"},
+        )
+        assert refused.status_code == 400, refused.get_json()
+    assert source_count() == before
+
+    # Live sources wait for a shift leader, who activates the knowing one.
+    live_id = posted[good][0]
+    listed = client.get(f"/api/v1/tasks/{task_id}/models", headers=bearer(leader)).get_json()
+    listed = listed if isinstance(listed, list) else next(v for v in listed.values() if isinstance(v, list))
+    source = next(s for s in listed if s["id"] == live_id)
+    assert (source["kind"], source["active"], source["live"]) == ("live", False, None)
+    activated = client.post(f"/api/v1/tasks/{task_id}/models/{live_id}", headers=bearer(leader), json={"active": True})
+    assert activated.status_code == 200, activated.get_json()
+
+    # One of the runs still to certify is drawn blind (a seed chosen so), the other is not.
+    seed = next(s for s in range(10_000) if blind.blind_runs(s, PENDING_RUNS[1:], 0.5) == {BLIND_RUN})
     with stack.app_context():
-        source = db.session.get(SuggestionSource, posted[good][0])
-        assert not source.active  # live sources wait for a shift leader
-        store.set_active(source, True)
+        task = db.session.get_one(LabellingTask, task_id)
+        task.blind_seed, task.blind_fraction = seed, 0.5
         db.session.commit()
+    pages = stack.test_client()
+    AuthActions(pages).login("sam", PASSWORD)
+
+    def suggestions(run: int) -> dict:
+        answer = client.get(f"/api/v1/tasks/{task_id}/runs/{run}/suggestions", headers=bearer(shifter))
+        assert answer.status_code == 200
+        return answer.get_json()
+
+    def page(run: int) -> str:
+        shown = pages.get(f"/tasks/{task_id}/runs/{run}")
+        assert shown.status_code == 200
+        return shown.get_data(as_text=True)
+
+    assert suggestions(BLIND_RUN) == {"blind": True, "sources": []}
+    assert source["name"] not in page(BLIND_RUN)
+    [view] = suggestions(SHOWN_RUN)["sources"]
+    assert view["id"] == live_id and view["suggested_ranges"] == [list(bad_range(SHOWN_RUN))]
+    assert source["name"] in page(SHOWN_RUN)
 
     board = client.get(f"/api/v1/competitions/{SLUG}/live-leaderboard").get_json()["rows"]
     assert [(row["rank"], row["score"]) for row in board] == [(None, None), (None, None)]
@@ -128,15 +174,40 @@ def test_live_predictions_are_ranked_on_labels_approved_after_they_were_posted(s
     run_worker(stack)
     assert pending_runs(download(client, good, "pending.csv")) == [*PENDING_RUNS, LATE_RUN]
 
-    # Shifters certify the pending runs, with their bad ranges; a shift leader approves them.
+    # The shifter certifies both runs, taking up the suggestion where it is in view.
+    certified = {}
     for run in PENDING_RUNS[1:]:
         first, last = bad_range(run)
-        ranges = [{"first": first, "last": last, "components": ["tracking"]}]
+        taken = {"origin": "suggested", "source_id": live_id}
+        ranges = [{"first": first, "last": last, "components": ["tracking"], **taken}]
         body = CERTIFIED | {"run_number": run, "bad_lumisections": ranges, "comment": "tracking lost"}
-        certified = client.post(f"/api/v1/tasks/{task_id}/certifications", headers=bearer(shifter), json=body)
-        assert certified.status_code == 201, certified.get_json()
+        answer = client.post(f"/api/v1/tasks/{task_id}/certifications", headers=bearer(shifter), json=body)
+        assert answer.status_code == 201, answer.get_json()
+        certified[run] = answer.get_json()
+
+    def origins(run: int) -> list[tuple[str, int | None]]:
+        answer = client.get(f"/api/v1/certifications/{certified[run]['id']}", headers=bearer(shifter)).get_json()
+        return [(r["origin"], r.get("source_id")) for r in answer["bad_lumisections"]]
+
+    assert origins(SHOWN_RUN) == [("suggested", live_id)]
+    assert origins(BLIND_RUN) == [("manual", None)]  # it could not have been seen
+    # Certified, the blind run reveals its suggestions; the shifter narrows the model's range.
+    assert suggestions(BLIND_RUN)["sources"][0]["suggested_ranges"] == [list(bad_range(BLIND_RUN))]
+    assert source["name"] in page(BLIND_RUN)
+    first, last = bad_range(BLIND_RUN)
+    edited_range = {"first": first, "last": last - 1, "components": ["tracking"], "origin": "suggested"}
+    edited = client.put(
+        f"/api/v1/certifications/{certified[BLIND_RUN]['id']}",
+        headers=bearer(shifter),
+        json=CERTIFIED | {"bad_lumisections": [edited_range | {"source_id": live_id}], "comment": "after the reveal"},
+    )
+    assert edited.status_code == 200, edited.get_json()
+    assert origins(BLIND_RUN) == [("suggested_edited", live_id)]
+
+    # A shift leader approves both; the worker scores the live sources on them.
+    for run in PENDING_RUNS[1:]:
         reviewed = client.post(
-            f"/api/v1/certifications/{certified.get_json()['id']}/review",
+            f"/api/v1/certifications/{certified[run]['id']}/review",
             headers=bearer(leader),
             json={"decision": "approve"},
         )
@@ -149,7 +220,12 @@ def test_live_predictions_are_ranked_on_labels_approved_after_they_were_posted(s
     assert all((row["runs"], row["lumisections"]) == (2, 2 * LUMISECTIONS) for row in board)
     # The score is the competition's metric on the lumisections of the newly approved runs.
     approved = numbers[0].isin(PENDING_RUNS[1:]).to_numpy()
-    labels = np.asarray(inside)[approved].astype(int)
+
+    def certified_bad(run: int, n: int) -> bool:  # the blind run's range was narrowed by one after the reveal
+        first, last = bad_range(run)
+        return first <= n <= last - (run == BLIND_RUN)
+
+    labels = np.array([certified_bad(r, n) for r, n in zip(numbers[0], numbers[1], strict=True)])[approved].astype(int)
     with stack.app_context():
         weights = [
             max(lumi, 0.0)
@@ -164,5 +240,16 @@ def test_live_predictions_are_ranked_on_labels_approved_after_they_were_posted(s
     assert pending_runs(download(client, good, "pending.csv")) == [PENDING_RUNS[0], LATE_RUN]
 
     with stack.app_context():
-        task = db.session.get(LabellingTask, task_id)
-        assert task is not None and db.session.get(SuggestionSource, posted[good][0]).live.score == board[0]["score"]
+        assert db.session.get_one(SuggestionSource, live_id).live.score == board[0]["score"]
+
+    # The models list and page show the live measures the worker computed.
+    listed = client.get(f"/api/v1/tasks/{task_id}/models", headers=bearer(leader)).get_json()
+    listed = listed if isinstance(listed, list) else next(v for v in listed.values() if isinstance(v, list))
+    live = next(s for s in listed if s["id"] == live_id)["live"]
+    assert (live["runs"], live["lumisections"]) == (2, 2 * LUMISECTIONS)
+    assert live["roc_auc"] == pytest.approx(expected, abs=1e-9)  # weighted by luminosity, as the board
+    leaders = stack.test_client()
+    AuthActions(leaders).login("lea", PASSWORD)
+    models_page = leaders.get(f"/tasks/{task_id}/models")
+    assert models_page.status_code == 200
+    assert source["name"] in models_page.get_data(as_text=True)
