@@ -124,8 +124,6 @@ def parse_ranges(answer: Any, run_number: int, dataset_name: str = DEFAULT_DATAS
         return Refused(f"the Run Registry's answer for {what} is malformed: {problem}", 502)
 
     if not isinstance(answer, Mapping):
-        if isinstance(answer, list) and not answer:
-            return {}  # RR answers [] for a run it has no lumisections of
         raise malformed("not a JSON object of components")
     if "err" in answer:
         raise Refused(f"the Run Registry refused {what}: {answer['err']}", 502)

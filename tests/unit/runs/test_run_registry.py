@@ -43,7 +43,7 @@ def test_ranges_come_in_lumisection_order_and_missing_components_have_none():
     }
     ranges = parse_ranges(answer, 1)
     assert ranges == {"tracker-strip": [Range(1, 10, "GOOD", "", ""), Range(11, 20, "BAD", "", "")]}
-    assert parse_ranges([], 1) == {}
+    assert parse_ranges({}, 1) == {}
 
 
 GOOD = {"start": 1, "end": 10, "status": "GOOD", "comment": "", "cause": ""}
@@ -53,6 +53,7 @@ GOOD = {"start": 1, "end": 10, "status": "GOOD", "comment": "", "cause": ""}
     ("answer", "problem"),
     [
         ("<html>", "not a JSON object of components"),
+        ([], "not a JSON object of components"),
         ({"tracker-pixel": {"start": 1}}, "tracker-pixel is not a list of ranges"),
         ({"tracker-pixel": ["GOOD"]}, "tracker-pixel range 0 is not an object"),
         ({"tracker-pixel": [GOOD | {"start": "1"}]}, "range 0 has start '1', not a lumisection number"),
