@@ -95,3 +95,8 @@ class Config:
         self.OMS_VERIFY_TLS = (env.get("OMS_VERIFY_TLS") or "true").lower() not in ("0", "false", "no", "off")
         self.OMS_PAGE_LIMIT = int(env.get("OMS_PAGE_LIMIT") or 1000)
         self.OMS_TIMEOUT = float(env.get("OMS_TIMEOUT") or 30)
+        # The Run Registry API, for `flask runs import --from-rr` (empty: not configured).
+        self.RR_API_URL = env.get("RR_API_URL") or ""
+        self.RR_TOKEN = env.get("RR_TOKEN") or None  # sent as a bearer token
+        self.RR_VERIFY_TLS = (env.get("RR_VERIFY_TLS") or "true").lower() not in ("0", "false", "no", "off")
+        self.RR_TIMEOUT = float(env.get("RR_TIMEOUT") or 60)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, abort, jsonify
 
 from app.api import bp
@@ -12,6 +14,7 @@ from app.models import Certification, LabellingTask, Role, Run
 from app.models.runs import CONDITIONS
 from app.services.certification import lumimask, queries
 from app.services.certification import workflow as service
+from app.services.runs.run_registry import run_ranges
 
 CERTIFIERS = (Role.SHIFTER, Role.SHIFT_LEADER)
 READERS = (Role.SHIFTER, Role.SHIFT_LEADER, Role.ORGANISER)
@@ -28,18 +31,22 @@ def _certification(certification_id: int) -> Certification:
 @bp.get("/runs/<int:run_number>")
 @roles_required(*READERS)
 def run_details(run_number: int):
-    """A run's metadata and its lumisections."""
+    """A run's metadata and its lumisections; with ``rr``, the Run Registry's tracker ranges, where imported."""
     run = db.get_or_404(Run, run_number, description=f"No run {run_number} was imported.")
     columns = ("number", *CONDITIONS, "golden")
-    return jsonify(
-        run_number=run.run_number,
-        fill_number=run.fill_number,
-        run_class=run.run_class.value if run.run_class else None,
-        ls_count=run.ls_count,
-        delivered_lumi=run.delivered_lumi,
-        recorded_lumi=run.recorded_lumi,
-        lumisections=[{c: getattr(ls, c) for c in columns} for ls in run.lumisections],
-    )
+    details: dict[str, Any] = {
+        "run_number": run.run_number,
+        "fill_number": run.fill_number,
+        "run_class": run.run_class.value if run.run_class else None,
+        "ls_count": run.ls_count,
+        "delivered_lumi": run.delivered_lumi,
+        "recorded_lumi": run.recorded_lumi,
+        "lumisections": [{c: getattr(ls, c) for c in columns} for ls in run.lumisections],
+    }
+    rr = run_ranges(run.run_number)
+    if rr is not None:
+        details["rr"] = rr
+    return jsonify(details)
 
 
 @bp.get("/tasks")

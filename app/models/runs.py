@@ -95,3 +95,20 @@ class Lumisection(Model):
     golden: Mapped[Optional[bool]]  # in an imported golden JSON
 
     run: Mapped[Run] = relationship(back_populates="lumisections")
+
+
+class RrRange(Model):
+    """Lumisections first..last of a run, as the Run Registry flags one component of one of its datasets."""
+
+    __tablename__ = "rr_ranges"
+    __table_args__ = (UniqueConstraint("run_number", "dataset_name", "component", "first"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)
+    run_number: Mapped[int] = mapped_column(BigInteger)  # the run need not be imported from OMS first
+    dataset_name: Mapped[str] = mapped_column(String(200))
+    component: Mapped[str] = mapped_column(String(64))  # RR's name, e.g. tracker-pixel
+    first: Mapped[int]
+    last: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))  # GOOD, BAD, STANDBY, EXCLUDED, NOTSET or EMPTY
+    cause: Mapped[str] = mapped_column(String(1000), default="")
+    comment: Mapped[str] = mapped_column(db.Text, default="")

@@ -292,3 +292,22 @@ def test_competitions_and_sources_from_before_0011_are_not_live_and_survive_a_do
     assert kept == [1, 1, 1, 3] and "live" not in columns
     assert (bool(competition[0]), competition[1]) == (False, 1)
     assert description == "" and tuple(evaluation) == (None, None) and pending == 0
+
+
+def test_a_run_registry_range_is_stored_once_per_run_dataset_and_component_start(empty_database, tmp_path):
+    """0012's table keeps one range per start of a component in a run's dataset; going below 0012 drops it."""
+    app = make_app(empty_database, tmp_path)
+    insert = text(
+        "INSERT INTO rr_ranges (run_number, dataset_name, component, first, last, status, cause, comment) "
+        "VALUES (378856, :dataset, 'tracker-pixel', 1, 10, 'GOOD', '', '')"
+    )
+    with app.app_context():
+        upgrade(revision="0012")
+        with db.engine.begin() as connection:
+            connection.execute(insert, {"dataset": "online"})
+            connection.execute(insert, {"dataset": "/Express/Collisions2024/DQM"})
+        with pytest.raises(IntegrityError), db.engine.begin() as connection:
+            connection.execute(insert, {"dataset": "online"})
+        downgrade(revision="0011")
+        assert "rr_ranges" not in _tables(app)
+        db.engine.dispose()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from app.api.openapi.common import NULLABLE_INTEGER, NULLABLE_NUMBER, json_body, json_response, op, ref
 from app.api.schemas import CertificationBody, CertificationChange, ReviewBody
+from app.services.runs.run_registry import COMPONENTS as RR_COMPONENTS
+from app.services.runs.run_registry import STATUSES as RR_STATUSES
 
 TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 CERTIFICATION_ID = {"name": "certification_id", "in": "path", "required": True, "schema": {"type": "integer"}}
@@ -25,6 +27,27 @@ SCHEMAS = {
                     "description": "number, luminosity, pileup, DCS bits (null when not imported), golden",
                     "properties": {"number": {"type": "integer"}},
                 },
+            },
+            "rr": {
+                "type": "object",
+                "description": "the Run Registry's lumisection ranges of the tracker's components (dataset "
+                "online, else the first imported), present when imported with flask runs import --from-rr",
+                "additionalProperties": False,
+                "properties": {component: ref("RrRanges") for component in RR_COMPONENTS},
+            },
+        },
+    },
+    "RrRanges": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["first", "last", "status", "cause", "comment"],
+            "properties": {
+                "first": {"type": "integer", "minimum": 1},
+                "last": {"type": "integer", "minimum": 1},
+                "status": {"type": "string", "enum": list(RR_STATUSES)},
+                "cause": {"type": "string"},
+                "comment": {"type": "string"},
             },
         },
     },

@@ -1,0 +1,236 @@
+"""Reading the CMS Run Registry: the tracker's per-component lumisection ranges of runs, and storing them.
+
+RR answers ``POST {RR_API_URL}/lumisections/rr_lumisection_ranges_by_component`` with the JSON body
+``{"run_number": N, "dataset_name": "online"}`` by an object of component name to its ranges,
+``{"tracker-pixel": [{"start", "end", "status", "comment", "cause"}], ...}``, as the official
+``runregistry`` client reads it. Only the tracker's components are kept. Every run is fetched and
+checked before anything is written; a failure of RR, or an answer that is not what RR sends, raises
+Refused (502) naming the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+import requests
+
+from app.extensions import db
+from app.models import RrRange
+from app.services.errors import Refused
+
+PATH = "/lumisections/rr_lumisection_ranges_by_component"
+COMPONENTS = ("tracker-pixel", "tracker-strip", "tracker-track")
+STATUSES = ("GOOD", "BAD", "STANDBY", "EXCLUDED", "NOTSET", "EMPTY")
+DEFAULT_DATASET = "online"
+
+
+@dataclass(frozen=True)
+class Range:
+    """Lumisections first..last (inclusive) of one component, as RR flags them."""
+
+    first: int
+    last: int
+    status: str
+    cause: str
+    comment: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "first": self.first,
+            "last": self.last,
+            "status": self.status,
+            "cause": self.cause,
+            "comment": self.comment,
+        }
+
+
+# A run's tracker components and their ranges, in lumisection order.
+Ranges = dict[str, list[Range]]
+
+
+class RunRegistryClient:
+    """Fetches lumisection ranges from one RR API base URL, e.g. https://cmsrunregistry.web.cern.ch/api."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        verify_tls: bool = True,
+        timeout: float = 60.0,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.session.verify = verify_tls
+        self.session.headers["Accept"] = "application/json"
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> RunRegistryClient:
+        """The client the app's configuration describes; Refused when RR_API_URL is not set."""
+        base_url = config.get("RR_API_URL")
+        if not base_url:
+            raise Refused(
+                "RR_API_URL is not set: set it to the Run Registry API "
+                "(e.g. https://cmsrunregistry.web.cern.ch/api) to read runs from the Run Registry",
+                503,
+            )
+        return cls(
+            base_url,
+            token=config.get("RR_TOKEN"),
+            verify_tls=config.get("RR_VERIFY_TLS", True),
+            timeout=config.get("RR_TIMEOUT", 60.0),
+        )
+
+    def close(self) -> None:
+        self.session.close()
+
+    def ranges(self, run_number: int, dataset_name: str = DEFAULT_DATASET) -> Ranges:
+        """The tracker components' ranges of one run in one dataset, checked."""
+        url = self.base_url + PATH
+        what = f"run {run_number} ({dataset_name})"
+        try:
+            response = self.session.post(
+                url, json={"run_number": run_number, "dataset_name": dataset_name}, timeout=self.timeout
+            )
+        except requests.RequestException as error:
+            raise Refused(f"cannot reach the Run Registry for {what}: POST {url}: {error}", 502) from None
+        if response.status_code != 200:
+            detail = " ".join(response.text.split())[:200]
+            raise Refused(
+                f"the Run Registry answered {response.status_code} {response.reason} for {what}: {detail}", 502
+            )
+        try:
+            answer = response.json()
+        except ValueError:
+            raise Refused(f"the Run Registry's answer for {what} is not JSON", 502) from None
+        return parse_ranges(answer, run_number, dataset_name)
+
+
+def parse_ranges(answer: Any, run_number: int, dataset_name: str = DEFAULT_DATASET) -> Ranges:
+    """The tracker components' ranges of RR's answer for a run; Refused (502) naming the run when malformed.
+
+    A component RR does not list has no ranges; ranges must be whole lumisection numbers, first <= last,
+    with an RR status, and a component's ranges must not overlap.
+    """
+    what = f"run {run_number} ({dataset_name})"
+
+    def malformed(problem: str) -> Refused:
+        return Refused(f"the Run Registry's answer for {what} is malformed: {problem}", 502)
+
+    if not isinstance(answer, Mapping):
+        raise malformed("not a JSON object of components")
+    if "err" in answer:
+        raise Refused(f"the Run Registry refused {what}: {answer['err']}", 502)
+    ranges: Ranges = {}
+    for component in COMPONENTS:
+        items = answer.get(component)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            raise malformed(f"{component} is not a list of ranges")
+        parsed = [_range(item, f"{component} range {i}", malformed) for i, item in enumerate(items)]
+        parsed.sort(key=lambda r: r.first)
+        for before, after in pairwise(parsed):
+            if after.first <= before.last:
+                raise malformed(
+                    f"{component} ranges {before.first}-{before.last} and {after.first}-{after.last} overlap"
+                )
+        ranges[component] = parsed
+    return ranges
+
+
+def _range(item: Any, where: str, malformed: Callable[[str], Refused]) -> Range:
+    if not isinstance(item, Mapping):
+        raise malformed(f"{where} is not an object")
+    first, last = (_lumisection(item.get(name), f"{where} has {name}", malformed) for name in ("start", "end"))
+    status = item.get("status")
+    if first > last:
+        raise malformed(f"{where} starts at {first} after its end {last}")
+    if status not in STATUSES:
+        raise malformed(f"{where} has status {status!r}, not one of {', '.join(STATUSES)}")
+    texts = {}
+    for name in ("cause", "comment"):
+        value = item.get(name)
+        if value is not None and not isinstance(value, str):
+            raise malformed(f"{where} has a {name} that is not text")
+        texts[name] = value or ""
+    return Range(first, last, status, texts["cause"], texts["comment"])
+
+
+def _lumisection(value: Any, where: str, malformed: Callable[[str], Refused]) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise malformed(f"{where} {value!r}, not a lumisection number")
+    return value
+
+
+@dataclass(frozen=True)
+class RrReport:
+    """What an import from RR wrote."""
+
+    dataset_name: str
+    runs: dict[int, int]  # run number to its number of ranges
+
+
+def fetch_ranges(client: RunRegistryClient, run_numbers: Iterable[int], dataset_name: str) -> dict[int, Ranges]:
+    """Every run's ranges, all fetched and checked before the caller writes any."""
+    return {run: client.ranges(run, dataset_name) for run in dict.fromkeys(run_numbers)}
+
+
+def store_ranges(fetched: Mapping[int, Ranges], dataset_name: str) -> RrReport:
+    """Replace the stored ranges of each run in this dataset by the fetched ones, in one transaction."""
+    try:
+        for run_number, ranges in fetched.items():
+            db.session.execute(
+                db.delete(RrRange).where(RrRange.run_number == run_number, RrRange.dataset_name == dataset_name)
+            )
+            db.session.add_all(
+                RrRange(
+                    run_number=run_number,
+                    dataset_name=dataset_name,
+                    component=component,
+                    first=r.first,
+                    last=r.last,
+                    status=r.status,
+                    cause=r.cause,
+                    comment=r.comment,
+                )
+                for component, items in ranges.items()
+                for r in items
+            )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return RrReport(dataset_name, {run: sum(map(len, ranges.values())) for run, ranges in fetched.items()})
+
+
+def import_from_rr(
+    client: RunRegistryClient, run_numbers: Iterable[int], dataset_name: str = DEFAULT_DATASET
+) -> RrReport:
+    """Fetch the runs' tracker ranges from RR, then store them all; nothing is written if one fetch fails."""
+    return store_ranges(fetch_ranges(client, run_numbers, dataset_name), dataset_name)
+
+
+def run_ranges(run_number: int) -> dict[str, list[dict[str, Any]]] | None:
+    """A run's imported RR ranges by component, of dataset ``online`` when imported, else of the first
+    dataset by name; None when none was imported."""
+    rows = db.session.execute(
+        db.select(RrRange)
+        .where(RrRange.run_number == run_number)
+        .order_by(RrRange.dataset_name != DEFAULT_DATASET, RrRange.dataset_name, RrRange.component, RrRange.first)
+    ).scalars()
+    ranges: dict[str, list[dict[str, Any]]] = {}
+    dataset = None
+    for row in rows:
+        dataset = dataset or row.dataset_name
+        if row.dataset_name == dataset:
+            ranges.setdefault(row.component, []).append(
+                Range(row.first, row.last, row.status, row.cause, row.comment).as_json()
+            )
+    return ranges if dataset else None
