@@ -36,6 +36,7 @@ def op(summary: str, responses: dict, *, errors: tuple[str, ...] = (), public: b
 
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 SUBMISSION_ID = {"name": "submission_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+INTEGER, NUMBER, STRING, BOOLEAN = ({"type": t} for t in ("integer", "number", "string", "boolean"))
 NULLABLE_NUMBER = {"type": ["number", "null"]}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 NULLABLE_INTEGER = {"type": ["integer", "null"]}

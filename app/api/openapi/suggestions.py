@@ -2,41 +2,51 @@
 
 from __future__ import annotations
 
-from app.api.openapi.common import NULLABLE_NUMBER, NULLABLE_TIME, json_response, op, ref
+from app.api.openapi.common import (
+    BOOLEAN,
+    INTEGER,
+    NULLABLE_NUMBER,
+    NULLABLE_TIME,
+    NUMBER,
+    STRING,
+    json_response,
+    op,
+    ref,
+)
 from app.api.schemas import AttachSubmissionBody, SourceChange
 
-TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-SOURCE_ID = {"name": "source_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-RUN_NUMBER = {"name": "run_number", "in": "path", "required": True, "schema": {"type": "integer"}}
-PAIR = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
+TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": INTEGER}
+SOURCE_ID = {"name": "source_id", "in": "path", "required": True, "schema": INTEGER}
+RUN_NUMBER = {"name": "run_number", "in": "path", "required": True, "schema": INTEGER}
+PAIR = {"type": "array", "items": NUMBER, "minItems": 2, "maxItems": 2}
 SCHEMAS = {
     "SourceCreated": {
         "type": "object",
         "required": ["source_id", "rows"],
-        "properties": {"source_id": {"type": "integer"}, "rows": {"type": "integer", "description": "scores stored"}},
+        "properties": {"source_id": INTEGER, "rows": {"type": "integer", "description": "scores stored"}},
     },
     "Model": {
         "type": "object",
         "required": ["id", "name", "version", "kind", "active", "threshold", "created_at"],
         "properties": {
-            "id": {"type": "integer"},
-            "name": {"type": "string"},
-            "version": {"type": "string"},
+            "id": INTEGER,
+            "name": STRING,
+            "version": STRING,
             "kind": {"type": "string", "enum": ["upload", "submission", "live", "model"]},
-            "active": {"type": "boolean"},
+            "active": BOOLEAN,
             "threshold": {"type": "number", "minimum": 0, "maximum": 1},
             "created_at": NULLABLE_TIME,
-            "rows": {"type": "integer"},
+            "rows": INTEGER,
             "live": {
                 "type": ["object", "null"],
                 "description": "scores on lumisections of runs approved after the source was created; null while "
                 "there are none",
                 "properties": {
-                    "runs": {"type": "integer"},
-                    "lumisections": {"type": "integer"},
+                    "runs": INTEGER,
+                    "lumisections": INTEGER,
                     "roc_auc": NULLABLE_NUMBER,
                     "tpr_at_fpr": NULLABLE_NUMBER,
-                    "fpr": {"type": "number"},
+                    "fpr": NUMBER,
                     "at": {"type": "string", "format": "date-time"},
                 },
             },
@@ -59,14 +69,14 @@ SCHEMAS = {
                     "type": "object",
                     "required": ["id", "name", "threshold", "scores", "suggested_ranges"],
                     "properties": {
-                        "id": {"type": "integer"},
-                        "name": {"type": "string"},
-                        "version": {"type": "string"},
-                        "threshold": {"type": "number"},
+                        "id": INTEGER,
+                        "name": STRING,
+                        "version": STRING,
+                        "threshold": NUMBER,
                         "scores": {"type": "array", "items": PAIR, "description": "[lumisection, score] pairs"},
                         "suggested_ranges": {
                             "type": "array",
-                            "items": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
+                            "items": {"type": "array", "items": INTEGER, "minItems": 2, "maxItems": 2},
                         },
                     },
                 },
@@ -76,7 +86,7 @@ SCHEMAS = {
     "NextRun": {
         "type": "object",
         "required": ["run_number"],
-        "properties": {"run_number": {"type": "integer"}},
+        "properties": {"run_number": INTEGER},
     },
 }
 SCORES_FORM = {
@@ -85,7 +95,7 @@ SCORES_FORM = {
     "properties": {
         "file": {"type": "string", "format": "binary", "description": "CSV run,lumisection,score, scores in [0, 1]"},
         "name": {"type": "string", "description": "the model's name, 1 to 200 characters"},
-        "version": {"type": "string"},
+        "version": STRING,
         "threshold": {"type": "string", "description": "a number in [0, 1] (default 0.5)"},
     },
 }

@@ -16,17 +16,13 @@ EXPORT_TIMEOUT = 6 * 3600
 
 def request_export(competition: Competition, user: User) -> SubmissionExport:
     """Start building an export, or return the one already being built."""
-    running = db.session.execute(
-        db.select(SubmissionExport).where(
-            SubmissionExport.competition_id == competition.id, SubmissionExport.status == ExportStatus.BUILDING
-        )
-    ).scalar()
-    if running is not None:
-        return running
-    export = SubmissionExport(competition_id=competition.id, requested_by_id=user.id)
-    db.session.add(export)
-    db.session.commit()
-    enqueue(EXPORT_JOB, export.id, timeout=EXPORT_TIMEOUT)
+    building = SubmissionExport.competition_id == competition.id, SubmissionExport.status == ExportStatus.BUILDING
+    export = db.session.execute(db.select(SubmissionExport).where(*building)).scalar()
+    if export is None:
+        export = SubmissionExport(competition_id=competition.id, requested_by_id=user.id)
+        db.session.add(export)
+        db.session.commit()
+        enqueue(EXPORT_JOB, export.id, timeout=EXPORT_TIMEOUT)
     return export
 
 

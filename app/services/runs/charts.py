@@ -4,10 +4,11 @@ page hands to the Plotly.js the app serves."""
 from __future__ import annotations
 
 LAYOUT = {"margin": {"l": 60, "r": 20, "t": 30, "b": 50}, "hovermode": "closest", "template": "plotly_white"}
+BAD_FILL = "rgba(220, 53, 69, 0.2)"  # bad lumisections, shaded across a chart
 
 
-def shaded_ranges(ranges: list[tuple[int, int]]) -> list[dict]:
-    """Lumisection ranges (inclusive) shaded red across a chart, as bad ones are drawn."""
+def shaded_ranges(ranges: list[tuple[int, int]], fillcolor: str = BAD_FILL, **style: float) -> list[dict]:
+    """Lumisection ranges (inclusive) shaded across a chart: red, as bad ones are drawn, unless told otherwise."""
     return [
         {
             "type": "rect",
@@ -17,8 +18,9 @@ def shaded_ranges(ranges: list[tuple[int, int]]) -> list[dict]:
             "x1": last + 0.5,
             "y0": 0,
             "y1": 1,
-            "fillcolor": "rgba(220, 53, 69, 0.2)",
+            "fillcolor": fillcolor,
             "line": {"width": 0},
+            **style,
         }
         for first, last in ranges
     ]

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import LabellingTask, SuggestionSource, User
-from app.services.runs.charts import LAYOUT
+from app.services.runs.charts import LAYOUT, shaded_ranges
 from app.services.suggestions import shown
 from app.services.suggestions.store import RunSuggestion, run_suggestions
 
@@ -75,21 +75,7 @@ def score_chart(sources: list[RunSuggestion]) -> dict:
                 "line": {"color": colour, "width": 1, "dash": "dash"},
             }
         )
-        shapes.extend(
-            {
-                "type": "rect",
-                "xref": "x",
-                "yref": "paper",
-                "x0": first - 0.5,
-                "x1": last + 0.5,
-                "y0": 0,
-                "y1": 1,
-                "fillcolor": colour,
-                "opacity": 0.12,
-                "line": {"width": 0},
-            }
-            for first, last in source.suggested_ranges
-        )
+        shapes.extend(shaded_ranges(source.suggested_ranges, colour, opacity=0.12))
     layout = LAYOUT | {
         "xaxis": {"title": {"text": "lumisection"}, "domain": [0, 0.9]},
         "yaxis": {"title": {"text": "score"}, "range": [-0.02, 1.02]},
