@@ -3,49 +3,21 @@
 from __future__ import annotations
 
 import io
-import uuid
 from datetime import timedelta
 
 import numpy as np
 import pytest
 import requests
-from rq import SimpleWorker
 
 from app.extensions import db
 from app.models import Competition, Role
 from app.models.types import utcnow
 from app.services.competitions.bundles import import_bundle
-from app.services.queue import get_queue
-from tests import services
-from tests.conftest import make_app
 from tests.helpers import bearer, make_token, make_user, predictions_csv, write_bundle
+from tests.integration.conftest import run_worker
 
 pytestmark = [pytest.mark.redis, pytest.mark.s3, pytest.mark.databases("postgresql")]
 SLUG = "test-comp"
-
-
-@pytest.fixture
-def stack(database_url, tmp_path, s3_bucket):
-    """The app as deployed: PostgreSQL, a Redis queue of this test's own, and S3 storage."""
-    bucket, endpoint = s3_bucket
-    app = make_app(
-        database_url,
-        tmp_path,
-        REDIS_URL=services.redis_url(),
-        RQ_QUEUE=f"test-{uuid.uuid4().hex}",
-        STORAGE_URL=f"s3://{bucket}/playground",
-        S3_ENDPOINT_URL=endpoint,
-    )
-    yield app
-    with app.app_context():
-        get_queue().queue.delete(delete_jobs=True)
-        db.engine.dispose()
-
-
-def run_worker(app) -> None:
-    with app.app_context():
-        queue = get_queue().queue
-        SimpleWorker([queue], connection=queue.connection).work(burst=True)
 
 
 def test_import_join_submit_score_and_leaderboards(stack, tmp_path):

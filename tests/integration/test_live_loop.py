@@ -7,23 +7,20 @@ the live leaderboard and the models page updated by the worker."""
 from __future__ import annotations
 
 import io
-import uuid
 
 import numpy as np
 import pandas as pd
 import pytest
 import requests
-from rq import SimpleWorker
 from sklearn.metrics import roc_auc_score
 
 from app.extensions import db
 from app.models import LabellingTask, Lumisection, Run, SuggestionSource, TaskRun
-from app.services.queue import get_queue
 from app.services.runs.importer import import_oms
 from app.services.suggestions import blind
-from tests import services
-from tests.conftest import AuthActions, make_app
+from tests.conftest import AuthActions
 from tests.helpers import PASSWORD, bearer, make_token
+from tests.integration.conftest import run_worker
 from tests.unit.suggestions.live_data import LUMISECTIONS, PENDING_RUNS, bad_range, make_live
 
 pytestmark = [pytest.mark.redis, pytest.mark.s3, pytest.mark.databases("postgresql")]
@@ -37,30 +34,6 @@ CERTIFIED = {
     "tracking": "good",
     "checklist": {"general": True, "pixel": True, "strip": True, "tracking": True},
 }
-
-
-@pytest.fixture
-def stack(database_url, tmp_path, s3_bucket):
-    """The app as deployed: PostgreSQL, a Redis queue of this test's own, and S3 storage."""
-    bucket, endpoint = s3_bucket
-    app = make_app(
-        database_url,
-        tmp_path,
-        REDIS_URL=services.redis_url(),
-        RQ_QUEUE=f"test-{uuid.uuid4().hex}",
-        STORAGE_URL=f"s3://{bucket}/playground",
-        S3_ENDPOINT_URL=endpoint,
-    )
-    yield app
-    with app.app_context():
-        get_queue().queue.delete(delete_jobs=True)
-        db.engine.dispose()
-
-
-def run_worker(app) -> None:
-    with app.app_context():
-        queue = get_queue().queue
-        SimpleWorker([queue], connection=queue.connection).work(burst=True)
 
 
 def download(client, token: str, name: str) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from urllib.parse import urlencode, urljoin
 import requests
 
 from app.services.errors import Refused
+from app.services.runs.api_client import JsonApiClient, configured_url
 
 RUN_FIELDS = (
     "run_number",
@@ -50,7 +51,7 @@ LUMISECTION_FIELDS = (
 MAX_PAGES = 10_000  # a run has a few thousand lumisections: more pages means a server that never stops
 
 
-class OmsClient:
+class OmsClient(JsonApiClient):
     """Fetches runs and lumisections from one OMS API base URL, e.g. https://cmsoms.cern.ch/agg/api/v1."""
 
     def __init__(
@@ -64,36 +65,20 @@ class OmsClient:
     ) -> None:
         if page_limit < 1:
             raise ValueError("page_limit must be at least 1")
-        self.base_url = base_url.rstrip("/")
+        super().__init__(base_url, token, verify_tls, timeout, session)
         self.page_limit = page_limit
-        self.timeout = timeout
-        self.session = session or requests.Session()
-        self.session.verify = verify_tls
-        self.session.headers["Accept"] = "application/json"
-        if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> OmsClient:
         """The client the app's configuration describes; Refused when OMS_API_URL is not set."""
-        base_url = config.get("OMS_API_URL")
-        if not base_url:
-            raise Refused(
-                "OMS_API_URL is not set: set it to the OMS aggregation API "
-                "(e.g. https://cmsoms.cern.ch/agg/api/v1) to fetch runs from OMS",
-                503,
-            )
+        example = "the OMS aggregation API (e.g. https://cmsoms.cern.ch/agg/api/v1)"
         return cls(
-            base_url,
+            configured_url(config, "OMS_API_URL", example, "fetch runs from OMS"),
             token=config.get("OMS_TOKEN"),
             verify_tls=config.get("OMS_VERIFY_TLS", True),
             page_limit=config.get("OMS_PAGE_LIMIT", 1000),
             timeout=config.get("OMS_TIMEOUT", 30.0),
         )
-
-    def close(self) -> None:
-        """Close pooled connections; the client opens new ones if used again."""
-        self.session.close()
 
     def run(self, run_number: int) -> dict[str, Any]:
         """The attributes of one run (RUN_FIELDS); Refused when OMS does not know it."""

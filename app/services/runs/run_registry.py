@@ -20,6 +20,7 @@ import requests
 from app.extensions import db
 from app.models import RrRange
 from app.services.errors import Refused
+from app.services.runs.api_client import JsonApiClient, configured_url
 
 PATH = "/lumisections/rr_lumisection_ranges_by_component"
 COMPONENTS = ("tracker-pixel", "tracker-strip", "tracker-track")
@@ -51,44 +52,19 @@ class Range:
 Ranges = dict[str, list[Range]]
 
 
-class RunRegistryClient:
+class RunRegistryClient(JsonApiClient):
     """Fetches lumisection ranges from one RR API base URL, e.g. https://cmsrunregistry.web.cern.ch/api."""
-
-    def __init__(
-        self,
-        base_url: str,
-        token: str | None = None,
-        verify_tls: bool = True,
-        timeout: float = 60.0,
-        session: requests.Session | None = None,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self.session = session or requests.Session()
-        self.session.verify = verify_tls
-        self.session.headers["Accept"] = "application/json"
-        if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> RunRegistryClient:
         """The client the app's configuration describes; Refused when RR_API_URL is not set."""
-        base_url = config.get("RR_API_URL")
-        if not base_url:
-            raise Refused(
-                "RR_API_URL is not set: set it to the Run Registry API "
-                "(e.g. https://cmsrunregistry.web.cern.ch/api) to read runs from the Run Registry",
-                503,
-            )
+        example = "the Run Registry API (e.g. https://cmsrunregistry.web.cern.ch/api)"
         return cls(
-            base_url,
+            configured_url(config, "RR_API_URL", example, "read runs from the Run Registry"),
             token=config.get("RR_TOKEN"),
             verify_tls=config.get("RR_VERIFY_TLS", True),
             timeout=config.get("RR_TIMEOUT", 60.0),
         )
-
-    def close(self) -> None:
-        self.session.close()
 
     def ranges(self, run_number: int, dataset_name: str = DEFAULT_DATASET) -> Ranges:
         """The tracker components' ranges of one run in one dataset, checked."""

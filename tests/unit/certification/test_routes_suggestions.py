@@ -5,49 +5,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from app.extensions import db
-from app.models import BadRange, Certification, LabellingTask, RangeOrigin, Role, SourceKind, User
+from app.models import BadRange, Certification, LabellingTask, RangeOrigin, User
 from app.models.certification import DEFAULT_CHECKLISTS
-from app.services.suggestions import blind
-from tests.helpers import PASSWORD, make_user
-from tests.unit.suggestions.tasks import add_source, certify, make_task
-
-RUN = 7001
-SCORES = {RUN: {n: (0.9 if 10 <= n <= 14 else 0.1) for n in range(1, 41)}}
-
-
-def _seed(blind_run: bool) -> int:
-    """A task seed under which RUN is (or is not) certified blind at a blind fraction of one half."""
-    return next(s for s in range(1000) if blind.is_blind(s, RUN, 0.5) is blind_run)
-
-
-@pytest.fixture
-def setup(app):
-    """A task of one run of 40 lumisections with one active upload source, and a user of each role."""
-
-    def build(*, blind_run: bool = False):
-        with app.app_context():
-            users = {
-                name: make_user(name, role).id
-                for name, role in [
-                    ("sam", Role.SHIFTER),
-                    ("lea", Role.SHIFT_LEADER),
-                    ("olga", Role.ORGANISER),
-                    ("rita", Role.RESEARCHER),
-                ]
-            }
-            task = make_task({RUN: range(1, 41)}, seed=_seed(blind_run), blind_fraction=0.5)
-            source = add_source(task, SCORES, threshold=0.5)
-            live = add_source(task, SCORES, threshold=0.5, kind=SourceKind.LIVE)
-            return task.id, source.id, live.id, users
-
-    return build
-
-
-def _csrf(page: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+from tests.helpers import PASSWORD
+from tests.unit.certification.conftest import RUN, csrf
+from tests.unit.suggestions.tasks import certify
 
 
 def test_run_page_names_the_sources_and_their_ranges(client, auth, setup):
@@ -85,7 +48,7 @@ def test_accepted_ranges_are_posted_with_their_source(app, client, auth, setup):
         "comment": "as the model says, and a beam loss",
         "checklist": [f"{g['name']}/{i}" for g in DEFAULT_CHECKLISTS for i in range(len(g["items"]))],
         "submit": "Certify",
-        "csrf_token": _csrf(page),
+        "csrf_token": csrf(page),
     }
     response = client.post(f"/tasks/{task_id}/runs/{RUN}", data=data)
     assert response.status_code == 302, re.findall(r"alert-danger[^>]*>([^<]*)", response.get_data(as_text=True))
@@ -112,7 +75,7 @@ def test_a_widened_suggestion_is_kept_as_edited(app, client, auth, setup):
         "comment": "the model's range, a little wider",
         "checklist": [f"{g['name']}/{i}" for g in DEFAULT_CHECKLISTS for i in range(len(g["items"]))],
         "submit": "Certify",
-        "csrf_token": _csrf(page),
+        "csrf_token": csrf(page),
     }
     assert client.post(f"/tasks/{task_id}/runs/{RUN}", data=data).status_code == 302
     with app.app_context():

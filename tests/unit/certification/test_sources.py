@@ -8,45 +8,10 @@ import re
 import pytest
 
 from app.extensions import db
-from app.models import BadRange, LabellingTask, Role, SourceKind, SuggestionSource, User
-from app.services.suggestions import blind
-from tests.helpers import PASSWORD, make_user
+from app.models import BadRange, LabellingTask, SuggestionSource, User
+from tests.helpers import PASSWORD
+from tests.unit.certification.conftest import RUN, csrf
 from tests.unit.suggestions.tasks import add_source, certify, make_task
-
-RUN = 7001
-SCORES = {RUN: {n: (0.9 if 10 <= n <= 14 else 0.1) for n in range(1, 41)}}
-
-
-def _seed(blind_run: bool) -> int:
-    """A task seed under which RUN is (or is not) certified blind at a blind fraction of one half."""
-    return next(s for s in range(1000) if blind.is_blind(s, RUN, 0.5) is blind_run)
-
-
-@pytest.fixture
-def setup(app):
-    """A task of one run of 40 lumisections with one active upload source, and a user of each role."""
-
-    def build(*, blind_run: bool = False):
-        with app.app_context():
-            users = {
-                name: make_user(name, role).id
-                for name, role in [
-                    ("sam", Role.SHIFTER),
-                    ("lea", Role.SHIFT_LEADER),
-                    ("olga", Role.ORGANISER),
-                    ("rita", Role.RESEARCHER),
-                ]
-            }
-            task = make_task({RUN: range(1, 41)}, seed=_seed(blind_run), blind_fraction=0.5)
-            source = add_source(task, SCORES, threshold=0.5)
-            live = add_source(task, SCORES, threshold=0.5, kind=SourceKind.LIVE)
-            return task.id, source.id, live.id, users
-
-    return build
-
-
-def _csrf(page: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 
 
 @pytest.mark.parametrize(("user", "status"), [("lea", 200), ("olga", 200), ("sam", 403), ("rita", 403)])
@@ -64,7 +29,7 @@ def test_shift_leader_activates_a_live_source_and_sets_a_threshold(app, client, 
     auth.login("lea", PASSWORD)
     page = client.get(f"/tasks/{task_id}/models").get_data(as_text=True)
     assert f'id="activate-{live_id}"' in page
-    token = _csrf(page)
+    token = csrf(page)
     response = client.post(f"/tasks/{task_id}/models/{live_id}", data={"activate": "Activate", "csrf_token": token})
     assert response.status_code == 302
     response = client.post(
