@@ -383,7 +383,8 @@ class ElementWriter:
         if pending is None:
             path = self.folder / f"{len(self.pending):06d}.arrow"
             schema = _schema(binning)
-            pending = _Pending(run, name, binning, path, pa.ipc.new_file(str(path), schema))
+            writer = pa.ipc.new_file(str(path), schema, options=pa.ipc.IpcWriteOptions(compression="lz4"))
+            pending = _Pending(run, name, binning, path, writer)
             self.pending[(run, name)] = pending
         elif pending.binning != binning:
             raise Refused(
