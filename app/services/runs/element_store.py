@@ -218,7 +218,8 @@ def histogram_at(me: MonitoringElement, lumisection: int) -> dict[str, Any]:
 
 
 def read_long(run_numbers: Iterable[int]) -> pd.DataFrame:
-    """Every stored monitoring element of those runs as one long DQMIO-layout table (what ``features`` takes)."""
+    """Every stored monitoring element of those runs as one long DQMIO-layout table (what ``features`` takes),
+    bin contents as float32."""
     elements = db.session.execute(
         db.select(MonitoringElement)
         .where(MonitoringElement.run_number.in_(list(run_numbers)))
@@ -229,7 +230,7 @@ def read_long(run_numbers: Iterable[int]) -> pd.DataFrame:
         parquet, source = _open(me)
         with source:
             table = parquet.read(columns=["lumisection", "entries", "values"])
-        values = _fixed_values(table.column("values"), me.x_bins * (me.y_bins or 1)).astype(np.float64)
+        values = _fixed_values(table.column("values"), me.x_bins * (me.y_bins or 1))
         n = len(table)
         frames.append(
             pd.DataFrame(
