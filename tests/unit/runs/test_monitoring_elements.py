@@ -261,9 +261,10 @@ def test_the_ml4dqm_csv_read_in_chunks_gives_nine_elements_of_run_315488_lumisec
 
 
 def test_a_broken_row_of_a_later_chunk_is_named_by_its_row_in_the_file(tmp_path):
-    good = [1, 1, "h", 1, 1, 3, "h", "[0, 1, 2, 0]", 3, 1.0, 0.0, 2, 1, 0, 1]
+    first = [1, 1, "h", 1, 1, 3, "h", "[0, 1, 2, 0]", 3, 1.0, 0.0, 2, 1, 0, 1]
+    third = [1, 3, "h", 1, 3, 3, "h", "[0, 1, 2, 0]", 3, 1.0, 0.0, 2, 1, 0, 1]
     bad = [1, 2, "h", 1, 2, 3, "h", "[0, 1, 2]", 3, 1.0, 0.0, 2, 1, 0, 1]
-    path = _ml4dqm(tmp_path, [good, good[:1] + [3] + good[2:4] + [3] + good[5:], bad])
+    path = _ml4dqm(tmp_path, [first, third, bad])
     with pytest.raises(Refused, match=r"row 2 \(run 1, lumisection 2, h\): histo has 3 values"):
         list(ml4dqm_batches(path, rows=2))
 
