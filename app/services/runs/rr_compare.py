@@ -146,8 +146,18 @@ class ComponentComparison:
 
     component: str  # RR's name
     rr: list[Range]
-    platform: list[tuple[int, int, str]]  # first, last, verdict
     spans: list[Span]  # over the lumisections RR lists
+    certified: Sequence[Certified] = ()
+    last: int = 0  # the run's last lumisection
+
+    @property
+    def platform(self) -> list[tuple[int, int, str]]:
+        """This platform's verdicts over the run's lumisections: (first, last, verdict) spans."""
+        if not self.certified or not self.last:
+            return []
+        ours = next(o for o, theirs in RR_COMPONENTS.items() if theirs == self.component)
+        cuts = [n for c in self.certified for n in c.cuts(ours)]
+        return pieces(1, self.last, cuts, lambda n: platform_at(self.certified, ours, n).verdict)
 
     @property
     def disagreements(self) -> list[Span]:
@@ -213,16 +223,12 @@ def compare(
         def both(n: int, ours: str = ours, ranges: Sequence[Range] = ranges) -> tuple[str | None, str | None]:
             return (platform_at(certified, ours, n).verdict if certified else None), rr_at(ranges, n)
 
-        def verdict(n: int, ours: str = ours) -> str:
-            return platform_at(certified, ours, n).verdict
-
         spans = []
         if ranges:
             spans = [
                 Span(a, b, *value) for a, b, value in pieces(ranges[0].first, ranges[-1].last, cuts, both) if value[1]
             ]
-        platform = pieces(1, end, cuts, verdict) if certified and end else []
-        components.append(ComponentComparison(theirs, list(ranges), platform, spans))
+        components.append(ComponentComparison(theirs, list(ranges), spans, certified, end))
     return RunComparison(run_number, dataset_name if any(rr.values()) else None, bool(certified), components)
 
 
