@@ -25,7 +25,9 @@ def _show(push: RunPush) -> None:
 @tasks.command("push-rr")
 @click.argument("task_id", type=int)
 @click.option("--dry-run", is_flag=True, help="Print the edits that would be sent, and send nothing.")
-@click.option("--dataset", default=DEFAULT_DATASET, show_default=True, help="The Run Registry dataset written.")
+@click.option(
+    "--dataset", default=DEFAULT_DATASET, show_default=True, metavar="NAME", help="The Run Registry dataset written."
+)
 @with_appcontext
 @on_refusal()
 def push_rr(task_id: int, dry_run: bool, dataset: str) -> None:
