@@ -19,6 +19,7 @@ import pytest
 
 from app.extensions import db
 from app.models import MonitoringElement, Role, Run
+from app.services.errors import Refused
 from app.services.runs import element_store
 from app.services.storage_s3 import S3Storage
 from tests.conftest import make_app
@@ -135,6 +136,23 @@ def test_the_api_needs_a_reader_and_names_what_is_unknown(s3):
     unknown = client.get("/api/v1/runs/367129/monitoring-elements/PXLayer_9/trend", headers=headers)
     assert unknown.status_code == 404
     assert unknown.get_json()["error"]["message"] == "Run 367129 has no monitoring element 'PXLayer_9'."
+
+
+def test_a_name_with_folders_is_reached_through_its_path(s3):
+    app, headers = s3["app"], bearer(s3["token"])
+    name = "SiStrip/MechanicalView/TIB/layer_1/Summary_ClusterStoNCorr"
+    frame = _maps_frame(name, np.ones((3, 100 * 100))).assign(metype=3, Xbins=10000, Ybins=0)
+    with app.app_context():
+        element_store.store_elements(frame)
+        with pytest.raises(Refused, match="'TIB/trend' is not a usable monitoring element name"):
+            element_store.store_elements(frame.assign(hname="TIB/trend"))
+    client = app.test_client()
+    assert client.get("/api/v1/runs/1/monitoring-elements", headers=headers).get_json()[0]["name"] == name
+    for path in (name, quote(name, safe="")):
+        one = client.get(f"/api/v1/runs/1/monitoring-elements/{path}?lumisection=2", headers=headers).get_json()
+        assert one["name"] == name and one["lumisection"] == 2 and len(one["values"]) == 10000
+        trend = client.get(f"/api/v1/runs/1/monitoring-elements/{path}/trend", headers=headers).get_json()
+        assert trend["group"] == "strip" and len(trend["x_edges"]) == 201  # 10,000 bins merged into 200
 
 
 def test_the_ml4dqm_csv_gives_nine_elements_of_one_lumisection(s3):
