@@ -17,7 +17,7 @@ from app.models.certification import (
 from app.models.competitions import PENDING_NAME, Competition, Participation, PendingFile, Phase
 from app.models.datasets import Dataset, DatasetFile, DatasetVersion, FileKind
 from app.models.exports import ExportStatus, SubmissionExport
-from app.models.runs import Lumisection, RrRange, Run, RunClass
+from app.models.runs import Lumisection, MonitoringElement, RrRange, Run, RunClass
 from app.models.submissions import PLATFORM_ERROR, FinalSelection, Rescore, Submission, SubmissionStatus
 from app.models.suggestions import (
     QueueOrder,
@@ -49,6 +49,7 @@ __all__ = [
     "HealthCheck",
     "LabellingTask",
     "Lumisection",
+    "MonitoringElement",
     "Participation",
     "PendingFile",
     "Phase",
