@@ -138,8 +138,10 @@ def compare_as_json(
     )
     theirs = None
     if reference is not None:
-        source = element if reference.run_number == run.run_number else element_store.element(
-            reference.run_number, element.name
+        source = (
+            element
+            if reference.run_number == run.run_number
+            else element_store.element(reference.run_number, element.name)
         )
         histogram = histogram_as_json(element_store.histogram_at(source, reference.lumisection))
         theirs = reference.as_json(lumisection) | {"histogram": histogram}

@@ -95,9 +95,7 @@ def reference_runs(task: LabellingTask, run: Run, chosen: int | None) -> list[tu
         ).scalar_one_or_none()
         if promoted is not None:
             candidates.append((chosen, CHOSEN, None))
-    same_class = (
-        ReferenceRun.run_class.is_(None) if run.run_class is None else ReferenceRun.run_class == run.run_class
-    )
+    same_class = ReferenceRun.run_class.is_(None) if run.run_class is None else ReferenceRun.run_class == run.run_class
     latest = db.session.execute(
         db.select(ReferenceRun.run_number)
         .where(ReferenceRun.reco == task.reco, same_class, ReferenceRun.run_number != run.run_number)

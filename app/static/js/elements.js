@@ -46,12 +46,15 @@
       { type: "scatter", mode: "lines", name: "mean", x: trend.lumisections, y: trend.mean, yaxis: "y3",
         line: { dash: "dot" } },
       { type: "scatter", mode: "lines", name: "entries", x: trend.lumisections, y: trend.entries, yaxis: "y2" },
+      ...["mean_x", "mean_y"].map((key) => ({ type: "scatter", mode: "lines", name: key.replace("_", " "),
+        x: trend.lumisections, y: trend[key], yaxis: "y4", visible: "legendonly" })),
     ],
     layout: {
       margin: { ...margin, r: 55 }, xaxis: { ...trendAxis, domain: [0, 0.92] },
       yaxis: { title: { text: "occupied fraction" }, rangemode: "tozero" },
       yaxis2: { title: { text: "entries" }, overlaying: "y", side: "right", anchor: "x", rangemode: "tozero" },
       yaxis3: { overlaying: "y", side: "right", position: 1, showticklabels: false, rangemode: "tozero" },
+      yaxis4: { overlaying: "y", side: "right", position: 1, showticklabels: false },
       legend: { orientation: "h", y: 1.15 },
     },
   });

@@ -33,8 +33,15 @@ def counts_2d(lumisection: int, shape: tuple[int, int] = SHAPE) -> np.ndarray:
     return counts
 
 
-def long_frame(run: int, name: str, lumisections: Iterable[int], *, dimension: int = 1, bins: int = BINS,
-               shape: tuple[int, int] = SHAPE) -> pd.DataFrame:
+def long_frame(
+    run: int,
+    name: str,
+    lumisections: Iterable[int],
+    *,
+    dimension: int = 1,
+    bins: int = BINS,
+    shape: tuple[int, int] = SHAPE,
+) -> pd.DataFrame:
     """The element's rows in the long DQMIO layout (a 2D map flattened with x the slow index)."""
     numbers = list(lumisections)
     if dimension == 1:
@@ -42,8 +49,15 @@ def long_frame(run: int, name: str, lumisections: Iterable[int], *, dimension: i
         binning = {"metype": 3, "Xmin": 0.0, "Xmax": float(bins), "Xbins": bins, "Ymin": 0.0, "Ymax": 0.0, "Ybins": 0}
     else:
         histo = [counts_2d(n, shape).ravel() for n in numbers]
-        binning = {"metype": 6, "Xmin": -1.0, "Xmax": 1.0, "Xbins": shape[0], "Ymin": 0.0, "Ymax": 2.0,
-                   "Ybins": shape[1]}
+        binning = {
+            "metype": 6,
+            "Xmin": -1.0,
+            "Xmax": 1.0,
+            "Xbins": shape[0],
+            "Ymin": 0.0,
+            "Ymax": 2.0,
+            "Ybins": shape[1],
+        }
     frame = pd.DataFrame(
         {"fromrun": run, "fromlumi": numbers, "hname": name, "histo": histo, "entries": [h.sum() for h in histo]}
         | binning

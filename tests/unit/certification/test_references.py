@@ -31,10 +31,13 @@ def task(app):
     with app.app_context():
         task = make_task({RUN: range(1, 41)})
         start = datetime(2026, 1, 1, tzinfo=UTC)
-        for hours, (number, run_class) in enumerate(
-            [(CHOSEN_RUN, RunClass.COLLISIONS), (OLDER, RunClass.COLLISIONS), (NEWER, RunClass.COLLISIONS)]
-            + [(COSMICS, RunClass.COSMICS)]
-        ):
+        promoted = [
+            (CHOSEN_RUN, RunClass.COLLISIONS),
+            (OLDER, RunClass.COLLISIONS),
+            (NEWER, RunClass.COLLISIONS),
+            (COSMICS, RunClass.COSMICS),
+        ]
+        for hours, (number, run_class) in enumerate(promoted):
             db.session.add(Run(run_number=number, run_class=run_class))
             db.session.flush()
             db.session.add(
@@ -103,7 +106,9 @@ def test_a_chosen_run_that_is_no_reference_run_falls_back_to_the_latest(app, tas
 
 def test_a_chosen_run_without_the_monitoring_element_falls_back_to_the_latest(app, task):
     with app.app_context():
-        reference = choose(task, chosen=CHOSEN_RUN, hold=lambda run, name: [] if run == CHOSEN_RUN else holdings(run, name))
+        reference = choose(
+            task, chosen=CHOSEN_RUN, hold=lambda run, name: [] if run == CHOSEN_RUN else holdings(run, name)
+        )
         assert (reference.run_number, reference.reason) == (NEWER, LATEST)
 
 
@@ -115,7 +120,7 @@ def test_reference_runs_of_another_reconstruction_do_not_count(app, task):
 
 
 def test_without_reference_runs_the_nearest_good_lumisection_of_the_run(app, task):
-    """LS 20 is selected, 17-21 are bad: 22 is as near as 16 is not, so 22 (2 away) beats 16 (4 away)."""
+    """LS 20 is selected and 17-21 are bad: 22 (2 away) beats 16 (4 away)."""
     with app.app_context():
         db.session.execute(db.delete(ReferenceRun))
         db.session.commit()
