@@ -109,6 +109,7 @@ def test_shifter_reads_trends_selects_a_span_and_steps_through_lumisections(live
     expect(page.locator("#comment")).to_have_value("]")
     expect(page.get_by_test_id("selected-lumisection")).to_have_text("LS 33")
     page.keyboard.press("Escape")
+    first.scroll_into_view_if_needed()  # the form is further down: only the elements in view follow
     page.keyboard.press("]")
     expect(page.get_by_test_id("selected-lumisection")).to_have_text("LS 34")
     expect(label).to_have_text(f"LS 34 beside reference run {REFERENCE} (chosen)")
