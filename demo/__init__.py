@@ -75,11 +75,12 @@ def seed(say: Callable[[str], object] = lambda _: None) -> list[DemoLogin]:
     generated = tracker.data()
     runs = tracker.import_runs(generated)
     say(f"{len(runs)} runs imported (synthetic 2024 data, as OMS gives it)")
+    say(f"{tracker.store_elements(generated)} monitoring elements stored by run (as flask runs import-mes stores them)")
     task = tracker.certify_runs(generated, [users["sam"], users["lea"]], [users["lea"], users["nora"]])
     say(f"labelling task {task.name!r}: certifications approved, awaiting review and sent back")
     blind_task = blind.certify_blind(generated, (users["sam"], users["tom"]), users["lea"])
     say(f"labelling task {blind_task.name!r}: two blind certifications of each run, and where they disagree")
-    if tracker.publish_dataset(task, generated, users["olga"]):
+    if tracker.publish_dataset(task, users["olga"]):
         say(f"dataset {tracker.DATASET_SLUG} published from the approved labels")
     version = _latest_version(tracker.DATASET_SLUG)
     researchers = [users["rita"], users["ravi"], users["mia"]]

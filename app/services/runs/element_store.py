@@ -218,7 +218,8 @@ def histogram_at(me: MonitoringElement, lumisection: int) -> dict[str, Any]:
 
 
 def read_long(run_numbers: Iterable[int]) -> pd.DataFrame:
-    """Every stored monitoring element of those runs as one long DQMIO-layout table (what ``features`` takes)."""
+    """Every stored monitoring element of those runs as one long DQMIO-layout table (what ``features`` takes),
+    bin contents as float32."""
     elements = db.session.execute(
         db.select(MonitoringElement)
         .where(MonitoringElement.run_number.in_(list(run_numbers)))
@@ -229,7 +230,7 @@ def read_long(run_numbers: Iterable[int]) -> pd.DataFrame:
         parquet, source = _open(me)
         with source:
             table = parquet.read(columns=["lumisection", "entries", "values"])
-        values = _fixed_values(table.column("values"), me.x_bins * (me.y_bins or 1)).astype(np.float64)
+        values = _fixed_values(table.column("values"), me.x_bins * (me.y_bins or 1))
         n = len(table)
         frames.append(
             pd.DataFrame(
@@ -337,11 +338,11 @@ class ElementWriter:
         self.pending.clear()
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def add(self, batch: pa.Table | pa.RecordBatch | pd.DataFrame, offset: int | None = None) -> None:
-        """Check a batch and spool its rows, element by element."""
+    def add(self, batch: pa.Table | pa.RecordBatch | pd.DataFrame, *, checked: bool = False) -> None:
+        """Check a batch (unless the reader did: ``checked_batch``) and spool its rows, element by element."""
         if isinstance(batch, pa.RecordBatch):
             batch = pa.Table.from_batches([batch])
-        table = checked_batch(batch, self.source, self.rows if offset is None else offset)
+        table = batch if checked and isinstance(batch, pa.Table) else checked_batch(batch, self.source, self.rows)
         self.rows += table.num_rows
         if table.num_rows == 0:
             return
@@ -383,7 +384,8 @@ class ElementWriter:
         if pending is None:
             path = self.folder / f"{len(self.pending):06d}.arrow"
             schema = _schema(binning)
-            pending = _Pending(run, name, binning, path, pa.ipc.new_file(str(path), schema))
+            writer = pa.ipc.new_file(str(path), schema, options=pa.ipc.IpcWriteOptions(compression="lz4"))
+            pending = _Pending(run, name, binning, path, writer)
             self.pending[(run, name)] = pending
         elif pending.binning != binning:
             raise Refused(
@@ -400,8 +402,9 @@ class ElementWriter:
             pending.in_order = pending.in_order and ls > pending.last
             pending.last = max(pending.last, ls)
         flat = pc.list_flatten(histo.combine_chunks() if histo.num_chunks != 1 else histo.chunk(0))
-        values = flat.to_numpy(zero_copy_only=False).astype(np.float32).reshape(len(rows), binning.size)
-        if not np.isfinite(values).all():
+        contents = flat.to_numpy(zero_copy_only=False)
+        values = contents.astype(np.float32).reshape(len(rows), binning.size)
+        if contents.dtype.kind == "f" and not np.isfinite(values).all():
             raise Refused(f"{self.source}: {name} of run {run} holds values that are not finite numbers")
         pending.writer.write_batch(_summarised(lumisections, rows["entries"].to_numpy(), values, binning))
 
@@ -458,7 +461,7 @@ def _summarised(lumisections: np.ndarray, entries: np.ndarray, values: np.ndarra
     columns: dict[str, pa.Array] = {
         "lumisection": pa.array(lumisections.astype(np.int32)),
         "entries": pa.array(np.asarray(entries, dtype=np.float64)),
-        "occupancy": pa.array((values != 0).mean(axis=1, dtype=np.float64).astype(np.float32)),
+        "occupancy": pa.array((np.count_nonzero(values, axis=1) / max(1, values.shape[1])).astype(np.float32)),
         "mean": pa.array(values.mean(axis=1, dtype=np.float64).astype(np.float32)),
     }
     if binning.dimension == 2:
@@ -480,7 +483,9 @@ def _write_parquet(pending: _Pending, path: Path) -> None:
     """The spooled rows as the stored Parquet object: sorted by lumisection, ``ROW_GROUP`` rows per row group,
     one row group in memory at a time."""
     schema = _schema(pending.binning)
-    with pa.OSFile(str(pending.path)) as spool, pq.ParquetWriter(str(path), schema) as writer:
+    # Dictionaries are for the lumisection numbers only: bin contents and summaries rarely repeat enough to pay.
+    writer = pq.ParquetWriter(str(path), schema, use_dictionary=["lumisection"])
+    with pa.OSFile(str(pending.path)) as spool, writer:
         reader = pa.ipc.open_file(spool)
         for chunk in _in_order(reader, pending.in_order):
             writer.write_table(chunk, row_group_size=ROW_GROUP)
@@ -537,7 +542,7 @@ def import_dump(path: str | PathLike, as_format: str | None = None) -> StoreRepo
     name = Path(path).name
     with ElementWriter(name) as writer:
         for batch in dump_batches(path, as_format):
-            writer.add(batch)
+            writer.add(batch, checked=True)
         if not writer.pending:
             raise Refused(f"{name} holds no monitoring element")
         return writer.commit()

@@ -105,8 +105,7 @@ def dqmio_batches(path: str | PathLike, batch_bytes: int = BATCH_BYTES) -> Itera
         raise Refused(f"{name} is not a readable Parquet file: {error}") from None
     _require_columns(dump.schema_arrow.names, name)
     metadata = dump.metadata
-    decoded = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
-    per_row = max(1, decoded // max(1, metadata.num_rows))
+    per_row = max(1, _decoded_bytes(metadata) // max(1, metadata.num_rows))
     offset = 0
     batches = dump.iter_batches(batch_size=int(np.clip(batch_bytes // per_row, 1, 65536)), columns=list(COLUMNS))
     while True:
@@ -118,6 +117,19 @@ def dqmio_batches(path: str | PathLike, batch_bytes: int = BATCH_BYTES) -> Itera
             return
         yield checked_batch(pa.Table.from_batches([batch]), name, offset)
         offset += batch.num_rows
+
+
+def _decoded_bytes(metadata: pq.FileMetaData) -> int:
+    """About how many bytes the dump takes once decoded: 8 per bin content (dictionary and run-length encodings
+    make the sizes Parquet records far smaller), plus the other columns."""
+    total = 0
+    for g in range(metadata.num_row_groups):
+        group = metadata.row_group(g)
+        for c in range(group.num_columns):
+            column = group.column(c)
+            bins = column.path_in_schema.startswith("histo.")
+            total += column.num_values * 8 if bins else column.total_uncompressed_size
+    return total
 
 
 def read_ml4dqm_csv(path: str | PathLike) -> pd.DataFrame:

@@ -3,8 +3,6 @@ along the run, trends of a small known table, and the tracker part each real nam
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -175,23 +173,6 @@ def test_an_unknown_element_is_refused_naming_the_run_and_the_element(app):
         with pytest.raises(Refused, match="Run 5 has no monitoring element 'nothing'") as refused:
             element_store.element(5, "nothing")
         assert refused.value.status == 404
-
-
-def test_a_trend_of_3000_lumisections_and_100_bins_takes_well_under_150_ms(app):
-    rng = np.random.default_rng(1)
-    counts = rng.poisson(30.0, size=(3000, 100)) * (rng.random((3000, 100)) > 0.2)
-    with app.app_context():
-        element_store.store_elements(_long("SiStrip_occupancy", counts))
-        me = element_store.element(1, "SiStrip_occupancy")
-        best = min(_timed(lambda: json.dumps(element_store.trend(me))) for _ in range(5))
-    print(f"trend of 3000 lumisections x 100 bins, JSON included: {best * 1000:.0f} ms")
-    assert best < 0.15
-
-
-def _timed(call) -> float:
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
 
 
 @pytest.mark.parametrize(
