@@ -70,7 +70,7 @@ def trend_as_json(element: MonitoringElement) -> dict:
     ``occupancy`` (fraction of bins filled), ``mean`` (bin content), ``mean_x`` and ``mean_y``. Both carry
     ``lumisections`` and ``entries``.
     """
-    trend = element_store.trend(element)
+    trend = element_store.trend_arrays(element)
     shaped = {
         "name": element.name,
         "dimension": element.dimension,
@@ -79,8 +79,7 @@ def trend_as_json(element: MonitoringElement) -> dict:
         "entries": typed(trend["entries"], "<f8"),
     }
     if element.dimension == 1:
-        shares = np.asarray(trend["shares"], dtype="<f4").reshape(len(trend["lumisections"]), -1)
-        return shaped | {"x_edges": list(trend["x_edges"]), "shares": typed(shares.T)}
+        return shaped | {"x_edges": np.round(trend["x_edges"], 10).tolist(), "shares": typed(trend["shares"].T)}
     return shaped | {key: typed(trend[key]) for key in ("occupancy", "mean", "mean_x", "mean_y")}
 
 
@@ -105,7 +104,7 @@ def holdings(run_number: int, name: str) -> Sequence[int]:
         return []
     if element.lumisections == element.last_lumisection - element.first_lumisection + 1:
         return range(element.first_lumisection, element.last_lumisection + 1)
-    return [int(n) for n in element_store.trend(element)["lumisections"]]
+    return element_store.trend_arrays(element)["lumisections"].tolist()
 
 
 def chosen_reference(certifications: list[Certification]) -> int | None:
