@@ -3,7 +3,8 @@
 Sets up, on a temporary SQLite database and local storage, a task of two runs of 3,000 lumisections each (with
 their conditions): one holds 20 monitoring elements stored as an import stores them (12 1D of 100 bins and
 8 2D maps of 50 x 50, ``element_store.store_elements``), the other none. Logs a shifter in and prints the
-median server time (the app's test client: view, queries, template, JSON) of
+median server time (the app's test client: view, queries, template, JSON; each figure and its baseline measured in
+turn, so that a busy machine slows both alike) of
 - GET of the certification page of the run with elements (target <= 300 ms), as a ratio against the same page
   of the run without elements (what the elements' index and shading add);
 - GET of each element's trend, the page's script's request (target <= 150 ms each), as a ratio against
@@ -15,13 +16,15 @@ Needs nothing but the virtual environment. Exit status 0 either way.
 from __future__ import annotations
 
 import logging
+import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _support import make_app, median_seconds
+from _support import make_app
 
 RUN, EMPTY_RUN, LUMISECTIONS = 320_000, 320_001, 3_000
 ONE_D, TWO_D, BINS, SHAPE = 12, 8, 100, (50, 50)
@@ -94,8 +97,21 @@ def populate(app) -> int:
         return task.id
 
 
-def raw_read(app, name: str) -> float:
-    """The median time of reading the columns a trend needs from the element's stored object with pyarrow."""
+def paired_medians(action: Callable[[], object], baseline: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """The median wall times of the action and of its baseline, run in turn (after one warm-up run each), so
+    that a busy machine slows both alike."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for run in range(repeat + 1):
+        for which, call in enumerate((action, baseline)):
+            start = time.perf_counter()
+            call()
+            if run:
+                times[which].append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
+def raw_read(app, name: str) -> Callable[[], object]:
+    """Reading the columns a trend needs from the element's stored object with pyarrow."""
     import pyarrow.parquet as pq
 
     from app.services.runs import element_store
@@ -105,7 +121,7 @@ def raw_read(app, name: str) -> float:
         element = element_store.element(RUN, name)
         path = get_storage().local_path(element.storage_key)
         columns = SUMMARY_2D if element.dimension == 2 else ["lumisection", "entries", "values"]
-    return median_seconds(lambda: pq.read_table(path, columns=columns), repeat=10)
+    return lambda: pq.read_table(path, columns=columns)
 
 
 def main() -> None:
@@ -129,8 +145,7 @@ def main() -> None:
 
     shown = page(RUN)()
     assert shown.count('data-testid="element"') == ONE_D + TWO_D and "bdata" not in shown
-    with_elements = median_seconds(page(RUN), repeat=20)
-    without = median_seconds(page(EMPTY_RUN), repeat=20)
+    with_elements, without = paired_medians(page(RUN), page(EMPTY_RUN), repeat=20)
     trends = []
     for name, dimension in names():
         path = f"/tasks/{task_id}/runs/{RUN}/elements/{name}/trend"
@@ -140,7 +155,7 @@ def main() -> None:
             response = client.get(path)
             assert response.status_code == 200, response.status_code
 
-        trends.append((name, dimension, size, median_seconds(get, repeat=10), raw_read(app, name)))
+        trends.append((name, dimension, size, *paired_medians(get, raw_read(app, name), repeat=10)))
 
     print(f"{ONE_D + TWO_D} monitoring elements over {LUMISECTIONS:,} lumisections, SQLite and local storage")
     print(f"  stored in {stored:.1f} s")
