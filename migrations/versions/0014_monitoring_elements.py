@@ -4,8 +4,8 @@ The per-lumisection monitoring elements of runs, one row per (run, monitoring el
 Parquet object that holds its lumisections (`flask runs import-mes`, the demo); the unique key leads with the
 run, which serves listing a run's elements.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-01 10:00:00.000000
 
 """
@@ -16,8 +16,8 @@ import app.models.types
 
 
 # revision identifiers, used by Alembic.
-revision = '0013'
-down_revision = '0012'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
