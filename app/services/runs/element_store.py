@@ -64,6 +64,7 @@ __all__ = [
     "read_long",
     "store_elements",
     "trend",
+    "trend_arrays",
 ]
 
 PREFIX = "monitoring-elements"
@@ -140,17 +141,27 @@ def trend(me: MonitoringElement) -> dict[str, Any]:
     1, zeros when empty), adjacent bins merged when there are more than ``MAX_TREND_BINS`` (``x_edges`` says how).
     A 2D element: per lumisection its entries, occupancy, mean bin content and means along x and y.
     """
+    arrays = trend_arrays(me)
     head = {"name": me.name, "dimension": me.dimension, "group": me.group}
+    shaped = {"lumisections": arrays["lumisections"].tolist(), "entries": arrays["entries"].tolist()}
+    if me.dimension == 2:
+        return head | shaped | {c: _significant(arrays[c]) for c in SUMMARY_2D[2:]}
+    return head | shaped | {"x_edges": _significant(arrays["x_edges"], 10), "shares": _significant(arrays["shares"])}
+
+
+def trend_arrays(me: MonitoringElement) -> dict[str, np.ndarray]:
+    """What ``trend`` gives, as numpy arrays at full precision, for callers that encode arrays themselves (the
+    certification page sends them as typed arrays): ``lumisections``, ``entries``, and ``x_edges`` and
+    ``shares`` (lumisections x bins) of a 1D element or the summaries of a 2D one."""
     parquet, source = _open(me)
     with source:
         if me.dimension == 2:
             _prefetch(source, parquet, SUMMARY_2D)
             table = parquet.read(columns=list(SUMMARY_2D))
-            summary = {c: _significant(table.column(c).to_numpy()) for c in SUMMARY_2D[2:]}
-            return head | {
-                "lumisections": table.column("lumisection").to_numpy().tolist(),
-                "entries": table.column("entries").to_numpy().tolist(),
-                **summary,
+            return {
+                "lumisections": table.column("lumisection").to_numpy(),
+                "entries": table.column("entries").to_numpy(),
+                **{c: table.column(c).to_numpy() for c in SUMMARY_2D[2:]},
             }
         columns = ["lumisection", "entries", "values"]
         _prefetch(source, parquet, columns)
@@ -164,11 +175,11 @@ def trend(me: MonitoringElement) -> dict[str, Any]:
         edges = np.append(edges[starts], edges[-1])
     totals = values.sum(axis=1, dtype=np.float64, keepdims=True)
     shares = values / np.where(totals > 0, totals, 1.0)
-    return head | {
-        "lumisections": table.column("lumisection").to_numpy().tolist(),
-        "entries": table.column("entries").to_numpy().tolist(),
-        "x_edges": _significant(edges, 10),
-        "shares": _significant(shares),
+    return {
+        "lumisections": table.column("lumisection").to_numpy(),
+        "entries": table.column("entries").to_numpy(),
+        "x_edges": edges,
+        "shares": shares,
     }
 
 
