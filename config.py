@@ -9,6 +9,7 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
+LOG_FORMATS = ("text", "json")  # plain lines, or one JSON object per line with the request's id
 
 
 class ConfigError(RuntimeError):
@@ -100,3 +101,8 @@ class Config:
         self.RR_TOKEN = env.get("RR_TOKEN") or None  # sent as a bearer token
         self.RR_VERIFY_TLS = (env.get("RR_VERIFY_TLS") or "true").lower() not in ("0", "false", "no", "off")
         self.RR_TIMEOUT = float(env.get("RR_TIMEOUT") or 60)
+        # Operations: who may read /metrics (unset: anyone who reaches it), and how log lines are written.
+        self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
+        self.LOG_FORMAT = (env.get("LOG_FORMAT") or "text").lower()
+        if self.LOG_FORMAT not in LOG_FORMATS:
+            raise ConfigError(f"LOG_FORMAT is {self.LOG_FORMAT!r}; it must be one of: {', '.join(LOG_FORMATS)}.")
