@@ -231,12 +231,14 @@ def _queue_metrics() -> Iterator[Metric]:
     if isinstance(queue, RQJobQueue):
         from rq import Queue, Worker
 
-        workers = GaugeMetricFamily(f"{PREFIX}_workers", "RQ workers registered on Redis, busy or idle.")
+        workers = GaugeMetricFamily(
+            f"{PREFIX}_workers", "RQ workers registered on each queue, busy or idle.", labels=["queue"]
+        )
         for each in sorted(Queue.all(connection=queue.connection), key=lambda q: q.name):
             depth.add_metric([each.name], each.count)
             started.add_metric([each.name], each.started_job_registry.count)
             failed.add_metric([each.name], each.failed_job_registry.count)
-        workers.add_metric([], Worker.count(connection=queue.connection))
+            workers.add_metric([each.name], Worker.count(queue=each))
         yield from (depth, started, failed, workers)
     elif isinstance(queue, ThreadJobQueue):
         depth.add_metric([current_app.config["RQ_QUEUE"]], queue.jobs.qsize())
