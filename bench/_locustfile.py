@@ -15,10 +15,8 @@ import os
 import random
 import re
 import time
-import uuid
-from urllib.parse import urlencode
 
-from locust import FastHttpUser, between, task
+from locust import HttpUser, between, task
 
 FIXTURE = json.loads(open(os.environ["LOAD_FIXTURE"]).read())  # noqa: SIM115  (read once, at import)
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -27,8 +25,10 @@ _researchers = itertools.count()
 _shifters = itertools.count()
 
 
-class Client(FastHttpUser):
-    """A browser or script at an address of its own."""
+class Client(HttpUser):
+    """A browser or script at an address of its own. HttpUser (requests) rather than FastHttpUser: like a
+    browser, it notices that the server closed a kept-alive connection (a stopping web process does)
+    before sending a request on it."""
 
     abstract = True
 
@@ -78,19 +78,6 @@ class Viewer(Client):
         self.page(f"/datasets/{dataset['slug']}/v{dataset['version']}/runs/{run}", "/datasets/[slug]/v[n]/runs/[run]")
 
 
-def _multipart(field: str, filename: str, content: bytes) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
-            "Content-Type: text/csv\r\n\r\n"
-        ).encode()
-        + content
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return body, f"multipart/form-data; boundary={boundary}"
-
-
 class Researcher(Client):
     """Submits predictions through the API, polls the submission until it is scored, reads the board."""
 
@@ -105,14 +92,12 @@ class Researcher(Client):
 
     @task
     def submit_and_wait(self) -> None:
-        body, content_type = _multipart("file", "predictions.csv", self.predictions)
         submitted = self.api(
             "POST",
             f"/api/v1/competitions/{self.slug}/submissions",
             "/competitions/[slug]/submissions",
             self.token,
-            data=body,
-            headers={"Content-Type": content_type},
+            files={"file": ("predictions.csv", self.predictions, "text/csv")},
         )
         if submitted.status_code != 202:
             return
@@ -135,16 +120,16 @@ class Shifter(Client):
     def on_start(self) -> None:
         super().on_start()
         self.name, self.token = FIXTURE["shifters"][next(_shifters) % len(FIXTURE["shifters"])]
-        self.tasks = list(FIXTURE["tasks"])
-        random.shuffle(self.tasks)
+        self.to_certify = list(FIXTURE["tasks"])  # not `tasks`: locust's name for a user's task list
+        random.shuffle(self.to_certify)
         login = self.client.get("/login", name="page /login", headers=self.headers)
         token = CSRF.search(login.text or "")
         form = {"username": self.name, "password": FIXTURE["password"], "csrf_token": token.group(1) if token else ""}
         with self.client.post(
             "/login",
             name="page POST /login",
-            data=urlencode(form),
-            headers=self.headers | {"Content-Type": "application/x-www-form-urlencoded"},
+            data=form,
+            headers=self.headers,
             allow_redirects=False,
             catch_response=True,
         ) as response:
@@ -153,15 +138,15 @@ class Shifter(Client):
 
     @task
     def certify_next(self) -> None:
-        while self.tasks:
-            chosen = self.tasks[0]
+        while self.to_certify:
+            chosen = self.to_certify[0]
             answer = self.api(
                 "GET", f"/api/v1/tasks/{chosen['id']}/next", "/tasks/[id]/next", self.token, catch_response=True
             )
             with answer as response:
                 if response.status_code == 404:  # nothing left in this task for this shifter
                     response.success()
-                    self.tasks.pop(0)
+                    self.to_certify.pop(0)
                     continue
             if answer.status_code != 200:
                 return
