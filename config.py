@@ -90,6 +90,9 @@ class Config:
         else:
             self.CACHE_TYPE = "SimpleCache"
         self.CACHE_DEFAULT_TIMEOUT = 300
+        # A board a reader caches again between an invalidation's delete and its check is fresh, not a failure:
+        # without this, Redis' delete_many raised then, failing the scoring job that had just committed.
+        self.CACHE_IGNORE_ERRORS = True
         # The OMS aggregation API, for `flask runs import --from-oms` (unset: runs come from files only).
         self.OMS_API_URL = env.get("OMS_API_URL") or None
         self.OMS_TOKEN = env.get("OMS_TOKEN") or None  # sent as a bearer token

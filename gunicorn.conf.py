@@ -18,7 +18,10 @@ threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 120)  # uploads of MAX_UPLOAD_MB through a slow link
 graceful_timeout = 30  # on SIGTERM a process finishes the requests it holds, within this
-keepalive = 5
+# No kept-alive connections: the router or ingress in front opens one per request anyway, and a process that
+# stops (a rollout, a restart) then holds only requests it answers, never an idle connection a client is about
+# to send a request on, which closing would lose.
+keepalive = 0
 control_socket_disable = True  # no socket under $HOME: the root filesystem is read-only in a pod
 # Heartbeat files in memory: a container's /tmp may be a slow or small volume.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
