@@ -321,6 +321,7 @@ def main() -> int:
             )
         )
         load_started = time.monotonic()
+        load_average = [os.getloadavg()[0]]
         event(f"locust: {USERS} users for {DURATION} s")
         restarted_worker = restarted_web = False
         while locust.poll() is None:
@@ -345,6 +346,8 @@ def main() -> int:
                 while before[0] in _gunicorn_children(web.pid) or len(_gunicorn_children(web.pid)) < WEB_PROCESSES:
                     time.sleep(0.1)
                 event(f"gunicorn replaced it: {sorted(set(_gunicorn_children(web.pid)) - set(before))}")
+            if int(elapsed) % 10 == 0:
+                load_average.append(os.getloadavg()[0])
             time.sleep(0.5)
         event(f"locust done ({locust.returncode})")
         web_rss = max((_rss_mb(pid) for pid in _gunicorn_children(web.pid)), default=0.0)
@@ -362,10 +365,24 @@ def main() -> int:
         metrics = requests.get(
             f"http://127.0.0.1:{web_port}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=30
         ).text
-    return _report(folder, counts, metrics, web_rss, worker_rss)
+        from redis import Redis
+        from rq import Queue
+
+        connection = Redis.from_url(redis_url)
+        Queue(queue, connection=connection).delete(delete_jobs=True)
+        connection.delete(f"playground:metrics:{queue}")
+    return _report(folder, counts, metrics, web_rss, worker_rss, queue, load_average)
 
 
-def _report(folder: Path, counts: dict[str, int], metrics: str, web_rss: float, worker_rss: float) -> int:
+def _report(
+    folder: Path,
+    counts: dict[str, int],
+    metrics: str,
+    web_rss: float,
+    worker_rss: float,
+    queue: str,
+    load_average: list[float],
+) -> int:
     rows = _percentiles(folder / "locust_stats.csv")
     failures = _percentiles(folder / "locust_failures.csv") if (folder / "locust_failures.csv").exists() else []
     print()
@@ -393,11 +410,14 @@ def _report(folder: Path, counts: dict[str, int], metrics: str, web_rss: float, 
     lost = accepted - scored
     print(f"requests {total}, errors {errors}")
     print(f"submissions accepted {accepted}, scored {scored}, lost {lost}")
+    watched = ("playground_submissions_reaped_total", "playground_jobs_failed_total", "playground_scoring_duration")
     for line in metrics.splitlines():
-        if line.startswith(
-            ("playground_submissions_reaped_total", "playground_jobs_failed_total", "playground_workers")
-        ):
+        if (line.startswith(watched) and ("_count" in line or "_total" in line)) or f'queue="{queue}"' in line:
             print(f"  /metrics {line}")
+    print(
+        f"machine load average (1 min, {os.cpu_count()} cores) during the load: "
+        f"{min(load_average):.1f} to {max(load_average):.1f}, mean {sum(load_average) / len(load_average):.1f}"
+    )
     print(f"largest RSS: web process {web_rss:.0f} MB, worker {worker_rss:.0f} MB")
     print("latency targets: " + ("all met" if not misses else f"missed by {', '.join(misses)}"))
     print(f"logs and locust's CSV files: {folder}")
