@@ -109,3 +109,5 @@ class Config:
         self.LOG_FORMAT = (env.get("LOG_FORMAT") or "text").lower()
         if self.LOG_FORMAT not in LOG_FORMATS:
             raise ConfigError(f"LOG_FORMAT is {self.LOG_FORMAT!r}; it must be one of: {', '.join(LOG_FORMATS)}.")
+        # `flask tasks push-rr` writes to RR only when this is set to 1 (or true, yes, on); a dry run needs nothing.
+        self.RR_WRITE = (env.get("RR_WRITE") or "").strip().lower() in ("1", "true", "yes", "on")
