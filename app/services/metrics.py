@@ -236,8 +236,9 @@ def _queue_metrics() -> Iterator[Metric]:
         )
         for each in sorted(Queue.all(connection=queue.connection), key=lambda q: q.name):
             depth.add_metric([each.name], each.count)
-            started.add_metric([each.name], each.started_job_registry.count)
-            failed.add_metric([each.name], each.failed_job_registry.count)
+            # Read only: `.count` would also run RQ's clean-up of each registry, a worker's business.
+            started.add_metric([each.name], each.started_job_registry.get_job_count(cleanup=False))
+            failed.add_metric([each.name], each.failed_job_registry.get_job_count(cleanup=False))
             workers.add_metric([each.name], Worker.count(queue=each))
         yield from (depth, started, failed, workers)
     elif isinstance(queue, ThreadJobQueue):
