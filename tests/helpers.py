@@ -124,3 +124,29 @@ def add_submission(competition, user, *, public=None, private=None, status=None,
     db.session.add(submission)
     db.session.commit()
     return submission
+
+
+def write_phased_bundle(folder, *, dev_closes: str, spec: dict | None = None, final: dict | None = None, n: int = 150):
+    """write_bundle with two phases: development on its files, then final on test_final.csv with a solution of its
+    own; returns (folder, development test ids, development x, final ids, final x, final labels)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=n)
+    y = (x + rng.normal(scale=0.7, size=n) > 0.8).astype(int)
+    ids = [f"fin{i:05d}" for i in range(n)]
+    phases = [
+        {"name": "development", "closes_at": dev_closes},
+        {
+            "name": "final",
+            "files": ["test_final.csv", "sample_submission_final.csv"],
+            "solution": "solution_final.csv",
+            **(final or {}),
+        },
+    ]
+    folder, dev_ids, _, dev_x = write_bundle(folder, spec={"phases": phases, **(spec or {})})
+    pd.DataFrame({"id": ids, "x": x}).to_csv(folder / "test_final.csv", index=False)
+    pd.DataFrame({"id": ids, "label": 0.5}).to_csv(folder / "sample_submission_final.csv", index=False)
+    pd.DataFrame({"id": ids, "label": y}).to_csv(folder / "solution_final.csv", index=False)
+    return folder, dev_ids, dev_x, ids, x, y

@@ -13,7 +13,8 @@ from app.competitions.forms import JoinForm, SubmitForm
 from app.downloads import send_stored
 from app.extensions import db
 from app.models import Competition, Phase, Submission
-from app.services.competitions import eligibility, submissions
+from app.models.types import utcnow
+from app.services.competitions import eligibility, phases, submissions
 from app.services.competitions.visibility import can_see_private, is_organiser
 from app.services.errors import Refused
 from app.services.markdown import render as render_markdown
@@ -29,14 +30,22 @@ def page_context(competition: Competition, tab: str) -> dict:
     """What every tab of a competition page shows: the header, the caller's participation and quota."""
     user = current_user if current_user.is_authenticated else None
     participation = submissions.participation_of(competition, user) if user else None
+    shown = phases.shown_phase(competition)
+    windows = phases.windows_of(competition)
+    now = utcnow()
     return {
         "competition": competition,
         "tab": tab,
         "participation": participation,
-        "quota": submissions.quota_for(competition, participation) if user else None,
+        "quota": submissions.quota_for(competition, participation, phase=shown) if user else None,
         "organiser": is_organiser(user),
         "ineligible": eligibility.why_not(competition, user) if user else None,
-        "private_visible": can_see_private(competition, user),
+        "private_visible": can_see_private(competition, user, shown),
+        "phases": competition.phases,
+        "windows": windows,
+        "phase_states": [window.state(now).value for window in windows],
+        "shown_phase": shown,
+        "current_phase": phases.current_phase(competition),
     }
 
 
@@ -64,8 +73,11 @@ def overview(slug: str):
 
 @bp.route("/competitions/<slug>/data")
 def data(slug: str):
-    """The public files with their size and sha256."""
-    return render_template("competitions/data.html", **page_context(get_competition(slug), "data"))
+    """The public files with their size and sha256, phase by phase: a phase's files are downloadable once it opened."""
+    competition = get_competition(slug)
+    context = page_context(competition, "data")
+    files = phases.downloadable_files(competition, every_phase=context["organiser"])
+    return render_template("competitions/data.html", files=files, **context)
 
 
 @bp.route("/competitions/<slug>/rules")
@@ -102,7 +114,7 @@ def join(slug: str):
 def download(slug: str, name: str):
     """Download a public file (participants only)."""
     competition = get_competition(slug)
-    file = competition.public_file(name)
+    file = phases.public_file(competition, name, every_phase=is_organiser(current_user))
     if file is None:
         abort(404)
     if submissions.participation_of(competition, current_user) is None and not is_organiser(current_user):
@@ -119,7 +131,9 @@ def submit(slug: str):
     form = SubmitForm()
     if form.validate_on_submit():
         try:
-            submission = submit_upload(competition, form.file.data, description=form.description.data or "")
+            submission = submit_upload(
+                competition, form.file.data, description=form.description.data or "", phase=form.phase.data or None
+            )
         except Refused as refused:
             flash(refused.message, "danger")
             return render_template(
@@ -131,6 +145,9 @@ def submit(slug: str):
         flash(f"Submission {submission.id} is queued for scoring.", "success")
         return redirect(url_for("competitions.my_submissions", slug=slug))
     status = 400 if form.is_submitted() else 200
+    current = phases.current_phase(competition)
+    if not form.is_submitted() and current is not None:
+        form.phase.data = current.name
     return render_template(
         "competitions/submit.html",
         form=form,

@@ -17,6 +17,7 @@ from app.models.certification import (
 from app.models.competitions import PENDING_NAME, Competition, Participation, PendingFile, Phase
 from app.models.datasets import Dataset, DatasetFile, DatasetVersion, FileKind
 from app.models.exports import ExportStatus, SubmissionExport
+from app.models.phases import DEFAULT_PHASE, CompetitionPhase
 from app.models.runs import Lumisection, RrRange, Run, RunClass
 from app.models.submissions import PLATFORM_ERROR, FinalSelection, Rescore, Submission, SubmissionStatus
 from app.models.suggestions import (
@@ -33,6 +34,7 @@ from app.models.system import HealthCheck
 from app.models.uploads import Upload, UploadState
 
 __all__ = [
+    "DEFAULT_PHASE",
     "PENDING_NAME",
     "PLATFORM_ERROR",
     "ApiToken",
@@ -40,6 +42,7 @@ __all__ = [
     "BadRange",
     "Certification",
     "Competition",
+    "CompetitionPhase",
     "Dataset",
     "DatasetFile",
     "DatasetVersion",

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import Model
 from app.models.accounts import User
 from app.models.datasets import DatasetFile, DatasetVersion
+from app.models.phases import DEFAULT_PHASE, CompetitionPhase
 from app.models.types import UTCDateTime, utcnow
 
 
@@ -21,6 +22,15 @@ class Phase(enum.StrEnum):
     UPCOMING = "upcoming"
     OPEN = "open"
     CLOSED = "closed"
+
+
+def stage_at(opens_at: datetime | None, closes_at: datetime | None, now: datetime) -> Phase:
+    """Where a span from opens_at to closes_at (either None: unbounded) stands at now."""
+    if opens_at is not None and now < opens_at:
+        return Phase.UPCOMING
+    if closes_at is not None and now >= closes_at:
+        return Phase.CLOSED
+    return Phase.OPEN
 
 
 class Competition(Model):
@@ -58,29 +68,22 @@ class Competition(Model):
     solution_file: Mapped[DatasetFile] = relationship()
     participations: Mapped[list[Participation]] = relationship(back_populates="competition")
     pending_file: Mapped[Optional[PendingFile]] = relationship(cascade="all, delete-orphan")
+    phases: Mapped[list[CompetitionPhase]] = relationship(
+        back_populates="competition", order_by=CompetitionPhase.position, cascade="all, delete-orphan"
+    )
+
+    def __init__(self, **settings) -> None:
+        # Every competition has at least one phase: without declared phases, one that takes all its settings.
+        settings.setdefault("phases", [CompetitionPhase(name=DEFAULT_PHASE, position=0)])
+        super().__init__(**settings)
 
     def phase(self, now: datetime | None = None) -> Phase:
         """Upcoming before opens_at, closed after closes_at, open in between."""
-        now = now or utcnow()
-        if self.opens_at is not None and now < self.opens_at:
-            return Phase.UPCOMING
-        if self.closes_at is not None and now >= self.closes_at:
-            return Phase.CLOSED
-        return Phase.OPEN
+        return stage_at(self.opens_at, self.closes_at, now or utcnow())
 
     def private_revealed(self, now: datetime | None = None) -> bool:
         """Whether the private leaderboard and private scores are public: only after the close."""
         return self.phase(now) is Phase.CLOSED
-
-    @property
-    def files(self) -> list[DatasetFile | PendingFile]:
-        """The files participants download: the version's public files, and pending.csv once a live one has it."""
-        pending = [self.pending_file] if self.live and self.pending_file is not None else []
-        return [*self.dataset_version.public_files, *pending]
-
-    def public_file(self, name: str) -> DatasetFile | PendingFile | None:
-        """A downloadable file of the competition by name; never the solution."""
-        return next((f for f in self.files if f.name == name), None)
 
 
 PENDING_NAME = "pending.csv"

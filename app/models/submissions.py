@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import Model
 from app.models.accounts import User
 from app.models.competitions import Competition, Participation
+from app.models.phases import CompetitionPhase
 from app.models.types import UTCDateTime, utcnow
 
 PLATFORM_ERROR = "platform error, not counted against your quota"
@@ -44,6 +45,8 @@ class Submission(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id", ondelete="CASCADE"))
+    # The phase it was made in: it is scored against that phase's solution and counts on its boards only.
+    phase_id: Mapped[int] = mapped_column(ForeignKey("competition_phases.id", ondelete="CASCADE"), index=True)
     participation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("participations.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     status: Mapped[SubmissionStatus] = mapped_column(
@@ -76,11 +79,20 @@ class Submission(Model):
     finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     competition: Mapped[Competition] = relationship()
+    phase: Mapped[CompetitionPhase] = relationship()
     participation: Mapped[Optional[Participation]] = relationship()
     user: Mapped[User] = relationship()
     selection: Mapped[Optional[FinalSelection]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", uselist=False
     )
+
+    def __init__(self, **fields) -> None:
+        # A competition with a single phase needs no phase named; one with several must say which.
+        competition = fields.get("competition")
+        named = "phase" in fields or "phase_id" in fields
+        if not named and competition is not None and len(competition.phases) == 1:
+            fields["phase"] = competition.phases[0]
+        super().__init__(**fields)
 
     @property
     def selected(self) -> bool:

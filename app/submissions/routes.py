@@ -30,7 +30,7 @@ def _visible(submission_id: int) -> Submission:
 def detail(submission_id: int):
     """A submission: status, scores, provenance, and its ROC and precision-recall curves."""
     submission = _visible(submission_id)
-    private_ok = can_see_private(submission.competition, current_user)
+    private_ok = can_see_private(submission.competition, current_user, submission.phase)
     sides = ("public", "private") if private_ok else ("public",)
     return render_template(
         "submissions/detail.html",

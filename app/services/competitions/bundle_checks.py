@@ -43,6 +43,7 @@ KNOWN_KEYS = {
     "live",  # live competition: serves pending.csv of the labelling task `task` and takes live predictions
     "live_daily_limit",
     "task",
+    "phases",  # in order, each may override files, solution, metric, limits and dates (bundle_phases)
 }
 
 
@@ -148,6 +149,10 @@ def validate(bundle: Bundle) -> dict[str, Any]:
     }
     if scorer is not None and solution in bundle.names and not problems:
         check_solution(bundle, settings, scorer, problems)
+    # Imported here: bundle_phases checks each phase with this module's checks.
+    from app.services.competitions.bundle_phases import phase_settings
+
+    settings["phases"] = phase_settings(bundle, settings, problems)
     if not problems:
         problems += split_clashes(settings, "use another solution file, or drop its Usage column")
     if problems:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 from app.extensions import db
-from app.models import Competition, Participation, Submission, SubmissionStatus, User
+from app.models import Competition, CompetitionPhase, Participation, Submission, SubmissionStatus, User
 
 LAYOUT: dict[str, Any] = {
     "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
@@ -16,8 +16,11 @@ LAYOUT: dict[str, Any] = {
 }
 
 
-def best_over_time(competition: Competition, participants: list[str], higher_is_better: bool) -> dict:
-    """Each listed participant's best public score so far, at each of their scored submissions."""
+def best_over_time(
+    competition: Competition, participants: list[str], higher_is_better: bool, phase: CompetitionPhase | None = None
+) -> dict:
+    """Each listed participant's best public score so far, at each of their scored submissions (in the phase)."""
+    in_phase = [Submission.phase_id == phase.id] if phase is not None else []
     rows = db.session.execute(
         db.select(User.username, Submission.submitted_at, Submission.public_score)
         .join(Participation, Participation.id == Submission.participation_id)
@@ -28,6 +31,7 @@ def best_over_time(competition: Competition, participants: list[str], higher_is_
             Submission.is_baseline.is_(False),
             Submission.public_score.is_not(None),
             User.username.in_(participants),
+            *in_phase,
         )
         .order_by(Submission.submitted_at)
     )
@@ -46,7 +50,7 @@ def best_over_time(competition: Competition, participants: list[str], higher_is_
     ]
     layout = LAYOUT | {
         "xaxis": {"title": {"text": "submitted (UTC)"}},
-        "yaxis": {"title": {"text": competition.metric}},
+        "yaxis": {"title": {"text": phase.effective_metric if phase is not None else competition.metric}},
     }
     return {"data": traces, "layout": layout}
 

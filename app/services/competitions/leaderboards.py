@@ -4,6 +4,8 @@ Public board: each participant's best public score, ties to the earlier
 submission. Private board (after the close): each participant's best private
 score among the finals they selected, or among their best public submissions
 when they selected none. Baseline submissions are listed under their name, marked, and not ranked.
+Each phase of a competition has its own two boards, over the submissions made in it; a phase not yet
+open has empty ones.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from sqlalchemy import text
 
 import scorers
 from app.extensions import cache, db
-from app.models import Competition
-from app.models.types import UTCDateTime
+from app.models import Competition, CompetitionPhase, Phase
+from app.models.types import UTCDateTime, utcnow
+from app.services.competitions import phases
 
 Board = Literal["public", "private"]
 BOARDS: tuple[Board, ...] = ("public", "private")
@@ -57,9 +60,9 @@ def board_named(name: str) -> Board | None:
     return next((board for board in BOARDS if board == name), None)
 
 
-def _order(competition: Competition) -> str:
-    """SQL sort direction of the competition's metric: best first."""
-    scorer = scorers.get(competition.metric, **(competition.metric_params or {}))
+def _order(phase: CompetitionPhase) -> str:
+    """SQL sort direction of the phase's metric: best first."""
+    scorer = scorers.get(phase.effective_metric, **phase.effective_metric_params)
     return "DESC" if scorer.direction == "higher" else "ASC"
 
 
@@ -68,7 +71,7 @@ _PUBLIC_SQL = """
 WITH scored AS (
     SELECT s.id, s.participation_id, s.public_score, s.submitted_at
     FROM submissions s
-    WHERE s.competition_id = :competition AND s.status = 'scored' AND s.is_baseline = :no
+    WHERE s.competition_id = :competition AND s.phase_id = :phase AND s.status = 'scored' AND s.is_baseline = :no
       AND s.public_score IS NOT NULL
 ),
 best AS (
@@ -97,13 +100,13 @@ WITH candidates AS (
            COUNT(*) OVER (PARTITION BY s.participation_id) AS submissions,
            MAX(s.submitted_at) OVER (PARTITION BY s.participation_id) AS last_submitted_at
     FROM submissions s
-    WHERE s.competition_id = :competition AND s.status = 'scored' AND s.is_baseline = :no
+    WHERE s.competition_id = :competition AND s.phase_id = :phase AND s.status = 'scored' AND s.is_baseline = :no
       AND s.public_score IS NOT NULL AND s.private_score IS NOT NULL
 ),
 chose AS (
     SELECT DISTINCT f.participation_id FROM final_selections f
     JOIN submissions s ON s.id = f.submission_id
-    WHERE s.competition_id = :competition AND s.status = 'scored'
+    WHERE s.competition_id = :competition AND s.phase_id = :phase AND s.status = 'scored'
 ),
 eligible AS (
     SELECT c.*,
@@ -127,7 +130,7 @@ ORDER BY e.private_score {order}, e.submitted_at, e.id
 _BASELINE_SQL = """
 SELECT s.id, CASE WHEN s.description <> '' THEN s.description ELSE s.file_name END, s.{column}, 1, s.submitted_at
 FROM submissions s
-WHERE s.competition_id = :competition AND s.status = 'scored' AND s.is_baseline = :yes
+WHERE s.competition_id = :competition AND s.phase_id = :phase AND s.status = 'scored' AND s.is_baseline = :yes
   AND s.{column} IS NOT NULL
 """
 
@@ -145,14 +148,23 @@ def _rows(sql: str, params: dict, *, baseline: bool = False) -> list[Row]:
     return rows
 
 
-def compute(competition: Competition, board: Board) -> list[Row]:
-    """The board straight from the database, baselines merged in by score."""
-    order = _order(competition)
-    params = {"competition": competition.id, "no": False, "yes": True, "finals": competition.final_selections}
+def compute(competition: Competition, board: Board, phase: CompetitionPhase | None = None) -> list[Row]:
+    """The phase's board (the shown phase's by default) straight from the database, baselines merged in by score."""
+    phase = phase or phases.shown_phase(competition)
+    if phases.window_of(phase).state(utcnow()) is Phase.UPCOMING:
+        return []
+    order = _order(phase)
+    params = {
+        "competition": competition.id,
+        "phase": phase.id,
+        "no": False,
+        "yes": True,
+        "finals": phase.effective_final_selections,
+    }
     if board == "public":
         ranked = _rows(_PUBLIC_SQL.format(order=order, best="MAX" if order == "DESC" else "MIN"), params)
     else:
-        public_ranks = {row.participant: row.rank for row in compute(competition, "public")}
+        public_ranks = {row.participant: row.rank for row in compute(competition, "public", phase)}
         ranked = [
             Row(**{**asdict(row), "public_rank": public_ranks.get(row.participant)})
             for row in _rows(_PRIVATE_SQL.format(order=order), params)
@@ -163,19 +175,22 @@ def compute(competition: Competition, board: Board) -> list[Row]:
     return sorted([*ranked, *baselines], key=lambda r: (-r.score if reverse else r.score, r.rank is None))
 
 
-def _key(competition: Competition, board: Board) -> str:
-    return f"leaderboard:{competition.id}:{board}"
+def _key(phase: CompetitionPhase, board: Board) -> str:
+    return f"leaderboard:{phase.competition_id}:{phase.id}:{board}"
 
 
-def get(competition: Competition, board: Board = "public") -> list[Row]:
-    """The board, from the cache when no score landed since it was computed."""
-    rows = cache.get(_key(competition, board))
+def get(competition: Competition, board: Board = "public", phase: CompetitionPhase | None = None) -> list[Row]:
+    """The phase's board (the shown phase's by default), from the cache when no score landed since it was
+    computed. A phase's board is not cached before it opens, so that it fills as soon as it does."""
+    phase = phase or phases.shown_phase(competition)
+    rows = cache.get(_key(phase, board))
     if rows is None:
-        rows = compute(competition, board)
-        cache.set(_key(competition, board), rows)
+        rows = compute(competition, board, phase)
+        if phases.window_of(phase).opened(utcnow()):
+            cache.set(_key(phase, board), rows)
     return rows
 
 
 def invalidate(competition: Competition) -> None:
-    """Forget the cached boards of the competition: a score landed or a selection changed."""
-    cache.delete_many(_key(competition, "public"), _key(competition, "private"))
+    """Forget the cached boards of every phase of the competition: a score landed or a selection changed."""
+    cache.delete_many(*(_key(phase, board) for phase in competition.phases for board in BOARDS))

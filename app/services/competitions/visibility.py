@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from app.models import Competition, Role, Submission, User
+from app.models import Competition, CompetitionPhase, Role, Submission, User
+from app.services.competitions import phases
 
 
 def is_organiser(user: User | None) -> bool:
@@ -10,9 +11,10 @@ def is_organiser(user: User | None) -> bool:
     return user is not None and user.is_authenticated and user.has_role(Role.ORGANISER)
 
 
-def can_see_private(competition: Competition, user: User | None) -> bool:
-    """Whether private scores and the private board may be shown to this user now."""
-    return competition.private_revealed() or is_organiser(user)
+def can_see_private(competition: Competition, user: User | None, phase: CompetitionPhase | None = None) -> bool:
+    """Whether private scores and the private board (of the phase, once it closed) may be shown to this user now."""
+    revealed = phases.revealed(phase) if phase is not None else competition.private_revealed()
+    return revealed or is_organiser(user)
 
 
 def can_see_submission(submission: Submission, user: User | None) -> bool:
@@ -24,10 +26,11 @@ def can_see_submission(submission: Submission, user: User | None) -> bool:
 
 def submission_as_json(submission: Submission, user: User | None) -> dict:
     """A submission as its viewer may see it: the private score only when allowed."""
-    private_ok = can_see_private(submission.competition, user)
+    private_ok = can_see_private(submission.competition, user, submission.phase)
     return {
         "id": submission.id,
         "competition": submission.competition.slug,
+        "phase": submission.phase.name,
         "participant": submission.user.username,
         "status": submission.status.value,
         "description": submission.description,
