@@ -17,7 +17,7 @@ from datetime import datetime
 
 import scorers
 from app.extensions import db
-from app.models import Competition, CompetitionPhase, LabellingTask, User
+from app.models import DEFAULT_PHASE, Competition, CompetitionPhase, LabellingTask, User
 from app.services.certification.queries import approval_times
 from app.services.competitions import leaderboards, phases
 from app.services.competitions.bundle_phases import PHASE_NAME
@@ -26,6 +26,8 @@ from app.services.datasets.version_files import ID, NO_FEATURES, TARGET, Feature
 from app.services.errors import Refused
 from app.services.storage import StagedFiles, get_storage, staged_files
 from app.services.suggestions.pending import feature_names
+
+DEVELOPMENT = "development"  # what a competition's one phase is called once a later phase follows it
 
 
 def development_runs(competition: Competition) -> set[int]:
@@ -139,7 +141,8 @@ def add_final_phase(
     """Append a phase built from the task's runs approved after approved_after, opening at opens_at; committed.
 
     The phase before it closes when it opens (or earlier, if it already did), and the competition then closes
-    when the new phase does (closes_at; None: never).
+    when the new phase does (closes_at; None: never). A competition's one phase, ``main`` until then, becomes
+    ``development``.
     """
     _check_new_phase(competition, name, opens_at, closes_at)
     previous = competition.phases[-1]
@@ -157,9 +160,10 @@ def add_final_phase(
             features=features,
         )
         # The previous phase keeps the close it had if that comes first; the new one's close is the competition's.
-        previous.closes_at = (
-            before.closes_at if before.closes_at is not None and before.closes_at < opens_at else opens_at
-        )
+        kept = before.closes_at is not None and before.closes_at < opens_at
+        previous.closes_at = before.closes_at if kept else opens_at
+        if len(competition.phases) == 1 and previous.name == DEFAULT_PHASE and name != DEVELOPMENT:
+            previous.name = DEVELOPMENT
         competition.phases.append(phase)
         competition.closes_at = closes_at
         db.session.commit()
