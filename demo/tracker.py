@@ -159,7 +159,6 @@ def publish_dataset(task: LabellingTask, generated: TrackerData, organiser: User
         return None
     runs = set(publishing.approved_runs(task))
     elements = generated.monitoring_elements[generated.monitoring_elements["fromrun"].isin(runs)]
-    features = monitoring_elements.features(elements)
     parquet = io.BytesIO()
     elements.to_parquet(parquet, index=False)
     return publishing.publish(
@@ -168,9 +167,15 @@ def publish_dataset(task: LabellingTask, generated: TrackerData, organiser: User
         title=DATASET_TITLE,
         seed=0,
         created_by=organiser,
-        features=Features.from_frame(features),
+        features=run_features(generated, runs),
         extra_files={"monitoring_elements.parquet": parquet.getvalue()},
     )
+
+
+def run_features(generated: TrackerData, runs: set[int]) -> Features:
+    """The monitoring-element features of the runs' lumisections, as published beside their conditions."""
+    elements = generated.monitoring_elements[generated.monitoring_elements["fromrun"].isin(runs)]
+    return Features.from_frame(monitoring_elements.features(elements))
 
 
 def truth_of(generated: TrackerData) -> pd.DataFrame:

@@ -2,12 +2,14 @@
 
 For a competition on labels of a labelling task, the runs of the task approved after ``approved_after`` (a run's
 approval time: the latest approving review of its approved certifications) that are in none of the data of the
-competition's other phases are published as a new version of the competition's dataset, every one of them on
-the test side (``datasets.publishing.publish_test_runs``): train data is what the development phase gave, and
-whole runs on one side keep the split rule that no run straddles. That version's test file and hidden solution
-(``test_{phase}.csv``, ``solution_{phase}.csv``, with ``sample_submission_{phase}.csv``) become the phase's,
-scored by the competition's metric unless the phase names another. Nobody could tune on it: its labels did not
-exist during development. Refused, with nothing written, when no run qualifies.
+competition's other phases are published as a dataset version of their own, every one of them on the test side
+(``datasets.publishing.publish_test_runs``): the training data is what the development phase gave, and whole
+runs on one side keep the rule that no run straddles a split. The dataset is named after the competition's and
+the phase (``tracker-2024-final``), so that the development dataset's latest version stays the one to model.
+That version's test file and hidden solution (``test_{phase}.csv``, ``solution_{phase}.csv``, with
+``sample_submission_{phase}.csv``) become the phase's, scored by the competition's metric unless the phase names
+another. Nobody could tune on it: its labels did not exist during development. Refused, with nothing written,
+when no run qualifies.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ def build_phase(
         task,
         runs,
         staged,
-        slug=competition.dataset_version.dataset.slug,
+        slug=f"{competition.dataset_version.dataset.slug[: 99 - len(name)]}-{name}",
         suffix=name,
         notes=notes,
         seed=competition.split_seed,

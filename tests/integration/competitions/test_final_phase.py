@@ -112,7 +112,7 @@ def test_the_final_phase_holds_only_runs_approved_after_the_cutoff_and_none_of_t
         competition = db.session.execute(db.select(Competition)).scalar_one()
         _, final = competition.phases
         version = final.dataset_version
-        assert (version.dataset.slug, version.number, version.task_id) == ("express-2026a", 2, developed["task"])
+        assert (version.dataset.slug, version.number, version.task_id) == ("express-2026a-final", 1, developed["task"])
         names = [(f.name, f.kind.value) for f in version.files]
         assert names == [
             ("test_final.csv", "public"),
@@ -175,6 +175,6 @@ def test_a_final_phase_without_a_qualifying_run_is_refused_and_changes_nothing(s
         competition = db.session.execute(db.select(Competition)).scalar_one()
         assert [p.name for p in competition.phases] == ["main"] and competition.closes_at is None
         storage = get_storage()
-        prefix = competition.dataset_version.storage_prefix.replace("/v1", "/v2")
+        prefix = "datasets/express-2026a-final/v1"
         left = [name for name in ("public/test_final.csv", "solution/solution_final.csv")]
         assert not any(storage.exists(f"{prefix}/{name}") for name in left), "files of the refused phase were left"
