@@ -88,10 +88,13 @@ def predictions_csv(ids, scores, id_column: str = "id", target_column: str = "la
     return pd.DataFrame({id_column: list(ids), target_column: list(scores)}).to_csv(index=False).encode()
 
 
-def add_submission(competition, user, *, public=None, private=None, status=None, at=None, baseline=False, error=None):
+def add_submission(
+    competition, user, *, public=None, private=None, status=None, at=None, baseline=False, error=None, phase=None
+):
     """A committed submission row as scoring leaves it, without running a scorer (inside an app context).
 
-    Scored when public is given, failed when error is; at is its submission time (now by default).
+    Scored when public is given, failed when error is; at is its submission time (now by default); phase is
+    the competition's one phase unless given.
     """
     from app.models import Submission, SubmissionStatus
     from app.models.types import utcnow
@@ -120,6 +123,7 @@ def add_submission(competition, user, *, public=None, private=None, status=None,
         solution_sha256="1" * 64 if public is not None else None,
         submitted_at=at,
         finished_at=at if status in (SubmissionStatus.SCORED, SubmissionStatus.FAILED) else None,
+        **({"phase": phase} if phase is not None else {}),
     )
     db.session.add(submission)
     db.session.commit()
