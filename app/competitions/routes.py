@@ -44,6 +44,10 @@ def page_context(competition: Competition, tab: str) -> dict:
         "phases": competition.phases,
         "windows": windows,
         "phase_states": [window.state(now).value for window in windows],
+        # Phases whose private scores everyone sees: those that closed.
+        "revealed_phases": {
+            p.id for p, w in zip(competition.phases, windows, strict=True) if w.state(now) is Phase.CLOSED
+        },
         "shown_phase": shown,
         "current_phase": phases.current_phase(competition),
     }

@@ -25,6 +25,7 @@ SCORE_COLUMNS = [
     "scorer",
     "scorer_version",
     "error",
+    "phase",  # the phase it was made in, scored and ranked in
 ]
 
 
@@ -52,6 +53,7 @@ def scores_csv(submissions: Iterable[Submission]) -> str:
                 s.scorer_name or "",
                 s.scorer_version or "",
                 s.error or "",
+                s.phase.name,
             ]
         )
     return buffer.getvalue()
