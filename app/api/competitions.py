@@ -105,7 +105,7 @@ def list_files(slug: str):
     every_phase = is_organiser(api_user())
     files = [
         {"name": f.name, "size": f.size, "sha256": f.sha256}
-        for f in phases.downloadable_files(competition, every_phase=every_phase)
+        for f in competition.downloadable_files(every_phase=every_phase)
     ]
     return jsonify(files=files)
 
@@ -117,7 +117,7 @@ def download_file(slug: str, name: str):
     competition = _competition(slug)
     if (refused := _joined_or_error(competition)) is not None:
         return refused
-    file = phases.public_file(competition, name, every_phase=is_organiser(api_user()))
+    file = competition.public_file(name, every_phase=is_organiser(api_user()))
     if file is None:
         return api_error(404, f"The competition has no public file {name!r}.")
     return send_stored(file.storage_key, file.name, file.sha256)

@@ -80,7 +80,7 @@ def data(slug: str):
     """The public files with their size and sha256, phase by phase: a phase's files are downloadable once it opened."""
     competition = get_competition(slug)
     context = page_context(competition, "data")
-    files = phases.downloadable_files(competition, every_phase=context["organiser"])
+    files = competition.downloadable_files(every_phase=context["organiser"])
     return render_template("competitions/data.html", files=files, **context)
 
 
@@ -118,7 +118,7 @@ def join(slug: str):
 def download(slug: str, name: str):
     """Download a public file (participants only)."""
     competition = get_competition(slug)
-    file = phases.public_file(competition, name, every_phase=is_organiser(current_user))
+    file = competition.public_file(name, every_phase=is_organiser(current_user))
     if file is None:
         abort(404)
     if submissions.participation_of(competition, current_user) is None and not is_organiser(current_user):

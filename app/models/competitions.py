@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Optional
 
@@ -12,25 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import Model
 from app.models.accounts import User
 from app.models.datasets import DatasetFile, DatasetVersion
-from app.models.phases import DEFAULT_PHASE, CompetitionPhase
+from app.models.phases import DEFAULT_PHASE, CompetitionPhase, Phase, Window, stage_at, windows
 from app.models.types import UTCDateTime, utcnow
-
-
-class Phase(enum.StrEnum):
-    """Where a competition stands in time."""
-
-    UPCOMING = "upcoming"
-    OPEN = "open"
-    CLOSED = "closed"
-
-
-def stage_at(opens_at: datetime | None, closes_at: datetime | None, now: datetime) -> Phase:
-    """Where a span from opens_at to closes_at (either None: unbounded) stands at now."""
-    if opens_at is not None and now < opens_at:
-        return Phase.UPCOMING
-    if closes_at is not None and now >= closes_at:
-        return Phase.CLOSED
-    return Phase.OPEN
 
 
 class Competition(Model):
@@ -80,6 +62,34 @@ class Competition(Model):
     def phase(self, now: datetime | None = None) -> Phase:
         """Upcoming before opens_at, closed after closes_at, open in between."""
         return stage_at(self.opens_at, self.closes_at, now or utcnow())
+
+    def phase_windows(self) -> list[Window]:
+        """When each of its phases accepts submissions, in order."""
+        return windows(self.opens_at, self.closes_at, [(p.name, p.opens_at, p.closes_at) for p in self.phases])
+
+    def downloadable_files(
+        self, now: datetime | None = None, *, every_phase: bool = False
+    ) -> list[DatasetFile | PendingFile]:
+        """The files participants download: those of every phase that opened (of every phase, for organisers),
+        and pending.csv once a live one has it; never a solution."""
+        now = now or utcnow()
+        files: dict[str, DatasetFile | PendingFile] = {}
+        for phase, window in zip(self.phases, self.phase_windows(), strict=True):
+            if every_phase or window.opened(now):
+                for file in phase.public_files:
+                    files.setdefault(file.name, file)
+        if self.live and self.pending_file is not None:
+            files.setdefault(self.pending_file.name, self.pending_file)
+        return list(files.values())
+
+    @property
+    def files(self) -> list[DatasetFile | PendingFile]:
+        """The files participants download now."""
+        return self.downloadable_files()
+
+    def public_file(self, name: str, *, every_phase: bool = False) -> DatasetFile | PendingFile | None:
+        """A downloadable file of the competition by name; never a solution, nor a file of a phase not yet open."""
+        return next((f for f in self.downloadable_files(every_phase=every_phase) if f.name == name), None)
 
     def private_revealed(self, now: datetime | None = None) -> bool:
         """Whether the private leaderboard and private scores are public: only after the close."""

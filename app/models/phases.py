@@ -8,6 +8,9 @@ A competition without declared phases has exactly one, named ``main``.
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Optional
 
@@ -22,6 +25,61 @@ if TYPE_CHECKING:
     from app.models.competitions import Competition
 
 DEFAULT_PHASE = "main"
+
+
+class Phase(enum.StrEnum):
+    """Where a competition, or one of its phases, stands in time."""
+
+    UPCOMING = "upcoming"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+def stage_at(opens_at: datetime | None, closes_at: datetime | None, now: datetime) -> Phase:
+    """Where a span from opens_at to closes_at (either None: unbounded) stands at now."""
+    if opens_at is not None and now < opens_at:
+        return Phase.UPCOMING
+    if closes_at is not None and now >= closes_at:
+        return Phase.CLOSED
+    return Phase.OPEN
+
+
+@dataclass(frozen=True)
+class Window:
+    """When a phase accepts submissions: from opens_at (None: always has) until closes_at (None: never closes)."""
+
+    name: str
+    opens_at: datetime | None
+    closes_at: datetime | None
+
+    def state(self, now: datetime) -> Phase:
+        """Upcoming before it opens, closed once it closed, open in between."""
+        return stage_at(self.opens_at, self.closes_at, now)
+
+    def opened(self, now: datetime) -> bool:
+        """Whether the phase has opened (open or closed): its files may be downloaded."""
+        return self.state(now) is not Phase.UPCOMING
+
+
+def windows(
+    opens_at: datetime | None,
+    closes_at: datetime | None,
+    phases: Sequence[tuple[str, datetime | None, datetime | None]],
+) -> list[Window]:
+    """Each phase's window from its (name, opens_at, closes_at) in order and the competition's own dates.
+
+    The first phase opens when the competition does unless it says otherwise, the last closes when it does; an
+    inner boundary given on one side only (a phase's close, or the next one's opening) holds for both.
+    """
+    last = len(phases) - 1
+    result = []
+    for index, (name, opens, closes) in enumerate(phases):
+        if opens is None:
+            opens = opens_at if index == 0 else phases[index - 1][2]
+        if closes is None:
+            closes = closes_at if index == last else phases[index + 1][1]
+        result.append(Window(name, opens, closes))
+    return result
 
 
 class CompetitionPhase(Model):

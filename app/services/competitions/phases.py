@@ -1,62 +1,39 @@
 """The phases of a competition in time: which one is open, which board a page shows, who may submit to which.
 
-The core is plain data: each phase's window (``windows``) from the dates stored (the first phase opens when the
-competition does, the last closes when it does, and a boundary given on one side only holds for both), its state
-at an instant (``Window.state``), the one open now (``current``) and the one a board shows by default
-(``shown``: the open one, else the latest that opened, else the first). Around it, the lookups the pages and
-the API make: a phase by name (404 naming the phases), the phase a submission goes to (only the open one), the
-files that may be downloaded (a phase's once it opened), and the phases as JSON.
+The core is plain data: each phase's window (``windows``, kept beside the model in ``app.models.phases``: the
+first phase opens when the competition does, the last closes when it does, and a boundary given on one side
+only holds for both), its state at an instant (``Window.state``), the one open now (``current``), the one a
+board shows by default (``shown``: the open one, else the latest that opened, else the first), and what is
+wrong with a bundle's dates (``date_problems``). Around it, the lookups the pages and the API make: a phase by
+name (404 naming the phases), the phase a submission goes to (only the open one), and the phases as JSON.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
 
-from app.models import Competition, CompetitionPhase, DatasetFile, PendingFile, Phase
-from app.models.competitions import stage_at
+from app.models import Competition, CompetitionPhase, Phase
+from app.models.phases import Window, windows
 from app.models.types import utcnow
 from app.services.errors import Refused
 
-
-@dataclass(frozen=True)
-class Window:
-    """When a phase accepts submissions: from opens_at (None: always has) until closes_at (None: never closes)."""
-
-    name: str
-    opens_at: datetime | None
-    closes_at: datetime | None
-
-    def state(self, now: datetime) -> Phase:
-        """Upcoming before it opens, closed once it closed, open in between."""
-        return stage_at(self.opens_at, self.closes_at, now)
-
-    def opened(self, now: datetime) -> bool:
-        """Whether the phase has opened (open or closed): its files may be downloaded."""
-        return self.state(now) is not Phase.UPCOMING
-
-
-def windows(
-    opens_at: datetime | None,
-    closes_at: datetime | None,
-    phases: Sequence[tuple[str, datetime | None, datetime | None]],
-) -> list[Window]:
-    """Each phase's window from its (name, opens_at, closes_at) in order and the competition's own dates.
-
-    The first phase opens when the competition does unless it says otherwise, the last closes when it does; an
-    inner boundary given on one side only (a phase's close, or the next one's opening) holds for both.
-    """
-    last = len(phases) - 1
-    result = []
-    for index, (name, opens, closes) in enumerate(phases):
-        if opens is None:
-            opens = opens_at if index == 0 else phases[index - 1][2]
-        if closes is None:
-            closes = closes_at if index == last else phases[index + 1][1]
-        result.append(Window(name, opens, closes))
-    return result
+__all__ = [  # Window and windows live beside the model; the pages and bundle checks find them here too
+    "Window",
+    "current",
+    "current_phase",
+    "date_problems",
+    "phase_named",
+    "phase_to_submit",
+    "phases_as_json",
+    "revealed",
+    "shown",
+    "shown_phase",
+    "window_of",
+    "windows",
+    "windows_of",
+]
 
 
 def current(phases: Sequence[Window], now: datetime) -> int | None:
@@ -102,8 +79,7 @@ def _at(moment: datetime | None) -> str:
 
 def windows_of(competition: Competition) -> list[Window]:
     """The windows of the competition's phases, in order."""
-    stored = [(p.name, p.opens_at, p.closes_at) for p in competition.phases]
-    return windows(competition.opens_at, competition.closes_at, stored)
+    return competition.phase_windows()
 
 
 def window_of(phase: CompetitionPhase) -> Window:
@@ -180,27 +156,6 @@ def _none_open(all_windows: Sequence[Window], now: datetime) -> str:
         f"{_phase_dates(before, now)} and the phase {upcoming[0].name!r} opens at {_at(upcoming[0].opens_at)}; "
         "submissions are not accepted in between."
     )
-
-
-def downloadable_files(
-    competition: Competition, now: datetime | None = None, *, every_phase: bool = False
-) -> list[DatasetFile | PendingFile]:
-    """The files participants download: those of every phase that opened (every phase's for organisers), and a
-    live competition's pending.csv."""
-    now = now or utcnow()
-    files: dict[str, DatasetFile | PendingFile] = {}
-    for phase, window in zip(competition.phases, windows_of(competition), strict=True):
-        if every_phase or window.opened(now):
-            for file in phase.public_files:
-                files.setdefault(file.name, file)
-    if competition.live and competition.pending_file is not None:
-        files.setdefault(competition.pending_file.name, competition.pending_file)
-    return list(files.values())
-
-
-def public_file(competition: Competition, name: str, *, every_phase: bool = False) -> DatasetFile | PendingFile | None:
-    """A downloadable file of the competition by name; never a solution, nor a file of a phase not yet open."""
-    return next((f for f in downloadable_files(competition, every_phase=every_phase) if f.name == name), None)
 
 
 def phase_as_json(phase: CompetitionPhase, window: Window, now: datetime, *, is_current: bool) -> dict:

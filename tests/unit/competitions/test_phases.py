@@ -164,13 +164,13 @@ def test_between_two_phases_nothing_is_accepted(two_phases):
 
 def test_a_phase_s_files_are_out_only_once_it_opened(two_phases):
     competition, *_ = two_phases
-    names = [f.name for f in phases.downloadable_files(competition)]
+    names = [f.name for f in competition.downloadable_files()]
     assert names == ["train.csv", "test.csv", "sample_submission.csv"]
-    assert phases.public_file(competition, "test_final.csv") is None
-    everything = [f.name for f in phases.downloadable_files(competition, every_phase=True)]
+    assert competition.public_file("test_final.csv") is None
+    everything = [f.name for f in competition.downloadable_files(every_phase=True)]
     assert everything == [*names, "test_final.csv", "sample_submission_final.csv"]
     later = phases.windows_of(competition)[1].opens_at + timedelta(minutes=1)
-    assert "test_final.csv" in [f.name for f in phases.downloadable_files(competition, later)]
+    assert "test_final.csv" in [f.name for f in competition.downloadable_files(later)]
     assert all("solution" not in name for name in everything)
 
 
