@@ -14,6 +14,8 @@ from app.models.accounts import User
 from app.models.datasets import DatasetFile, DatasetVersion
 from app.models.types import UTCDateTime, utcnow
 
+DEFAULT_TEAM_SIZE = 5  # without a teams setting: Kaggle's most common limit
+
 
 class Phase(enum.StrEnum):
     """Where a competition stands in time."""
@@ -53,6 +55,10 @@ class Competition(Model):
     # labels approved after they were made.
     live: Mapped[bool] = mapped_column(default=False, server_default=false())
     live_daily_limit: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Teams: how many people one may hold (1: everyone competes alone), and until when teams may merge, take
+    # members or lose them once they submitted (none: until the close).
+    team_max_size: Mapped[int] = mapped_column(default=DEFAULT_TEAM_SIZE, server_default=str(DEFAULT_TEAM_SIZE))
+    merge_deadline: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     dataset_version: Mapped[DatasetVersion] = relationship()
     solution_file: Mapped[DatasetFile] = relationship()
@@ -67,6 +73,11 @@ class Competition(Model):
         if self.closes_at is not None and now >= self.closes_at:
             return Phase.CLOSED
         return Phase.OPEN
+
+    def teams_fixed(self, now: datetime | None = None) -> bool:
+        """Whether teams may no longer merge or take members: after the merge deadline, or once closed."""
+        now = now or utcnow()
+        return (self.merge_deadline is not None and now >= self.merge_deadline) or self.phase(now) is Phase.CLOSED
 
     def private_revealed(self, now: datetime | None = None) -> bool:
         """Whether the private leaderboard and private scores are public: only after the close."""

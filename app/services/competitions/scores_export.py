@@ -25,6 +25,7 @@ SCORE_COLUMNS = [
     "scorer",
     "scorer_version",
     "error",
+    "team",  # the team the submission counts for; empty for a participant alone
 ]
 
 
@@ -52,6 +53,7 @@ def scores_csv(submissions: Iterable[Submission]) -> str:
                 s.scorer_name or "",
                 s.scorer_version or "",
                 s.error or "",
+                s.team.name if s.team else "",
             ]
         )
     return buffer.getvalue()

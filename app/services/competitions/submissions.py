@@ -13,12 +13,12 @@ from datetime import datetime
 from typing import IO
 
 from flask import current_app
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 
 from app.extensions import db
 from app.models import Competition, FinalSelection, Participation, Phase, Submission, SubmissionStatus, User
 from app.models.types import utcnow
-from app.services.competitions import eligibility
+from app.services.competitions import eligibility, entrants
 from app.services.competitions.quotas import Quota, compute_quota, utc_day_start
 from app.services.competitions.visibility import is_organiser
 from app.services.errors import Refused
@@ -62,27 +62,30 @@ def join(competition: Competition, user: User) -> Participation:
     return participation
 
 
-def submissions_of(competition: Competition, user: User) -> list[Submission]:
-    """The user's submissions to the competition, newest first."""
-    return list(
-        db.session.execute(
-            db.select(Submission)
-            .where(Submission.competition_id == competition.id, Submission.user_id == user.id)
-            .order_by(Submission.id.desc())
-        ).scalars()
+def submissions_of(competition: Competition, user: User, ids: list[int] | None = None) -> list[Submission]:
+    """The user's submissions to the competition and, in a team, its members' too, newest first (only ids given)."""
+    team_id = entrants.team_id_of(competition.id, user.id)
+    mine = (
+        Submission.user_id == user.id
+        if team_id is None
+        else or_(Submission.user_id == user.id, Submission.team_id == team_id)
     )
+    query = db.select(Submission).where(Submission.competition_id == competition.id, mine)
+    if ids is not None:
+        query = query.where(Submission.id.in_(ids))
+    return list(db.session.execute(query.order_by(Submission.id.desc())).scalars())
 
 
 def quota_for(competition: Competition, participation: Participation | None, now: datetime | None = None) -> Quota:
-    """What the participant may still submit; a non-participant has a fresh quota."""
-    now = now or utcnow()
+    """What the participant (with their team, when in one) may still submit; a non-participant has a fresh quota."""
+    return _quota(competition, None if participation is None else entrants.entrant_of(participation), now or utcnow())
+
+
+def _quota(competition: Competition, entrant: entrants.Entrant | None, now: datetime) -> Quota:
     used_today = used_total = 0
-    if participation is not None:
-        counted = db.select(func.count(Submission.id)).where(
-            Submission.participation_id == participation.id, Submission.counted.is_(True)
-        )
-        used_total = db.session.execute(counted).scalar_one()
-        used_today = db.session.execute(counted.where(Submission.submitted_at >= utc_day_start(now))).scalar_one()
+    if entrant is not None:
+        used_total = entrant.counted()
+        used_today = entrant.counted(since=utc_day_start(now))
     return compute_quota(
         now,
         used_today=used_today,
@@ -173,9 +176,10 @@ def check_can_submit(competition: Competition, user: User, now: datetime | None 
     """The user's participation if they may submit now; Refused otherwise. Nothing is charged."""
     now = now or utcnow()
     participation = _participation_to_charge(competition, user, now)
-    quota = quota_for(competition, participation, now)
+    entrant = entrants.entrant_of(participation)
+    quota = _quota(competition, entrant, now)
     if quota.exhausted:
-        raise Refused(_quota_message(competition, quota), 429, retry_after=quota.retry_after(now))
+        raise Refused(_quota_message(competition, quota, entrant), 429, retry_after=quota.retry_after(now))
     return participation
 
 
@@ -196,18 +200,21 @@ def submit_stored(
 
 
 def _insert_charged(competition, participation, user, stored, name, description, baseline, now) -> Submission:
+    entrant = None
     if participation is not None:
-        # This UPDATE takes the participant's row lock on PostgreSQL (and the write lock on SQLite)
-        # before counting, so concurrent uploads by one participant are counted one after another.
+        # The entrant's row lock (the team's, or the participant's alone) is taken before counting, so
+        # concurrent uploads by one participant, or by the members of one team, are counted one after another.
+        entrant = entrants.lock(participation)
         db.session.execute(
             update(Participation).where(Participation.id == participation.id).values(last_submission_at=now)
         )
-        quota = quota_for(competition, participation, now)
+        quota = _quota(competition, entrant, now)
         if quota.exhausted:
-            raise Refused(_quota_message(competition, quota), 429, retry_after=quota.retry_after(now))
+            raise Refused(_quota_message(competition, quota, entrant), 429, retry_after=quota.retry_after(now))
     submission = Submission(
         competition_id=competition.id,
         participation_id=participation and participation.id,
+        team_id=entrant and entrant.team_id,
         user_id=user.id,
         status=SubmissionStatus.QUEUED,
         description=description.strip()[:2000],
@@ -224,12 +231,13 @@ def _insert_charged(competition, participation, user, stored, name, description,
     return submission
 
 
-def _quota_message(competition: Competition, quota: Quota) -> str:
+def _quota_message(competition: Competition, quota: Quota, entrant: entrants.Entrant) -> str:
+    who, whose = ("Your team has", "its") if entrant.team_id is not None else ("You have", "your")
     if quota.remaining_total == 0:
-        return f"You have used all {competition.total_limit} submissions of this competition."
+        return f"{who} used all {competition.total_limit} submissions of this competition."
     when = f"{quota.next_slot_at:%Y-%m-%d %H:%M} UTC" if quota.next_slot_at else "never, the competition closes first"
     return (
-        f"You have used your {competition.daily_limit} submissions of today (UTC); "
+        f"{who} used {whose} {competition.daily_limit} submissions of today (UTC); "
         f"the next slot opens at {when}. Failed submissions are not counted."
     )
 
@@ -260,7 +268,7 @@ def requeue(submission: Submission) -> None:
 
 
 def select_final(submission: Submission) -> None:
-    """Pick a scored submission for the private board, within the competition's final_selections."""
+    """Pick a scored submission for the private board, within the competition's final_selections per entrant."""
     competition = submission.competition
     if competition.phase() is Phase.CLOSED:
         raise Refused("The competition is closed: final selections can no longer change.", 409)
@@ -268,20 +276,32 @@ def select_final(submission: Submission) -> None:
         raise Refused("Only scored submissions can be selected for the private leaderboard.", 409)
     if submission.selected:
         return
-    # Lock the participant's row so that two concurrent selections cannot both take the last slot.
-    db.session.execute(
-        update(Participation)
-        .where(Participation.id == submission.participation_id)
-        .values(last_submission_at=Participation.last_submission_at)
-    )
+    # Lock the entrant's row so that two concurrent selections (by two members of a team) cannot both take the
+    # last slot.
+    entrant = _lock_owner(submission)
     chosen = db.session.execute(
-        db.select(func.count(FinalSelection.id)).where(FinalSelection.participation_id == submission.participation_id)
+        db.select(func.count(FinalSelection.id))
+        .join(Submission, Submission.id == FinalSelection.submission_id)
+        .where(entrant.owns())
     ).scalar_one()
     if chosen >= competition.final_selections:
         db.session.rollback()
-        raise Refused(f"You already selected {competition.final_selections} submissions; unselect one first.", 409)
+        who = "Your team already selected" if entrant.team_id is not None else "You already selected"
+        raise Refused(f"{who} {competition.final_selections} submissions; unselect one first.", 409)
     db.session.add(FinalSelection(submission_id=submission.id, participation_id=submission.participation_id))
     db.session.commit()
+
+
+def _lock_owner(submission: Submission) -> entrants.Entrant:
+    """The entrant the submission counts for, locked; read again when a merge moved it meanwhile."""
+    if submission.participation_id is None:
+        raise Refused("A baseline is never a final.", 409)
+    entrants.lock_participation(submission.participation_id)
+    for _ in range(entrants.LOCK_ATTEMPTS):
+        team_id = db.session.execute(db.select(Submission.team_id).where(Submission.id == submission.id)).scalar_one()
+        if team_id is None or entrants.lock_team(team_id):
+            return entrants.Entrant(submission.participation_id, team_id)
+    raise Refused("The submission's team changed meanwhile; try again.", 409)
 
 
 def unselect_final(submission: Submission) -> None:
