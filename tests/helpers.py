@@ -91,13 +91,15 @@ def predictions_csv(ids, scores, id_column: str = "id", target_column: str = "la
 def add_submission(competition, user, *, public=None, private=None, status=None, at=None, baseline=False, error=None):
     """A committed submission row as scoring leaves it, without running a scorer (inside an app context).
 
-    Scored when public is given, failed when error is; at is its submission time (now by default).
+    Scored when public is given, failed when error is; at is its submission time (now by default). It counts
+    for the user's team when they are in one, as an upload does.
     """
     from app.models import Submission, SubmissionStatus
     from app.models.types import utcnow
-    from app.services.competitions import submissions
+    from app.services.competitions import entrants, submissions
 
     participation = None if baseline else submissions.join(competition, user)
+    team_id = None if baseline else entrants.team_id_of(competition.id, user.id)
     at = at or utcnow()
     if status is None:
         status = SubmissionStatus.FAILED if error else SubmissionStatus.SCORED
@@ -105,6 +107,7 @@ def add_submission(competition, user, *, public=None, private=None, status=None,
         competition=competition,
         participation=participation,
         user=user,
+        team_id=team_id,
         status=status,
         file_name="predictions.csv",
         file_key=f"submissions/{competition.id}/{next(_names)}.csv",

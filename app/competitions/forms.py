@@ -102,3 +102,21 @@ class DatasetCompetitionForm(FlaskForm):
         "Live predictions per participant per UTC day (live only)", default=1, validators=[Optional(), LIMIT]
     )
     submit = SubmitField("Create competition")
+
+
+class TeamForm(FlaskForm):
+    """A new team's name."""
+
+    name = StringField("Team name", validators=[DataRequired("Name the team."), Length(max=100)])
+    submit = SubmitField("Create the team")
+
+
+class MergeForm(FlaskForm):
+    """A leader's proposal to merge with another team, and which of the two stays."""
+
+    other = SelectField("Team", coerce=int)
+    keep = SelectField(
+        "The team that stays (its name, leader and invite link)",
+        choices=[("ours", "ours"), ("theirs", "theirs")],
+    )
+    submit = SubmitField("Ask to merge")
