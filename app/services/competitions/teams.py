@@ -180,7 +180,8 @@ def join(competition: Competition, user: User, token: str) -> Team:
         )
     mine = entrants.Entrant(participation.id, None)
     if solo := mine.counted():
-        _check_merge_limit(competition, counted_submissions(team) + solo, now, f"Joining {team.name!r} with your")
+        joining = f"Joining {team.name!r} brings your {solo} submissions to it, so it is refused as a merge would be. "
+        _check_merge_limit(competition, counted_submissions(team) + solo, now, joining)
     if current is not None:
         _remove_member(current, user)
     db.session.add(TeamMember(competition_id=competition.id, team_id=team.id, user_id=user.id, joined_at=now))
@@ -189,7 +190,7 @@ def join(competition: Competition, user: User, token: str) -> Team:
     return team
 
 
-def _check_merge_limit(competition: Competition, total: int, now: datetime, what: str) -> None:
+def _check_merge_limit(competition: Competition, total: int, now: datetime, prefix: str = "") -> None:
     refusal = quotas.merge_refusal(
         total,
         daily_limit=competition.daily_limit,
@@ -199,7 +200,7 @@ def _check_merge_limit(competition: Competition, total: int, now: datetime, what
     )
     if refusal is not None:
         db.session.rollback()
-        raise Refused(f"{what} submissions is refused as a merge would be. {refusal}", 409)
+        raise Refused(prefix + refusal, 409)
 
 
 def _absorb(source: entrants.Entrant, team: Team, competition: Competition) -> None:
@@ -295,7 +296,7 @@ def merge(team: Team, into: Team, user: User) -> bool:
             f"{competition.team_max_size}.",
             409,
         )
-    _check_merge_limit(competition, counted_submissions(team) + counted_submissions(into), now, "Merging with")
+    _check_merge_limit(competition, counted_submissions(team) + counted_submissions(into), now)
     request = db.session.execute(
         db.select(TeamMergeRequest).where(TeamMergeRequest.team_id == team.id, TeamMergeRequest.into_id == into.id)
     ).scalar_one_or_none()
