@@ -12,6 +12,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 import scorers
@@ -117,6 +118,6 @@ class MergeForm(FlaskForm):
     other = SelectField("Team", coerce=int)
     keep = SelectField(
         "The team that stays (its name, leader and invite link)",
-        choices=[("ours", "ours"), ("theirs", "theirs")],
+        choices=[SelectChoice("ours", "ours"), SelectChoice("theirs", "theirs")],
     )
     submit = SubmitField("Ask to merge")

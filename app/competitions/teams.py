@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from app.auth.forms import EmptyForm
 from app.competitions import bp
@@ -20,7 +21,9 @@ from app.services.errors import Refused
 
 def _merge_form(competition: Competition, team: Team | None) -> MergeForm:
     form = MergeForm()
-    form.other.choices = [(t.id, t.name) for t in teams.teams_of(competition) if team is None or t.id != team.id]
+    form.other.choices = [
+        SelectChoice(t.id, t.name) for t in teams.teams_of(competition) if team is None or t.id != team.id
+    ]
     return form
 
 
