@@ -100,3 +100,5 @@ class Config:
         self.RR_TOKEN = env.get("RR_TOKEN") or None  # sent as a bearer token
         self.RR_VERIFY_TLS = (env.get("RR_VERIFY_TLS") or "true").lower() not in ("0", "false", "no", "off")
         self.RR_TIMEOUT = float(env.get("RR_TIMEOUT") or 60)
+        # `flask tasks push-rr` writes to RR only when this is set to 1 (or true, yes, on); a dry run needs nothing.
+        self.RR_WRITE = (env.get("RR_WRITE") or "").strip().lower() in ("1", "true", "yes", "on")

@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from app.models import Role
 from app.models.types import utcnow
+from app.services.runs.luminosity import format_luminosity
 
 
 @dataclass(frozen=True)
@@ -62,16 +63,6 @@ def format_datetime(value: datetime | None) -> str:
 def format_score(value: float | None) -> str:
     """A score with six significant digits, or nothing when there is none."""
     return "" if value is None else f"{value:.6g}"
-
-
-def format_luminosity(value: float | None) -> str:
-    """A luminosity in pb^-1 (of a run or a lumisection) to three digits; below 1 nb^-1 it is noise, shown as 0.
-
-    OMS records a luminometer's noise, tiny and sometimes negative, where there was no beam.
-    """
-    if value is None:
-        return ""
-    return "0" if value < 1e-3 else f"{value:.3g}"
 
 
 def format_size(size: int | None) -> str:

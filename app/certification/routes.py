@@ -17,6 +17,7 @@ from app.services.certification.agreement import task_agreement
 from app.services.certification.reviewers import own_review_refusal
 from app.services.certification.tasks import format_checklists, set_checklists
 from app.services.errors import Refused
+from app.services.runs import rr_compare
 from app.services.runs.charts import run_conditions
 from app.services.suggestions import models_page, on_page
 
@@ -47,11 +48,13 @@ def task(task_id: int):
     """The task's runs and where each stands; the shifter's queue: runs sent back first, then the next run."""
     task = _task(task_id)
     certifications = queries.certifications_by_run(task)
+    visible = {run: _visible(task, cs) for run, cs in certifications.items()}
     return render_template(
         "certification/task.html",
         task=task,
-        certifications={run: _visible(task, cs) for run, cs in certifications.items()},
+        certifications=visible,
         counts={run: len(cs) for run, cs in certifications.items()},
+        rr=rr_compare.task_verdicts(task.id, visible, {tr.run_number: tr.run.ls_count for tr in task.runs}),
         returned=queue.returned(task, current_user),
         next_run=queue.next_run(task, current_user),
     )
@@ -197,6 +200,7 @@ def run(task_id: int, run_number: int):
         own={c.id for c in shown if own_review_refusal(c, current_user)},
         problem_categories=PROBLEM_CATEGORIES,
         chart=run_conditions(run, bad),
+        rr=rr_compare.run_comparison(run.run_number, run.ls_count, shown),
         suggestions=suggestions,
         score_chart=on_page.score_chart(suggestions.sources),
         source_names=on_page.source_names(task),

@@ -34,7 +34,7 @@ def on_refusal(heading: str | None = None, *, listed: bool = False) -> Callable[
 
 def register(app: Flask) -> None:
     """Add every command group to the app's CLI."""
-    from app.cli import publishing, suggestions  # noqa: F401  (add `tasks publish`, `tasks suggest`)
+    from app.cli import publishing, run_registry, suggestions  # noqa: F401  (`tasks publish`, `push-rr`, `suggest`)
     from app.cli.competitions import competitions
     from app.cli.demo import demo_command
     from app.cli.runs import runs

@@ -59,6 +59,8 @@ def import_command(
         path = click.Path(exists=True, dir_okay=False).convert(sources[0], None, click.get_current_context())
         report = import_file(Path(os.fsdecode(path)), as_format)
     click.echo(f"imported {report.lumisections} lumisections of {report.runs} runs ({report.format})")
+    if report.format == "oms":
+        click.echo(f"{report.clamped} negative luminosity values clamped to 0")
 
 
 def _import_from_rr(run_numbers: list[int], dataset: str) -> None:

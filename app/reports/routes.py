@@ -23,7 +23,11 @@ def _respond(period: tuple, kind: str):
     if fmt == "text":
         return Response(reports.to_text(report), mimetype="text/plain; charset=utf-8")
     return render_template(
-        "reports/report.html", report=report, text=reports.to_text(report), changed_flags=reports.changed_flags
+        "reports/report.html",
+        report=report,
+        text=reports.to_text(report),
+        changed_flags=reports.changed_flags,
+        lost_text=reports.lost_text,
     )
 
 

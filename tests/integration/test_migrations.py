@@ -311,3 +311,43 @@ def test_a_run_registry_range_is_stored_once_per_run_dataset_and_component_start
         downgrade(revision="0011")
         assert "rr_ranges" not in _tables(app)
         db.engine.dispose()
+
+
+def test_negative_luminosities_imported_before_0013_become_zero_and_runs_are_summed_again(empty_database, tmp_path):
+    """OMS's noise below zero, stored by imports before 0013, is clamped as imports now do; untouched runs stay."""
+    app = make_app(empty_database, tmp_path)
+    with app.app_context():
+        upgrade(revision="0012")
+        with db.engine.begin() as connection:
+            rows = [(378856, 1, -2e-10, -1e-10), (378856, 2, 1e-4, 1.1e-4), (378857, 1, 3e-4, None)]
+            for run in (378856, 378857):
+                connection.execute(
+                    text(
+                        "INSERT INTO runs (run_number, recorded_lumi, delivered_lumi, imported_at) "
+                        "VALUES (:run, 7.0, 7.0, CURRENT_TIMESTAMP)"  # 7.0: a total the migration must leave or redo
+                    ),
+                    {"run": run},
+                )
+            for run, number, recorded, delivered in rows:
+                connection.execute(
+                    text(
+                        "INSERT INTO lumisections (run_number, number, recorded_lumi, delivered_lumi) "
+                        "VALUES (:run, :number, :recorded, :delivered)"
+                    ),
+                    {"run": run, "number": number, "recorded": recorded, "delivered": delivered},
+                )
+        upgrade(revision="0013")
+        with db.engine.connect() as connection:
+            lumisections = connection.execute(
+                text("SELECT run_number, number, recorded_lumi, delivered_lumi FROM lumisections ORDER BY 1, 2")
+            ).all()
+            runs = connection.execute(
+                text("SELECT run_number, recorded_lumi, delivered_lumi FROM runs ORDER BY 1")
+            ).all()
+        db.engine.dispose()
+    assert [tuple(row) for row in lumisections] == [
+        (378856, 1, 0.0, 0.0),
+        (378856, 2, 1e-4, 1.1e-4),
+        (378857, 1, 3e-4, None),
+    ]
+    assert [tuple(row) for row in runs] == [(378856, pytest.approx(1e-4), pytest.approx(1.1e-4)), (378857, 7.0, 7.0)]

@@ -7,6 +7,8 @@ from app.api.schemas import CertificationBody, CertificationChange, ReviewBody
 from app.services.runs.run_registry import COMPONENTS as RR_COMPONENTS
 from app.services.runs.run_registry import STATUSES as RR_STATUSES
 
+# Luminosities are sent as stored: numbers in pb⁻¹; OMS's slightly negative noise is stored as 0.
+LUMI = "luminosity %s, in pb⁻¹ (inverse picobarns); never negative, null when not imported"
 TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 CERTIFICATION_ID = {"name": "certification_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 SCHEMAS = {
@@ -18,14 +20,18 @@ SCHEMAS = {
             "fill_number": NULLABLE_INTEGER,
             "run_class": {"type": ["string", "null"]},
             "ls_count": NULLABLE_INTEGER,
-            "delivered_lumi": NULLABLE_NUMBER,
-            "recorded_lumi": NULLABLE_NUMBER,
+            "delivered_lumi": NULLABLE_NUMBER | {"description": LUMI % "delivered by the LHC during the run"},
+            "recorded_lumi": NULLABLE_NUMBER | {"description": LUMI % "recorded by CMS during the run"},
             "lumisections": {
                 "type": "array",
                 "items": {
                     "type": "object",
                     "description": "number, luminosity, pileup, DCS bits (null when not imported), golden",
-                    "properties": {"number": {"type": "integer"}},
+                    "properties": {
+                        "number": {"type": "integer"},
+                        "delivered_lumi": NULLABLE_NUMBER | {"description": LUMI % "delivered in the lumisection"},
+                        "recorded_lumi": NULLABLE_NUMBER | {"description": LUMI % "recorded in the lumisection"},
+                    },
                 },
             },
             "rr": {

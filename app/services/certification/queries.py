@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Certification, LabellingTask, ReviewState, TaskRun
@@ -38,9 +39,13 @@ class TaskProgress:
 
 
 def certifications_by_run(task: LabellingTask) -> dict[int, list[Certification]]:
-    """The task's certifications by run, first copy first."""
+    """The task's certifications by run, first copy first, with their bad ranges and certifiers (loaded in two
+    more queries, not one per certification: the task page shows them for every run)."""
     rows = db.session.execute(
-        db.select(Certification).where(Certification.task_id == task.id).order_by(Certification.copy)
+        db.select(Certification)
+        .where(Certification.task_id == task.id)
+        .order_by(Certification.copy)
+        .options(selectinload(Certification.bad_ranges), selectinload(Certification.certifier))
     ).scalars()
     by_run: dict[int, list[Certification]] = {}
     for certification in rows:

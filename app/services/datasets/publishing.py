@@ -143,7 +143,11 @@ def publish(
         f"lumisections, {summary.train.bad_share:.1%} bad. Test: {summary.test.runs} runs, "
         f"{summary.test.lumisections} lumisections, {summary.test.bad_share:.1%} bad, "
         f"{summary.public} public and {summary.private} private rows, "
-        + ("weighted by recorded luminosity." if summary.weighted else "unweighted (recorded luminosity missing).")
+        + (
+            "weighted by recorded luminosity (pb⁻¹, columns delivered_lumi and recorded_lumi in pb⁻¹ too)."
+            if summary.weighted
+            else "unweighted (recorded luminosity missing)."
+        )
     )
     version = _store(slug, title or task.name, notes, files, created_by, task)
     return Published(version, summary)

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 
 from app.models import DatasetFile, DatasetVersion, FileKind
 from app.services.runs.charts import shaded_ranges
+from app.services.runs.luminosity import luminosity_series
 from app.services.runs.monitoring_elements import histogram
 from app.services.storage import get_storage
 
@@ -125,12 +126,17 @@ def bad_spans(run: pd.DataFrame) -> list[tuple[int, int]]:
 
 
 def run_figure(run: pd.DataFrame) -> dict:
-    """The run's conditions along its lumisections, with the lumisections labelled bad shaded."""
+    """The run's conditions along its lumisections (luminosity in one unit that reads well), with the lumisections
+    labelled bad shaded."""
     numbers = [int(n) for n in run[LUMISECTION]]
     traces = []
     for index, column in enumerate(c for c in CHARTED if c in run.columns):
-        values = [None if pd.isna(v) else float(v) for v in run[column]]
-        trace = {"type": "scatter", "mode": "lines", "name": column.replace("_", " "), "x": numbers, "y": values}
+        values: list[float | None] = [None if pd.isna(v) else float(v) for v in run[column]]
+        name = column.replace("_", " ")
+        if column == "recorded_lumi":
+            luminosity = luminosity_series(values)
+            values, name = luminosity.values, luminosity.title
+        trace = {"type": "scatter", "mode": "lines", "name": name, "x": numbers, "y": values}
         if index:
             trace["yaxis"] = "y2"
         traces.append(trace)

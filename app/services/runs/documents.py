@@ -26,7 +26,8 @@ OMS_COLUMNS = {
     **{flag: flag for flag in DCS_FLAGS},
 }
 REQUIRED_OMS = ("run_number", "lumisection_number")
-NUMBER_COLUMNS = ("delivered_lumi_per_lumisection", "recorded_lumi_per_lumisection", "pileup")
+LUMINOSITY_COLUMNS = ("delivered_lumi_per_lumisection", "recorded_lumi_per_lumisection")  # pb⁻¹
+NUMBER_COLUMNS = (*LUMINOSITY_COLUMNS, "pileup")
 FLAG_COLUMNS = ("physics_flag", *DCS_FLAGS)
 RUN_ATTRIBUTES = ("fill_number", "start_time", "end_time", "b_field", "energy", "hlt_key", "run_class")
 
@@ -37,11 +38,12 @@ class RunConditions:
 
     ``runs`` maps each run number to the run attributes the source knows (names of
     ``RUN_ATTRIBUTES``); ``lumisections`` holds columns of the lumisections table, named as
-    there, one value per lumisection.
+    there, one value per lumisection; ``clamped`` counts the negative luminosities set to 0.
     """
 
     runs: dict[int, dict[str, Any]]
     lumisections: dict[str, list]
+    clamped: int = 0
 
     @property
     def size(self) -> int:
@@ -106,6 +108,11 @@ def parse_oms(document: Mapping) -> RunConditions:
         if key in seen:
             raise Refused(f"run {key[0]} lumisection {key[1]} appears twice")
         seen.add(key)
+    clamped = 0
+    for name in LUMINOSITY_COLUMNS:
+        if name in columns:
+            columns[name], negative = clamp_negative(columns[name])
+            clamped += negative
     lumisections = {target: columns[source] for source, target in OMS_COLUMNS.items() if target and source in columns}
     flags = [columns.get(name, [None] * len(runs)) for name in DCS_FLAGS]
     lumisections["dcs_ok"] = [dcs_ok(dict(zip(DCS_FLAGS, values, strict=True))) for values in zip(*flags, strict=True)]
@@ -113,7 +120,19 @@ def parse_oms(document: Mapping) -> RunConditions:
     for run, fill in zip(runs, columns.get("fill_number", ()), strict=False):
         if fill is not None:
             attributes[run]["fill_number"] = fill
-    return RunConditions(attributes, lumisections)
+    return RunConditions(attributes, lumisections, clamped)
+
+
+def clamp_negative(values: list) -> tuple[list, int]:
+    """The values with negative ones set to 0.0, and how many there were.
+
+    OMS rounds a luminometer's noise around zero to small negative luminosities (about -1e-9 pb⁻¹) where there
+    was no beam; a luminosity is never negative, and sums and weights must not go below zero.
+    """
+    negative = sum(1 for v in values if v is not None and v < 0)
+    if not negative:
+        return values, 0
+    return [0.0 if v is not None and v < 0 else v for v in values], negative
 
 
 def load_json(path: str | Path) -> Any:

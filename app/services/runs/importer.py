@@ -36,6 +36,7 @@ class ImportReport:
     format: str
     runs: int
     lumisections: int
+    clamped: int = 0  # negative luminosities from OMS stored as 0
 
 
 class _ColumnRows:
@@ -249,7 +250,7 @@ def _write(runs: dict[int, dict[str, Any]], rows: _ColumnRows | _MaskRows) -> No
 def import_conditions(conditions: RunConditions, kind: str = "oms") -> ImportReport:
     """Write the runs and lumisections a source described (one transaction)."""
     _write(conditions.runs, _ColumnRows(conditions.lumisections))
-    return ImportReport(kind, len(conditions.runs), conditions.size)
+    return ImportReport(kind, len(conditions.runs), conditions.size, conditions.clamped)
 
 
 def import_oms(document: dict) -> ImportReport:

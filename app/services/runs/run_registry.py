@@ -1,15 +1,18 @@
-"""Reading the CMS Run Registry: the tracker's per-component lumisection ranges of runs, and storing them.
+"""The CMS Run Registry's API: reading the tracker's per-component lumisection ranges of runs and storing them,
+and the lumisection edit that writes one range of one component.
 
 RR answers ``POST {RR_API_URL}/lumisections/rr_lumisection_ranges_by_component`` with the JSON body
 ``{"run_number": N, "dataset_name": "online"}`` by an object of component name to its ranges,
 ``{"tracker-pixel": [{"start", "end", "status", "comment", "cause"}], ...}``, as the official
 ``runregistry`` client reads it. Only the tracker's components are kept. Every run is fetched and
 checked before anything is written; a failure of RR, or an answer that is not what RR sends, raises
-Refused (502) naming the run.
+Refused (502) naming the run. An edit is ``PUT {RR_API_URL}/lumisections/edit_rr_lumisections`` with the
+body the official client's ``edit_rr_lumisections`` sends (``edit_body``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
@@ -23,8 +26,10 @@ from app.services.errors import Refused
 from app.services.runs.api_client import JsonApiClient, configured_url
 
 PATH = "/lumisections/rr_lumisection_ranges_by_component"
+EDIT_PATH = "/lumisections/edit_rr_lumisections"
 COMPONENTS = ("tracker-pixel", "tracker-strip", "tracker-track")
 STATUSES = ("GOOD", "BAD", "STANDBY", "EXCLUDED", "NOTSET", "EMPTY")
+EDIT_STATUSES = ("GOOD", "BAD", "STANDBY", "EXCLUDED", "NOTSET")  # what an edit may set (EMPTY is RR's own gap)
 DEFAULT_DATASET = "online"
 
 
@@ -68,24 +73,54 @@ class RunRegistryClient(JsonApiClient):
 
     def ranges(self, run_number: int, dataset_name: str = DEFAULT_DATASET) -> Ranges:
         """The tracker components' ranges of one run in one dataset, checked."""
-        url = self.base_url + PATH
-        what = f"run {run_number} ({dataset_name})"
+        body = {"run_number": run_number, "dataset_name": dataset_name}
+        answer = self._call("POST", PATH, serialised(body), f"run {run_number} ({dataset_name})")
+        return parse_ranges(answer, run_number, dataset_name)
+
+    def edit(self, body: Mapping[str, Any]) -> Any:
+        """Send one lumisection edit (an ``edit_body``, sent as ``serialised`` gives it) and return RR's answer."""
+        range_ = body["new_lumisection_range"]
+        what = (
+            f"run {body['run_number']} ({body['dataset_name']}) {body['component']} "
+            f"{range_['start']}-{range_['end']} {range_['status']}"
+        )
+        return self._call("PUT", EDIT_PATH, serialised(body), what)
+
+    def _call(self, method: str, path: str, body: str, what: str) -> Any:
+        """RR's JSON answer to one request; Refused (502) naming ``what`` when RR fails or answers no JSON."""
+        url = self.base_url + path
         try:
-            response = self.session.post(
-                url, json={"run_number": run_number, "dataset_name": dataset_name}, timeout=self.timeout
+            response = self.session.request(
+                method, url, data=body, headers={"Content-Type": "application/json"}, timeout=self.timeout
             )
         except requests.RequestException as error:
-            raise Refused(f"cannot reach the Run Registry for {what}: POST {url}: {error}", 502) from None
+            raise Refused(f"cannot reach the Run Registry for {what}: {method} {url}: {error}", 502) from None
         if response.status_code != 200:
             detail = " ".join(response.text.split())[:200]
             raise Refused(
                 f"the Run Registry answered {response.status_code} {response.reason} for {what}: {detail}", 502
             )
         try:
-            answer = response.json()
+            return response.json()
         except ValueError:
             raise Refused(f"the Run Registry's answer for {what} is not JSON", 502) from None
-        return parse_ranges(answer, run_number, dataset_name)
+
+
+def serialised(body: Mapping[str, Any]) -> str:
+    """A request body exactly as it is sent to RR."""
+    return json.dumps(body)
+
+
+def edit_body(
+    run_number: int, dataset_name: str, component: str, first: int, last: int, status: str, comment: str, cause: str
+) -> dict[str, Any]:
+    """The body of one lumisection edit, as the official client's ``edit_rr_lumisections`` sends it."""
+    return {
+        "new_lumisection_range": {"start": first, "end": last, "status": status, "comment": comment, "cause": cause},
+        "run_number": run_number,
+        "dataset_name": dataset_name,
+        "component": component,
+    }
 
 
 def parse_ranges(answer: Any, run_number: int, dataset_name: str = DEFAULT_DATASET) -> Ranges:

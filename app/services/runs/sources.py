@@ -67,7 +67,7 @@ class OmsApi:
         for run, attributes in runs.items():
             # The run record wins, but the lumisections still tell the fill when it does not.
             attributes |= {k: v for k, v in conditions.runs[run].items() if attributes.get(k) is None}
-        return RunConditions(runs, conditions.lumisections)
+        return RunConditions(runs, conditions.lumisections, conditions.clamped)
 
 
 def oms_api(config: dict[str, Any], run_numbers: Iterable[int]) -> OmsApi:

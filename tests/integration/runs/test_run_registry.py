@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Role, RrRange
 from app.services.errors import Refused
 from app.services.runs.importer import import_file
-from app.services.runs.run_registry import Range, RunRegistryClient
+from app.services.runs.run_registry import Range, RunRegistryClient, edit_body
 from tests.fakes.run_registry import ANSWERS, TOKEN, RunRegistryServer
 from tests.helpers import bearer, make_token, make_user
 
@@ -63,6 +63,57 @@ def test_the_official_client_reads_the_fake_as_it_reads_rr(rr, monkeypatch):
     answer = official.get_lumisection_ranges_by_component(378856)
     assert answer == json.loads((ANSWERS / "378856.json").read_text())
     assert rr.requests[-1][0] == {"run_number": 378856, "dataset_name": "online"}
+
+
+def test_the_official_client_edits_through_the_fake_and_reads_the_new_status(rr, monkeypatch):
+    """The official client's edit_rr_lumisections (runregistry 3.1.2) round-trips: edit, then read it back."""
+    official = pytest.importorskip("runregistry.runregistry", reason="the runregistry package is not installed")
+    monkeypatch.setattr(official, "api_url", rr.url)
+    monkeypatch.setattr(official, "_get_token", lambda: TOKEN)
+    example = json.loads((ANSWERS / "edit_rr_lumisections.json").read_text())
+    answer = official.edit_rr_lumisections(378856, 121, 140, "tracker-pixel", "GOOD")
+    assert rr.edits == [example["request"]["body"]]
+    assert set(answer) == set(example["answer"]) and answer["run_number"] == 378856
+    after = official.get_lumisection_ranges_by_component(378856)
+    assert after["tracker-pixel"] == [{"start": 1, "end": 163, "status": "GOOD", "comment": "", "cause": ""}]
+    assert after["tracker-strip"] == json.loads((ANSWERS / "378856.json").read_text())["tracker-strip"]
+
+    official.edit_rr_lumisections(378856, 160, 170, "tracker-track", "BAD", comment="tracking hole", cause="FED")
+    track = RunRegistryClient(rr.url, token=TOKEN).ranges(378856)["tracker-track"]
+    assert track == [Range(1, 159, "GOOD", "", ""), Range(160, 170, "BAD", "FED", "tracking hole")]
+    assert RunRegistryClient(rr.url, token=TOKEN).ranges(378856)["tracker-strip"][-1] == Range(
+        164, 170, "EMPTY", "", ""
+    )  # beyond the run's last lumisection until then, as RR shows lumisections without a flag
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"status": "BAD", "comment": "hv"}, "When setting lumisections as BAD, there MUST be a comment"),
+        ({"status": ""}, "No status present when trying to edit lumisections"),
+        ({"start": 30, "end": 20}, "Start Lumisection must be less than end lumisection"),
+        ({"status": "EMPTY"}, "status 'EMPTY' is not one of GOOD, BAD, STANDBY, EXCLUDED, NOTSET"),
+        ({"start": 0}, "start and end are lumisection numbers"),
+    ],
+)
+def test_the_fake_refuses_edits_as_rr_does(rr, change, message):
+    body = edit_body(378856, "online", "tracker-pixel", 1, 10, "GOOD", "", "")
+    body["new_lumisection_range"] |= change
+    with pytest.raises(
+        Refused, match=r"answered 500 Internal Server Error for run 378856 \(online\) tracker-pixel"
+    ) as e:
+        RunRegistryClient(rr.url, token=TOKEN).edit(body)
+    assert message in e.value.message and rr.edits == []
+
+
+def test_an_edit_of_a_run_rr_does_not_know_or_without_the_token_is_refused(rr):
+    unknown = edit_body(1, "online", "tracker-pixel", 1, 10, "GOOD", "", "")
+    with pytest.raises(Refused, match=r"answered 500 .* run number: 1: no such run"):
+        RunRegistryClient(rr.url, token=TOKEN).edit(unknown)
+    known = edit_body(378856, "online", "tracker-pixel", 1, 10, "GOOD", "", "")
+    with pytest.raises(Refused, match="answered 401 Unauthorized"):
+        RunRegistryClient(rr.url, token="wrong").edit(known)
+    assert rr.edits == []
 
 
 @pytest.mark.databases("sqlite", "postgresql")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import html
+import json
+
 import pytest
 
 from app.extensions import db
 from app.models import Certification, Role
 from app.models.certification import DEFAULT_CHECKLISTS
 from app.services.certification.tasks import create_task
-from app.services.runs.importer import import_file
+from app.services.runs.importer import import_file, import_oms
 from tests.helpers import PASSWORD, make_user
 
 RUN = 315259
@@ -153,6 +156,33 @@ def test_run_page_lists_its_certifications_across_tasks(client, auth, task_id):
     page = client.get(f"/runs/{RUN}").get_data(as_text=True)
     assert "5-9" in page and ">sam<" in page and "pending" in page
     assert client.get("/runs/1").status_code == 404
+
+
+def _figure(page: str) -> dict:
+    """The Plotly figure a page hands to its conditions chart."""
+    start = page.index("data-figure='", page.index('id="run-conditions"')) + len("data-figure='")
+    return json.loads(html.unescape(page[start : page.index("'", start)]))
+
+
+def test_pages_show_luminosity_with_its_unit(app, client, auth, task_id):
+    """Runs record pb⁻¹ in OMS; the task, run and certification pages show 12.3 nb⁻¹, the chart's axis nb⁻¹."""
+    with app.app_context():
+        import_oms(
+            {
+                "run_number": [RUN] * 3,
+                "lumisection_number": [1, 2, 3],
+                "recorded_lumi_per_lumisection": [0.004, 0.0053, 0.003],
+            }
+        )
+    auth.login("sam", PASSWORD)
+    task_page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert '<td class="text-end text-nowrap">12.3 nb⁻¹</td>' in task_page
+    for url in (f"/runs/{RUN}", f"/tasks/{task_id}/runs/{RUN}"):
+        page = client.get(url).get_data(as_text=True)
+        assert '<dt class="col-sm-2">Recorded luminosity</dt><dd class="col-sm-2">12.3 nb⁻¹</dd>' in page, url
+        figure = _figure(page)
+        assert figure["layout"]["yaxis"]["title"]["text"] == "recorded luminosity (nb⁻¹)"
+        assert figure["data"][0]["y"][:3] == [4.0, 5.3, 3.0]
 
 
 def test_a_shift_leader_is_not_offered_to_approve_their_own_certification(app, client, auth, task_id):

@@ -46,6 +46,10 @@ def test_contiguous_bad_lumisections_make_one_span_each():
     figure = queries.run_figure(run.assign(pileup=30.0))
     assert [(s["x0"], s["x1"]) for s in figure["layout"]["shapes"]] == [(1.5, 3.5), (4.5, 5.5)]
     assert figure["data"][0]["name"] == "pileup"
+    with_lumi = queries.run_figure(run.assign(recorded_lumi=[2e-3, None, 4e-3, 1e-3, 0.0, 3e-3], pileup=30.0))
+    lumi = with_lumi["data"][0]
+    assert lumi["name"] == with_lumi["layout"]["yaxis"]["title"]["text"] == "recorded luminosity (nb⁻¹)"
+    assert lumi["y"] == [2.0, None, 4.0, 1.0, 0.0, 3.0]
 
 
 def test_the_good_reference_is_the_nearest_in_the_run_else_another_runs_never_a_hidden_one():

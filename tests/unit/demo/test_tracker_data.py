@@ -265,7 +265,7 @@ def test_physical_quantities_are_never_negative(seed):
 
 
 def test_a_cosmics_runs_luminosity_reads_as_zero_on_the_task_page(app, client, auth):
-    """A luminometer's noise is no luminosity: pages show 0, not -4.43e-10."""
+    """A luminometer's noise is no luminosity: pages show 0 pb⁻¹, not -4.43e-10."""
     from app.services.certification.tasks import create_task
     from app.services.runs.documents import parse_oms
     from app.services.runs.importer import import_conditions
@@ -287,4 +287,4 @@ def test_a_cosmics_runs_luminosity_reads_as_zero_on_the_task_page(app, client, a
     page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
     assert "e-10" not in page and "e-11" not in page
     row = page[page.index("<tbody>") :]
-    assert '<td class="text-end">0</td>' in row[: row.index("</tr>")]
+    assert '<td class="text-end text-nowrap">0 pb⁻¹</td>' in row[: row.index("</tr>")]

@@ -30,10 +30,43 @@ def test_oms_file_gives_36_runs_and_3374_lumisections(app):
         first = db.session.execute(
             db.select(Lumisection).where(Lumisection.run_number == 378856, Lumisection.number == 1)
         ).scalar_one()
-        assert first.recorded_lumi == pytest.approx(-2e-10) and first.cms_active is True
+        assert first.recorded_lumi == 0.0 and first.cms_active is True  # OMS says -2e-10: noise, clamped
         assert first.bpix_ready is False and first.dcs_ok is False  # commissioning: tracker not ready
         run = db.session.get(Run, 378856)
         assert run.fill_number == 9461 and run.ls_count == max(ls.number for ls in run.lumisections)
+
+
+def _negative_luminosities(document: dict) -> int:
+    """How many per-lumisection luminosities, delivered or recorded, a file gives below zero."""
+    names = ("delivered_lumi_per_lumisection", "recorded_lumi_per_lumisection")
+    return sum(1 for name in names for value in document[name] if value is not None and value < 0)
+
+
+def test_negative_luminosities_are_stored_as_zero_and_counted(app):
+    """OMS's noise below zero is stored as 0, the lumisections' and the runs' alike; the import says how many."""
+    document = json.loads((CMS / "oms_lumisections_2024A.json").read_text())
+    negative = _negative_luminosities(document)
+    assert negative > 0  # the real file has them
+    with app.app_context():
+        assert import_file(CMS / "oms_lumisections_2024A.json").clamped == negative
+        lowest = db.session.execute(
+            db.select(db.func.min(Lumisection.recorded_lumi), db.func.min(Lumisection.delivered_lumi))
+        ).one()
+        assert min(lowest) == 0.0
+        expected: dict[int, float] = {}
+        for run, value in zip(document["run_number"], document["recorded_lumi_per_lumisection"], strict=True):
+            expected[run] = expected.get(run, 0.0) + max(value, 0.0)
+        stored = dict(db.session.execute(db.select(Run.run_number, Run.recorded_lumi)).all())
+        assert stored == pytest.approx(expected, rel=1e-9, abs=1e-15)
+        assert import_file(CMS / "oms_lumisections_2024A.json").clamped == negative  # counted on every import
+
+
+def test_cli_import_counts_the_negative_luminosities_it_clamped(app, runner):
+    negative = _negative_luminosities(json.loads((CMS / "oms_lumisections_2024A.json").read_text()))
+    result = runner.invoke(args=["runs", "import", str(CMS / "oms_lumisections_2024A.json")])
+    assert result.exit_code == 0, result.output
+    assert "imported 3374 lumisections of 36 runs (oms)" in result.output
+    assert f"{negative} negative luminosity values clamped to 0" in result.output
 
 
 def test_importing_twice_changes_nothing(app):
