@@ -6,7 +6,7 @@ competition's team size and merge deadline (existing competitions take the defau
 until the close), and the team a submission counts for (none: its author alone, as every existing one).
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-11-30 23:22:11.308723
 
 """
@@ -18,7 +18,7 @@ import app.models.types
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
