@@ -1,5 +1,5 @@
-"""The competition half of the demo: a running competition on the published tracker dataset, a closed one whose
-private board shook the public one up, and a general one on a scikit-learn data set."""
+"""The competition half of the demo: a running competition on the published tracker dataset (with a team of
+two), a closed one whose private board shook the public one up, and a general one on a scikit-learn data set."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models import Competition, DatasetVersion, Participation, Submission, User
 from app.models.runs import CONDITIONS
 from app.models.types import utcnow
-from app.services.competitions import on_datasets, submissions
+from app.services.competitions import on_datasets, submissions, teams
 from app.services.competitions.bundles import import_bundle
 from app.services.competitions.quotas import utc_day_start
 from app.services.datasets import publishing, queries
@@ -30,6 +30,7 @@ from baselines import isolation_forest, logistic_regression, random_baseline
 from baselines.common import features as baseline_features
 
 RUNNING = "lumisection-anomaly-detection"
+TEAM = "Pixel pushers"  # two researchers of the running competition
 CLOSED = "lumisection-anomaly-warmup"
 GENERAL = "breast-cancer-diagnosis"
 
@@ -201,6 +202,16 @@ def running_competition(version: DatasetVersion, organiser: User, researchers: l
     wait_for_scores()
     _spread(competition, made, opens_at, now)
     return competition
+
+
+def team_up(competition: Competition, leader: User, member: User) -> bool:
+    """The leader creates the demo's team and the member joins it by its invite token; their submissions made
+    alone count for the team from then on. False when the team exists."""
+    if teams.team_of(competition, leader) is not None:
+        return False
+    team = teams.create(competition, leader, TEAM)
+    teams.join(competition, member, team.invite_token)
+    return True
 
 
 WARMUP_OVERVIEW = """# Lumisection anomaly warm-up

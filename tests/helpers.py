@@ -94,13 +94,15 @@ def add_submission(
     """A committed submission row as scoring leaves it, without running a scorer (inside an app context).
 
     Scored when public is given, failed when error is; at is its submission time (now by default); phase is
-    the competition's one phase unless given.
+    the competition's one phase unless given. It counts for the user's team when they are in one, as an upload
+    does.
     """
     from app.models import Submission, SubmissionStatus
     from app.models.types import utcnow
-    from app.services.competitions import submissions
+    from app.services.competitions import entrants, submissions
 
     participation = None if baseline else submissions.join(competition, user)
+    team_id = None if baseline else entrants.team_id_of(competition.id, user.id)
     at = at or utcnow()
     if status is None:
         status = SubmissionStatus.FAILED if error else SubmissionStatus.SCORED
@@ -108,6 +110,7 @@ def add_submission(
         competition=competition,
         participation=participation,
         user=user,
+        team_id=team_id,
         status=status,
         file_name="predictions.csv",
         file_key=f"submissions/{competition.id}/{next(_names)}.csv",

@@ -16,5 +16,6 @@ from app.api import (  # noqa: E402,F401
     routes,
     submissions,
     suggestions,
+    teams,
     uploads,
 )

@@ -13,6 +13,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 import scorers
@@ -118,3 +119,21 @@ class FinalPhaseForm(FlaskForm):
     opens_at = DateTimeLocalField("Opens at (UTC)", validators=[InputRequired()], format="%Y-%m-%dT%H:%M")
     closes_at = DateTimeLocalField("Closes at (UTC, optional)", validators=[Optional()], format="%Y-%m-%dT%H:%M")
     submit = SubmitField("Publish the runs and add the phase")
+
+
+class TeamForm(FlaskForm):
+    """A new team's name."""
+
+    name = StringField("Team name", validators=[DataRequired("Name the team."), Length(max=100)])
+    submit = SubmitField("Create the team")
+
+
+class MergeForm(FlaskForm):
+    """A leader's proposal to merge with another team, and which of the two stays."""
+
+    other = SelectField("Team", coerce=int)
+    keep = SelectField(
+        "The team that stays (its name, leader and invite link)",
+        choices=[SelectChoice("ours", "ours"), SelectChoice("theirs", "theirs")],
+    )
+    submit = SubmitField("Ask to merge")

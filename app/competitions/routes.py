@@ -14,7 +14,8 @@ from app.downloads import send_stored
 from app.extensions import db
 from app.models import Competition, Phase, Submission
 from app.models.types import utcnow
-from app.services.competitions import eligibility, phases, submissions
+from app.services.competitions import eligibility, phases, submissions, teams
+from app.services.competitions.quotas import days_open
 from app.services.competitions.visibility import can_see_private, is_organiser
 from app.services.errors import Refused
 from app.services.markdown import render as render_markdown
@@ -37,6 +38,7 @@ def page_context(competition: Competition, tab: str) -> dict:
         "competition": competition,
         "tab": tab,
         "participation": participation,
+        "team": teams.team_of(competition, user),
         "quota": submissions.quota_for(competition, participation, phase=shown) if user else None,
         "organiser": is_organiser(user),
         "ineligible": eligibility.why_not(competition, user) if user else None,
@@ -87,8 +89,13 @@ def data(slug: str):
 @bp.route("/competitions/<slug>/rules")
 def rules(slug: str):
     """The limits and the scoring, spelled out."""
+    competition = get_competition(slug)
+    days = days_open(teams.opened_at(competition), utcnow())
     return render_template(
-        "competitions/rules.html", join_form=JoinForm(), **page_context(get_competition(slug), "rules")
+        "competitions/rules.html",
+        join_form=JoinForm(),
+        merge_limit={"days": days, "submissions": days * competition.daily_limit},
+        **page_context(competition, "rules"),
     )
 
 

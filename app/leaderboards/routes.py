@@ -18,7 +18,9 @@ from app.services.competitions.charts import best_over_time
 from app.services.competitions.visibility import can_see_private
 
 TOP_IN_CHART = 10
-CSV_COLUMNS = ["rank", "participant", "score", "submissions", "last_submitted_at", "baseline", "rank_change"]
+CSV_COLUMNS = [
+    "rank", "participant", "score", "submissions", "last_submitted_at", "baseline", "rank_change", "team", "members",
+]  # fmt: skip
 
 
 def _board(competition: Competition) -> tuple[leaderboards.Board, CompetitionPhase]:
@@ -66,7 +68,7 @@ def download(slug: str):
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for row in leaderboards.get(competition, board, phase):
-        writer.writerow(row.as_json())
+        writer.writerow(row.as_json() | {"members": " ".join(row.members)})
     name = competition.slug if len(competition.phases) == 1 else f"{competition.slug}-{phase.name}"
     return Response(
         buffer.getvalue(),

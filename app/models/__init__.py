@@ -31,6 +31,7 @@ from app.models.suggestions import (
     TaskRunRank,
 )
 from app.models.system import HealthCheck
+from app.models.teams import Team, TeamMember, TeamMergeRequest
 from app.models.uploads import Upload, UploadState
 
 __all__ = [
@@ -78,6 +79,9 @@ __all__ = [
     "SuggestionSource",
     "TaskRun",
     "TaskRunRank",
+    "Team",
+    "TeamMember",
+    "TeamMergeRequest",
     "Upload",
     "UploadState",
     "User",

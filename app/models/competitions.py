@@ -14,6 +14,8 @@ from app.models.datasets import DatasetFile, DatasetVersion
 from app.models.phases import DEFAULT_PHASE, CompetitionPhase, Phase, Window, stage_at, windows
 from app.models.types import UTCDateTime, utcnow
 
+DEFAULT_TEAM_SIZE = 5  # without a teams setting: Kaggle's most common limit
+
 
 class Competition(Model):
     """A benchmark on a dataset version: a metric, a hidden solution, limits and dates."""
@@ -45,6 +47,10 @@ class Competition(Model):
     # labels approved after they were made.
     live: Mapped[bool] = mapped_column(default=False, server_default=false())
     live_daily_limit: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Teams: how many people one may hold (1: everyone competes alone), and until when teams may merge, take
+    # members or lose them once they submitted (none: until the close).
+    team_max_size: Mapped[int] = mapped_column(default=DEFAULT_TEAM_SIZE, server_default=str(DEFAULT_TEAM_SIZE))
+    merge_deadline: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     dataset_version: Mapped[DatasetVersion] = relationship()
     solution_file: Mapped[DatasetFile] = relationship()
@@ -90,6 +96,11 @@ class Competition(Model):
     def public_file(self, name: str, *, every_phase: bool = False) -> DatasetFile | PendingFile | None:
         """A downloadable file of the competition by name; never a solution, nor a file of a phase not yet open."""
         return next((f for f in self.downloadable_files(every_phase=every_phase) if f.name == name), None)
+
+    def teams_fixed(self, now: datetime | None = None) -> bool:
+        """Whether teams may no longer merge or take members: after the merge deadline, or once closed."""
+        now = now or utcnow()
+        return (self.merge_deadline is not None and now >= self.merge_deadline) or self.phase(now) is Phase.CLOSED
 
     def private_revealed(self, now: datetime | None = None) -> bool:
         """Whether the private leaderboard and private scores are public: only after the close."""

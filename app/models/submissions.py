@@ -13,6 +13,7 @@ from app.extensions import Model
 from app.models.accounts import User
 from app.models.competitions import Competition, Participation
 from app.models.phases import CompetitionPhase
+from app.models.teams import Team
 from app.models.types import UTCDateTime, utcnow
 
 PLATFORM_ERROR = "platform error, not counted against your quota"
@@ -39,6 +40,7 @@ class Submission(Model):
     __table_args__ = (
         Index("ix_submissions_board", "competition_id", "status", "participation_id"),
         Index("ix_submissions_quota", "participation_id", "counted", "submitted_at"),
+        Index("ix_submissions_team_quota", "team_id", "counted", "submitted_at"),
         # An organiser's baseline belongs to no participant; everything else is a participant's.
         CheckConstraint("participation_id IS NOT NULL OR is_baseline", name="baseline_or_participant"),
     )
@@ -49,6 +51,8 @@ class Submission(Model):
     phase_id: Mapped[int] = mapped_column(ForeignKey("competition_phases.id", ondelete="CASCADE"), index=True)
     participation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("participations.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The team the submission counts for (its author's when made, the surviving team after a merge); None: solo.
+    team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teams.id"))
     status: Mapped[SubmissionStatus] = mapped_column(
         Enum(SubmissionStatus, native_enum=False, length=16, values_callable=lambda e: [s.value for s in e]),
         default=SubmissionStatus.QUEUED,
@@ -82,6 +86,7 @@ class Submission(Model):
     phase: Mapped[CompetitionPhase] = relationship()
     participation: Mapped[Optional[Participation]] = relationship()
     user: Mapped[User] = relationship()
+    team: Mapped[Optional[Team]] = relationship()
     selection: Mapped[Optional[FinalSelection]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", uselist=False
     )

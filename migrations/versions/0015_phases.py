@@ -5,7 +5,7 @@ solution, metric, limits and dates; every submission belongs to one. Every exist
 ``main``, that takes all its settings, and its submissions are put in it: nothing else changes for them.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-11-30 23:23:28.202803
 
 """
@@ -17,7 +17,7 @@ import app.models.types
 
 # revision identifiers, used by Alembic.
 revision = '0015'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

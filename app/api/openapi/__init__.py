@@ -8,10 +8,10 @@ from __future__ import annotations
 from flask import jsonify, render_template
 
 from app.api import bp, schemas
-from app.api.openapi import certification, competitions, live, suggestions, transfer
+from app.api.openapi import certification, competitions, live, suggestions, teams, transfer
 from app.api.openapi.common import ERROR_STATUSES, REF_TEMPLATE, ref
 
-AREAS = (competitions, certification, suggestions, transfer, live)
+AREAS = (competitions, certification, suggestions, transfer, live, teams)
 
 
 def document() -> dict:

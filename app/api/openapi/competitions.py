@@ -100,7 +100,8 @@ SCHEMAS = {
             "id": {"type": "integer"},
             "competition": {"type": "string"},
             "phase": {"type": "string", "description": "the phase it was made in, scored and ranked in"},
-            "participant": {"type": "string"},
+            "participant": {"type": "string", "description": "who made it"},
+            "team": {"type": ["string", "null"], "description": "the team it counts for; null for its author alone"},
             "status": {"type": "string", "enum": ["queued", "scoring", "scored", "failed"]},
             "description": {"type": "string"},
             "file_name": {"type": "string"},
@@ -122,7 +123,16 @@ SCHEMAS = {
         "type": "object",
         "properties": {
             "rank": {"type": ["integer", "null"], "description": "null for baselines"},
-            "participant": {"type": "string", "description": "a baseline's name for baselines"},
+            "participant": {
+                "type": "string",
+                "description": "the team's name, or the username of a participant alone; a baseline's name",
+            },
+            "team": {"type": ["string", "null"], "description": "the team's name; null for a participant alone"},
+            "members": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "the team's members in the order they joined (a participant alone: them)",
+            },
             "score": {"type": "number"},
             "submissions": {"type": "integer"},
             "last_submitted_at": {"type": "string", "format": "date-time"},

@@ -82,6 +82,7 @@ def _store_files(bundle: Bundle, settings: dict[str, Any], version: DatasetVersi
 COMPETITION_COLUMNS = (
     "slug", "title", "metric", "metric_params", "id_column", "target_column", "public_fraction", "split_seed",
     "opens_at", "closes_at", "daily_limit", "total_limit", "final_selections", "live", "live_daily_limit",
+    "team_max_size", "merge_deadline",
 )  # fmt: skip
 
 

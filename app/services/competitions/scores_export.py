@@ -26,6 +26,7 @@ SCORE_COLUMNS = [
     "scorer_version",
     "error",
     "phase",  # the phase it was made in, scored and ranked in
+    "team",  # the team the submission counts for; empty for a participant alone
 ]
 
 
@@ -54,6 +55,7 @@ def scores_csv(submissions: Iterable[Submission]) -> str:
                 s.scorer_version or "",
                 s.error or "",
                 s.phase.name,
+                s.team.name if s.team else "",
             ]
         )
     return buffer.getvalue()

@@ -13,12 +13,12 @@ from datetime import datetime
 from typing import IO
 
 from flask import current_app
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 
 from app.extensions import db
 from app.models import Competition, CompetitionPhase, FinalSelection, Participation, Submission, SubmissionStatus, User
 from app.models.types import utcnow
-from app.services.competitions import eligibility, phases
+from app.services.competitions import eligibility, entrants, phases
 from app.services.competitions.quotas import Quota, compute_quota, utc_day_start
 from app.services.competitions.visibility import is_organiser
 from app.services.errors import Refused
@@ -62,15 +62,18 @@ def join(competition: Competition, user: User) -> Participation:
     return participation
 
 
-def submissions_of(competition: Competition, user: User) -> list[Submission]:
-    """The user's submissions to the competition, newest first."""
-    return list(
-        db.session.execute(
-            db.select(Submission)
-            .where(Submission.competition_id == competition.id, Submission.user_id == user.id)
-            .order_by(Submission.id.desc())
-        ).scalars()
+def submissions_of(competition: Competition, user: User, ids: list[int] | None = None) -> list[Submission]:
+    """The user's submissions to the competition and, in a team, its members' too, newest first (only ids given)."""
+    team_id = entrants.team_id_of(competition.id, user.id)
+    mine = (
+        Submission.user_id == user.id
+        if team_id is None
+        else or_(Submission.user_id == user.id, Submission.team_id == team_id)
     )
+    query = db.select(Submission).where(Submission.competition_id == competition.id, mine)
+    if ids is not None:
+        query = query.where(Submission.id.in_(ids))
+    return list(db.session.execute(query.order_by(Submission.id.desc())).scalars())
 
 
 def quota_for(
@@ -79,19 +82,18 @@ def quota_for(
     now: datetime | None = None,
     phase: CompetitionPhase | None = None,
 ) -> Quota:
-    """What the participant may still submit in the phase (the shown one by default); quotas count per phase,
-    and a non-participant has a fresh quota."""
+    """What the participant (with their team, when in one) may still submit in the phase (the shown one by
+    default); quotas count per team per phase, and a non-participant has a fresh quota."""
     now = now or utcnow()
-    phase = phase or phases.shown_phase(competition, now)
+    entrant = None if participation is None else entrants.entrant_of(participation)
+    return _quota(phase or phases.shown_phase(competition, now), entrant, now)
+
+
+def _quota(phase: CompetitionPhase, entrant: entrants.Entrant | None, now: datetime) -> Quota:
     used_today = used_total = 0
-    if participation is not None:
-        counted = db.select(func.count(Submission.id)).where(
-            Submission.participation_id == participation.id,
-            Submission.phase_id == phase.id,
-            Submission.counted.is_(True),
-        )
-        used_total = db.session.execute(counted).scalar_one()
-        used_today = db.session.execute(counted.where(Submission.submitted_at >= utc_day_start(now))).scalar_one()
+    if entrant is not None:
+        used_total = entrant.counted(phase_id=phase.id)
+        used_today = entrant.counted(since=utc_day_start(now), phase_id=phase.id)
     return compute_quota(
         now,
         used_today=used_today,
@@ -178,9 +180,10 @@ def check_can_submit(
     now = now or utcnow()
     in_phase = phases.phase_to_submit(competition, phase, now)
     participation = _participation_to_charge(competition, user)
-    quota = quota_for(competition, participation, now, in_phase)
+    entrant = entrants.entrant_of(participation)
+    quota = _quota(in_phase, entrant, now)
     if quota.exhausted:
-        raise Refused(_quota_message(in_phase, quota), 429, retry_after=quota.retry_after(now))
+        raise Refused(_quota_message(in_phase, quota, entrant), 429, retry_after=quota.retry_after(now))
     return participation, in_phase
 
 
@@ -208,19 +211,22 @@ def submit_stored(
 
 def _insert_charged(phase, participation, user, stored, name, description, baseline, now) -> Submission:
     competition = phase.competition
+    entrant = None
     if participation is not None:
-        # This UPDATE takes the participant's row lock on PostgreSQL (and the write lock on SQLite)
-        # before counting, so concurrent uploads by one participant are counted one after another.
+        # The entrant's row lock (the team's, or the participant's alone) is taken before counting, so
+        # concurrent uploads by one participant, or by the members of one team, are counted one after another.
+        entrant = entrants.lock(participation)
         db.session.execute(
             update(Participation).where(Participation.id == participation.id).values(last_submission_at=now)
         )
-        quota = quota_for(competition, participation, now, phase)
+        quota = _quota(phase, entrant, now)
         if quota.exhausted:
-            raise Refused(_quota_message(phase, quota), 429, retry_after=quota.retry_after(now))
+            raise Refused(_quota_message(phase, quota, entrant), 429, retry_after=quota.retry_after(now))
     submission = Submission(
         competition_id=competition.id,
         phase_id=phase.id,
         participation_id=participation and participation.id,
+        team_id=entrant and entrant.team_id,
         user_id=user.id,
         status=SubmissionStatus.QUEUED,
         description=description.strip()[:2000],
@@ -237,16 +243,17 @@ def _insert_charged(phase, participation, user, stored, name, description, basel
     return submission
 
 
-def _quota_message(phase: CompetitionPhase, quota: Quota) -> str:
+def _quota_message(phase: CompetitionPhase, quota: Quota, entrant: entrants.Entrant) -> str:
     # A competition of one phase speaks of the competition, as it always did; one of several names the phase.
+    who, whose = ("Your team has", "its") if entrant.team_id is not None else ("You have", "your")
     span = f"the phase {phase.name!r}" if len(phase.competition.phases) > 1 else "the competition"
     if quota.remaining_total == 0:
         of = span if span != "the competition" else "this competition"
-        return f"You have used all {phase.effective_total_limit} submissions of {of}."
+        return f"{who} used all {phase.effective_total_limit} submissions of {of}."
     when = f"{quota.next_slot_at:%Y-%m-%d %H:%M} UTC" if quota.next_slot_at else f"never, {span} closes first"
     within = f" in {span}" if span != "the competition" else ""
     return (
-        f"You have used your {phase.effective_daily_limit} submissions of today (UTC){within}; "
+        f"{who} used {whose} {phase.effective_daily_limit} submissions of today (UTC){within}; "
         f"the next slot opens at {when}. Failed submissions are not counted."
     )
 
@@ -285,32 +292,39 @@ def _check_selections_open(submission: Submission) -> None:
 
 
 def select_final(submission: Submission) -> None:
-    """Pick a scored submission for its phase's private board, within the phase's final_selections."""
+    """Pick a scored submission for its phase's private board, within the phase's final_selections per entrant."""
     _check_selections_open(submission)
     limit = submission.phase.effective_final_selections
     if submission.status is not SubmissionStatus.SCORED or submission.is_baseline:
         raise Refused("Only scored submissions can be selected for the private leaderboard.", 409)
     if submission.selected:
         return
-    # Lock the participant's row so that two concurrent selections cannot both take the last slot.
-    db.session.execute(
-        update(Participation)
-        .where(Participation.id == submission.participation_id)
-        .values(last_submission_at=Participation.last_submission_at)
-    )
+    # Lock the entrant's row so that two concurrent selections (by two members of a team) cannot both take the
+    # last slot.
+    entrant = _lock_owner(submission)
     chosen = db.session.execute(
         db.select(func.count(FinalSelection.id))
         .join(Submission, Submission.id == FinalSelection.submission_id)
-        .where(
-            FinalSelection.participation_id == submission.participation_id,
-            Submission.phase_id == submission.phase_id,
-        )
+        .where(entrant.owns(), Submission.phase_id == submission.phase_id)
     ).scalar_one()
     if chosen >= limit:
         db.session.rollback()
-        raise Refused(f"You already selected {limit} submissions; unselect one first.", 409)
+        who = "Your team already selected" if entrant.team_id is not None else "You already selected"
+        raise Refused(f"{who} {limit} submissions; unselect one first.", 409)
     db.session.add(FinalSelection(submission_id=submission.id, participation_id=submission.participation_id))
     db.session.commit()
+
+
+def _lock_owner(submission: Submission) -> entrants.Entrant:
+    """The entrant the submission counts for, locked; read again when a merge moved it meanwhile."""
+    if submission.participation_id is None:
+        raise Refused("A baseline is never a final.", 409)
+    entrants.lock_participation(submission.participation_id)
+    for _ in range(entrants.LOCK_ATTEMPTS):
+        team_id = db.session.execute(db.select(Submission.team_id).where(Submission.id == submission.id)).scalar_one()
+        if team_id is None or entrants.lock_team(team_id):
+            return entrants.Entrant(submission.participation_id, team_id)
+    raise Refused("The submission's team changed meanwhile; try again.", 409)
 
 
 def unselect_final(submission: Submission) -> None:

@@ -39,7 +39,7 @@ from app.services.datasets.version_files import runs_of
 from app.services.storage import get_storage
 from demo import DEMO_PASSWORD
 from demo.blind import TASK_NAME as BLIND_TASK
-from demo.competitions import CLOSED, GENERAL, RUNNING
+from demo.competitions import CLOSED, GENERAL, RUNNING, TEAM
 from demo.loop import ACCEPTED_RUN, BLIND_RUN, LEFT_RUN, MODEL_NAME, UNCHANGED_RUN
 from demo.tracker import DATASET_SLUG, TASK_NAME
 from tests.conftest import AuthActions
@@ -81,6 +81,7 @@ def test_the_demo_tells_the_whole_story_the_same_however_often_it_is_seeded(app,
     submissions_are_spread_over_the_competitions_days_within_quotas(app)
     no_two_competitions_share_a_solution(app)
     the_closed_competition_shows_a_shake_up(app, client)
+    the_running_competition_has_a_team_of_two_ranked_as_one(app)
     a_lumisection_is_drawn_beside_a_good_reference(app, client)
     the_loop_suggests_to_shifters_and_measures_models_and_shifters(app, client)
     the_running_competition_moved_from_development_to_a_final_phase_on_later_runs(app, client)
@@ -226,6 +227,15 @@ def the_closed_competition_shows_a_shake_up(app, client):
     assert "rita" in page and "ravi" in page  # the private board is revealed to everyone once closed
 
 
+def the_running_competition_has_a_team_of_two_ranked_as_one(app):
+    with app.app_context():
+        competition = db.session.execute(db.select(Competition).where(Competition.slug == RUNNING)).scalar_one()
+        board = [row for row in leaderboards.compute(competition, "public") if not row.baseline]
+        (team,) = [row for row in board if row.team is not None]
+        assert (team.participant, team.members) == (TEAM, ("rita", "ravi"))
+        assert {row.participant for row in board} == {TEAM, "mia"}
+
+
 def a_lumisection_is_drawn_beside_a_good_reference(app, client):
     with app.app_context():
         version = db.session.execute(db.select(Dataset).where(Dataset.slug == DATASET_SLUG)).scalar_one().latest
@@ -294,10 +304,8 @@ def the_running_competition_moved_from_development_to_a_final_phase_on_later_run
         made = db.session.execute(db.select(Submission).where(Submission.competition_id == competition.id)).scalars()
         by_phase = Counter(s.phase_id for s in made)
         assert by_phase[development.id] > by_phase[final.id] > 0
-        assert {row.participant for row in leaderboards.compute(competition, "public", final) if not row.baseline} == {
-            "mia",
-            "ravi",
-        }
+        entrants = {row.participant for row in leaderboards.compute(competition, "public", final) if not row.baseline}
+        assert entrants == {"mia", TEAM}  # ravi submitted for his team
     revealed = client.get(f"/competitions/{RUNNING}/leaderboard?phase=development&board=private")
     assert revealed.status_code == 200 and "mia" in revealed.get_data(as_text=True)
     assert client.get(f"/competitions/{RUNNING}/leaderboard?board=private").status_code == 403
