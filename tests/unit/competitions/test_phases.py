@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from app.extensions import db
 from app.models import Phase
 from app.models.types import utcnow
-from app.services.competitions import phases, submissions
+from app.services.competitions import phases, submissions, teams
 from app.services.competitions.bundles import import_bundle
 from app.services.errors import Refused
 from tests.helpers import make_user, predictions_csv, write_phased_bundle
@@ -205,3 +205,24 @@ def test_quotas_and_final_selections_count_per_phase(app, two_phases):
     submissions.select_final(in_final)  # the development phase's final does not count here
     with pytest.raises(Refused, match="The phase 'development' is closed: final selections can no longer change"):
         submissions.unselect_final(first)
+
+
+def test_a_team_s_quota_counts_per_phase(app, two_phases):
+    """Quotas count per team per phase: a team that used its day in development still submits in the final."""
+    competition, rita, dev_ids, final_ids = two_phases
+    ravi = make_user("ravi")
+    submissions.join(competition, ravi)
+    db.session.commit()
+    team = teams.create(competition, rita, "Pixel pushers")
+    teams.join(competition, ravi, team.invite_token)
+    competition.daily_limit = 1
+    _scored(app, competition, rita, dev_ids)
+    with pytest.raises(Refused) as refused:
+        submissions.submit(competition, ravi, io.BytesIO(b"id,label\n"), file_name="p.csv")
+    assert refused.value.status == 429
+    assert "Your team has used its 1 submissions of today (UTC) in the phase 'development'" in refused.value.message
+    development, final = competition.phases
+    development.closes_at = final.opens_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    in_final = _scored(app, competition, ravi, final_ids)
+    assert (in_final.team_id, in_final.phase_id) == (team.id, final.id)
