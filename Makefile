@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint format bench worker clean
+.PHONY: run test lint format bench worker deploy-check load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,14 @@ bench: $(VENV)/.dev
 ## worker: an RQ worker on REDIS_URL
 worker: $(VENV)/.runtime
 	$(FLASK) worker
+
+## deploy-check: render deploy/'s overlays and check them offline against Kubernetes 1.30 and the README
+deploy-check: $(VENV)/.dev
+	$(BIN)/python deploy/check.py
+
+## load: the production topology (gunicorn, two workers, PostgreSQL, Redis, S3) under 50 simulated users
+load: $(VENV)/.dev
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

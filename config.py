@@ -9,6 +9,7 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
+LOG_FORMATS = ("text", "json")  # plain lines, or one JSON object per line with the request's id
 
 
 class ConfigError(RuntimeError):
@@ -89,6 +90,9 @@ class Config:
         else:
             self.CACHE_TYPE = "SimpleCache"
         self.CACHE_DEFAULT_TIMEOUT = 300
+        # A board a reader caches again between an invalidation's delete and its check is fresh, not a failure:
+        # without this, Redis' delete_many raised then, failing the scoring job that had just committed.
+        self.CACHE_IGNORE_ERRORS = True
         # The OMS aggregation API, for `flask runs import --from-oms` (unset: runs come from files only).
         self.OMS_API_URL = env.get("OMS_API_URL") or None
         self.OMS_TOKEN = env.get("OMS_TOKEN") or None  # sent as a bearer token
@@ -100,5 +104,10 @@ class Config:
         self.RR_TOKEN = env.get("RR_TOKEN") or None  # sent as a bearer token
         self.RR_VERIFY_TLS = (env.get("RR_VERIFY_TLS") or "true").lower() not in ("0", "false", "no", "off")
         self.RR_TIMEOUT = float(env.get("RR_TIMEOUT") or 60)
+        # Operations: who may read /metrics (unset: anyone who reaches it), and how log lines are written.
+        self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
+        self.LOG_FORMAT = (env.get("LOG_FORMAT") or "text").lower()
+        if self.LOG_FORMAT not in LOG_FORMATS:
+            raise ConfigError(f"LOG_FORMAT is {self.LOG_FORMAT!r}; it must be one of: {', '.join(LOG_FORMATS)}.")
         # `flask tasks push-rr` writes to RR only when this is set to 1 (or true, yes, on); a dry run needs nothing.
         self.RR_WRITE = (env.get("RR_WRITE") or "").strip().lower() in ("1", "true", "yes", "on")

@@ -20,8 +20,9 @@ def create_app(config: Config | type[Config] = Config, **overrides) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from app import cli, errors, security, templating
+    from app import cli, errors, observability, security, templating
 
+    observability.register(app)
     errors.register(app)
     security.register(app)
     templating.register(app)

@@ -77,11 +77,12 @@ def seed(say: Callable[[str], object] = lambda _: None) -> list[DemoLogin]:
     generated = tracker.data()
     runs = tracker.import_runs(generated)
     say(f"{len(runs)} runs imported (synthetic 2024 data, as OMS gives it)")
+    say(f"{tracker.store_elements(generated)} monitoring elements stored by run (as flask runs import-mes stores them)")
     task = tracker.certify_runs(generated, [users["sam"], users["lea"]], [users["lea"], users["nora"]])
     say(f"labelling task {task.name!r}: certifications approved, awaiting review and sent back")
     blind_task = blind.certify_blind(generated, (users["sam"], users["tom"]), users["lea"])
     say(f"labelling task {blind_task.name!r}: two blind certifications of each run, and where they disagree")
-    if tracker.publish_dataset(task, generated, users["olga"]):
+    if tracker.publish_dataset(task, users["olga"]):
         say(f"dataset {tracker.DATASET_SLUG} published from the approved labels")
     version = _latest_version(tracker.DATASET_SLUG)
     researchers = [users["rita"], users["ravi"], users["mia"]]
@@ -101,7 +102,7 @@ def seed(say: Callable[[str], object] = lambda _: None) -> list[DemoLogin]:
     say(f"suggestions for the shifters: {model.name} uploaded, {live_source.name} posted live and activated")
     loop.certify_with_suggestions(task, model, generated, (users["sam"], users["tom"]), users["nora"])
     say(f"the loop: /tasks/{task.id}/models (as lea or olga); run {loop.LEFT_RUN} is left to certify with s")
-    if phases.final_phase_on_later_runs(running, task, generated, users, researchers):
+    if phases.final_phase_on_later_runs(running, task, users, researchers):
         say(f"{running.slug}: development phase closed, final phase open on the runs approved since")
     return list(DEMO_USERS)
 

@@ -23,8 +23,7 @@ from app.services.competitions.quotas import utc_day_start
 from app.services.datasets import queries
 from baselines import isolation_forest
 from demo.competitions import BASELINES, Entry, boosting, submit_entries, wait_for_scores
-from demo.tracker import reviewer_for, run_features
-from demo.tracker_data import TrackerData
+from demo.tracker import reviewer_for
 
 FINAL = "final"
 
@@ -32,7 +31,6 @@ FINAL = "final"
 def final_phase_on_later_runs(
     competition: Competition,
     task: LabellingTask,
-    generated: TrackerData,
     users: dict[str, User],
     researchers: list[User],
 ) -> CompetitionPhase | None:
@@ -48,7 +46,6 @@ def final_phase_on_later_runs(
     caught_up = next(awaiting, None)  # the review queue catches up with one collision run; one still waits
     if caught_up is not None:
         workflow.review(caught_up, reviewer_for(caught_up, [users["lea"], users["nora"]]), "approve")
-    runs = final_phase.qualifying_runs(competition, task, development.created_at)
     phase = final_phase.add_final_phase(
         competition,
         name=FINAL,
@@ -57,7 +54,6 @@ def final_phase_on_later_runs(
         opens_at=utc_day_start(utcnow()),
         closes_at=competition.closes_at,
         created_by=organiser,
-        features=run_features(generated, set(runs)),
     )
     train = _read(development, "train.csv")
     test = queries.read_file(next(f for f in phase.public_files if f.name == phase.test_file))

@@ -1,20 +1,19 @@
-"""The tracker half of the demo: synthetic 2024 runs imported as OMS would give them, a labelling task shifters
-are working through, and the dataset published from its approved labels."""
+"""The tracker half of the demo: synthetic 2024 runs imported as OMS would give them, with their monitoring
+elements stored as `flask runs import-mes` stores dumps, a labelling task shifters are working through, and the
+dataset published from its approved labels."""
 
 from __future__ import annotations
 
-import io
 from functools import cache
 
 import pandas as pd
 
 from app.extensions import db
-from app.models import Certification, Dataset, LabellingTask, Run, Status, User
+from app.models import Certification, Dataset, LabellingTask, MonitoringElement, Run, Status, User
 from app.models.certification import COMPONENTS
 from app.services.certification import tasks, workflow
 from app.services.datasets import publishing
-from app.services.datasets.version_files import Features
-from app.services.runs import monitoring_elements
+from app.services.runs import element_store
 from app.services.runs.documents import parse_oms
 from app.services.runs.importer import import_conditions
 from app.services.runs.sources import run_attributes
@@ -153,29 +152,20 @@ def _blocks_by_run(generated: TrackerData) -> dict[int, list[AnomalyBlock]]:
     return blocks
 
 
-def publish_dataset(task: LabellingTask, generated: TrackerData, organiser: User) -> publishing.Published | None:
-    """The task's approved labels with monitoring-element features, as a dataset (once)."""
+def store_elements(generated: TrackerData) -> int:
+    """Store the runs' monitoring elements as an import of their dumps would (once); returns how many."""
+    numbers = [record["run_number"] for record in generated.runs]
+    stored = db.select(db.func.count()).where(MonitoringElement.run_number.in_(numbers))
+    if db.session.execute(stored).scalar_one() == 0:
+        element_store.store_elements(generated.monitoring_elements, "the demo's monitoring elements")
+    return db.session.execute(stored).scalar_one()
+
+
+def publish_dataset(task: LabellingTask, organiser: User) -> publishing.Published | None:
+    """The task's approved labels, with the features of the runs' stored monitoring elements, as a dataset (once)."""
     if db.session.execute(db.select(Dataset.id).where(Dataset.slug == DATASET_SLUG)).first():
         return None
-    runs = set(publishing.approved_runs(task))
-    elements = generated.monitoring_elements[generated.monitoring_elements["fromrun"].isin(runs)]
-    parquet = io.BytesIO()
-    elements.to_parquet(parquet, index=False)
-    return publishing.publish(
-        task,
-        slug=DATASET_SLUG,
-        title=DATASET_TITLE,
-        seed=0,
-        created_by=organiser,
-        features=run_features(generated, runs),
-        extra_files={"monitoring_elements.parquet": parquet.getvalue()},
-    )
-
-
-def run_features(generated: TrackerData, runs: set[int]) -> Features:
-    """The monitoring-element features of the runs' lumisections, as published beside their conditions."""
-    elements = generated.monitoring_elements[generated.monitoring_elements["fromrun"].isin(runs)]
-    return Features.from_frame(monitoring_elements.features(elements))
+    return publishing.publish(task, slug=DATASET_SLUG, title=DATASET_TITLE, seed=0, created_by=organiser)
 
 
 def truth_of(generated: TrackerData) -> pd.DataFrame:

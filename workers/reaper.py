@@ -19,6 +19,7 @@ from flask import Flask, current_app
 from app.extensions import db
 from app.models import PLATFORM_ERROR, Submission, SubmissionStatus
 from app.models.types import utcnow
+from app.services import metrics
 from app.services.competitions import leaderboards
 from app.services.competitions.submissions import requeue, scoring_job_id
 from app.services.queue import get_queue
@@ -76,6 +77,7 @@ def reap(now: datetime | None = None) -> Reaped:
     for submission in stuck:
         if submission.id in reaped.failed:
             leaderboards.invalidate(submission.competition)
+    metrics.record_reaped(len(reaped.requeued), len(reaped.failed))
     if reaped.requeued or reaped.failed:
         log.warning("reaper re-enqueued %s and failed %s", reaped.requeued, reaped.failed)
     return reaped

@@ -11,6 +11,7 @@ import scorers
 from app.extensions import db
 from app.models import PLATFORM_ERROR, CompetitionPhase, Submission, SubmissionStatus
 from app.models.types import utcnow
+from app.services import metrics
 from app.services.competitions import leaderboards
 from app.services.competitions.submissions import stored_error
 from app.services.queue import process_name
@@ -108,6 +109,7 @@ def score_submission(submission_id: int) -> str | None:
             submission.finished_at = utcnow()
             db.session.commit()
         leaderboards.invalidate(competition)
+        metrics.record_scoring(submission)
         return submission.status.value
 
 

@@ -28,6 +28,7 @@ def run_worker(app: Flask, *, burst: bool = False, queues: list[str] | None = No
     from redis import Redis
     from rq import Queue, SimpleWorker
 
+    from app.services.metrics import rq_job_failed
     from app.services.queue import RQJobQueue, get_queue
     from workers.heartbeat import start_heartbeat
 
@@ -55,6 +56,7 @@ def run_worker(app: Flask, *, burst: bool = False, queues: list[str] | None = No
         worker = _forking_worker(queue, app.config["HEARTBEAT_TTL"], names, connection)
     else:
         worker = SimpleWorker([Queue(name, connection=connection) for name in names], connection=connection)
+    worker.push_exc_handler(rq_job_failed)  # counted for /metrics, then handled as RQ does
     # No scheduler: nothing is enqueued for later, and its process would outlive a killed worker.
     return worker.work(burst=burst, with_scheduler=False)
 

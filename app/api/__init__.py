@@ -12,6 +12,7 @@ from app.api import (  # noqa: E402,F401
     certification,
     competitions,
     live,
+    monitoring_elements,
     openapi,
     routes,
     submissions,

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("certification", __name__)
 
-from app.certification import publishing, routes, sources  # noqa: E402,F401
+from app.certification import elements, publishing, routes, sources  # noqa: E402,F401

@@ -11,14 +11,14 @@ from app.certification.forms import CertifyForm, ChecklistsForm, ReviewForm, par
 from app.extensions import db
 from app.models import Certification, LabellingTask, ReviewState, Role, Run, TaskRun
 from app.models.certification import COMPONENTS, PROBLEM_CATEGORIES
-from app.services.certification import lumimask, queries, queue
+from app.services.certification import cockpit, lumimask, queries, queue
 from app.services.certification import workflow as service
 from app.services.certification.agreement import task_agreement
 from app.services.certification.reviewers import own_review_refusal
 from app.services.certification.tasks import format_checklists, set_checklists
 from app.services.errors import Refused
 from app.services.runs import rr_compare
-from app.services.runs.charts import run_conditions
+from app.services.runs.charts import run_conditions, shaded_ranges
 from app.services.suggestions import models_page, on_page
 
 READERS = (Role.SHIFTER, Role.SHIFT_LEADER, Role.ORGANISER)
@@ -200,6 +200,7 @@ def run(task_id: int, run_number: int):
         own={c.id for c in shown if own_review_refusal(c, current_user)},
         problem_categories=PROBLEM_CATEGORIES,
         chart=run_conditions(run, bad),
+        elements=cockpit.page_elements(run_number, shaded_ranges(bad) + on_page.suggested_shading(suggestions.sources)),
         rr=rr_compare.run_comparison(run.run_number, run.ls_count, shown),
         suggestions=suggestions,
         score_chart=on_page.score_chart(suggestions.sources),

@@ -1,4 +1,5 @@
-"""``flask runs``: import runs and lumisections, from files or from the OMS API; or the Run Registry's ranges."""
+"""``flask runs``: import runs and lumisections, from files or from the OMS API; the Run Registry's ranges; and
+runs' monitoring elements from DQMIO or ML4DQM dumps."""
 
 import os
 from pathlib import Path
@@ -9,6 +10,7 @@ from flask.cli import with_appcontext
 
 from app.cli import on_refusal
 from app.services.runs.documents import Format
+from app.services.runs.element_store import import_dump
 from app.services.runs.importer import import_conditions, import_file
 from app.services.runs.run_registry import DEFAULT_DATASET, RunRegistryClient, import_from_rr
 from app.services.runs.sources import oms_api
@@ -61,6 +63,26 @@ def import_command(
     click.echo(f"imported {report.lumisections} lumisections of {report.runs} runs ({report.format})")
     if report.format == "oms":
         click.echo(f"{report.clamped} negative luminosity values clamped to 0")
+
+
+@runs.command("import-mes")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--format",
+    "as_format",
+    type=click.Choice(["dqmio", "ml4dqm"]),
+    help="The dump's layout (default: from the extension, .parquet DQMIO, .csv ML4DQM).",
+)
+@with_appcontext
+@on_refusal("nothing was imported")
+def import_mes_command(path: str, as_format: str | None) -> None:
+    """Store the per-lumisection monitoring elements of a DQMIO Parquet or ML4DQM CSV dump, by run.
+
+    Read a batch at a time, so a dump larger than memory imports; stored in one transaction, so a bad dump
+    stores nothing. An element a run already has is replaced; a run not imported yet is created.
+    """
+    report = import_dump(Path(os.fsdecode(path)), as_format)
+    click.echo(f"{report.runs} runs, {report.lumisections} lumisections, {report.elements} monitoring elements")
 
 
 def _import_from_rr(run_numbers: list[int], dataset: str) -> None:

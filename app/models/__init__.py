@@ -18,7 +18,7 @@ from app.models.competitions import PENDING_NAME, Competition, Participation, Pe
 from app.models.datasets import Dataset, DatasetFile, DatasetVersion, FileKind
 from app.models.exports import ExportStatus, SubmissionExport
 from app.models.phases import DEFAULT_PHASE, CompetitionPhase
-from app.models.runs import Lumisection, RrRange, Run, RunClass
+from app.models.runs import Lumisection, MonitoringElement, RrRange, Run, RunClass
 from app.models.submissions import PLATFORM_ERROR, FinalSelection, Rescore, Submission, SubmissionStatus
 from app.models.suggestions import (
     QueueOrder,
@@ -53,6 +53,7 @@ __all__ = [
     "HealthCheck",
     "LabellingTask",
     "Lumisection",
+    "MonitoringElement",
     "Participation",
     "PendingFile",
     "Phase",

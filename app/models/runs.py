@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
+import re
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import BigInteger, Enum, Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, Enum, Float, ForeignKey, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model, db
@@ -112,3 +113,61 @@ class RrRange(Model):
     status: Mapped[str] = mapped_column(String(16))  # GOOD, BAD, STANDBY, EXCLUDED, NOTSET or EMPTY
     cause: Mapped[str] = mapped_column(String(1000), default="")
     comment: Mapped[str] = mapped_column(db.Text, default="")
+
+
+# How a monitoring element's name tells its part of the tracker, tried in this order (see group_of).
+_PIXEL = re.compile(r"PX|Pixel|pixel")  # PixelPhase1_..._PXLayer_1, SiPixel..., PXDisk
+_TRACKING_FIRST = re.compile(r"Residual|Vertex|vertex|Chi2|chi2")  # NormalizedHitResiduals_TEC__wheel__8
+_STRIP = re.compile(r"TIB|TOB|TID|TEC|Strip|StoN")  # Summary_ClusterStoNCorr__OnTrack__TIB__layer__1, SiStrip...
+_TRACKING = re.compile(r"Track|track")  # Tracking/..., NumberOfTracks, TrackPt
+GROUPS = ("pixel", "strip", "tracking", "other")
+
+
+def group_of(name: str) -> str:
+    """The part of the tracker a monitoring element shows, from its name: "pixel", "strip", "tracking" or "other".
+
+    Pixel names come first, as pixel MEs of tracks are still pixel MEs (``PixelPhase1_Tracks_PXBarrel_...``);
+    then residuals, vertices and fit quality, which are tracking even when named after a strip subdetector
+    (``NormalizedHitResiduals_TEC__wheel__8``); then the strip subdetectors and cluster signal-to-noise (so
+    ``..._OnTrack__TIB__...`` is strip); then anything else about tracks.
+    """
+    if _PIXEL.search(name):
+        return "pixel"
+    if _TRACKING_FIRST.search(name):
+        return "tracking"
+    if _STRIP.search(name):
+        return "strip"
+    if _TRACKING.search(name):
+        return "tracking"
+    return "other"
+
+
+class MonitoringElement(Model):
+    """One monitoring element of a run over its lumisections: its binning, and the stored Parquet object holding
+    one row per lumisection (``app.services.runs.element_store`` writes and reads it)."""
+
+    __tablename__ = "monitoring_elements"
+    __table_args__ = (UniqueConstraint("run_number", "name"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)
+    run_number: Mapped[int] = mapped_column(BigInteger, ForeignKey("runs.run_number", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(300))  # DQMIO's hname
+    dimension: Mapped[int] = mapped_column(SmallInteger)  # 1 or 2
+    x_min: Mapped[float] = mapped_column(Float)
+    x_max: Mapped[float] = mapped_column(Float)
+    x_bins: Mapped[int]
+    y_min: Mapped[Optional[float]] = mapped_column(Float)  # None for a 1D histogram
+    y_max: Mapped[Optional[float]] = mapped_column(Float)
+    y_bins: Mapped[Optional[int]]
+    lumisections: Mapped[int]  # how many lumisections the object holds
+    first_lumisection: Mapped[int]
+    last_lumisection: Mapped[int]
+    storage_key: Mapped[str] = mapped_column(String(1000))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def group(self) -> str:
+        """pixel, strip, tracking or other: see group_of."""
+        return group_of(self.name)

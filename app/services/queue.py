@@ -21,6 +21,8 @@ from typing import Any, Protocol
 
 from flask import Flask, current_app
 
+from app.services import metrics
+
 log = logging.getLogger(__name__)
 HEARTBEAT_KEY = "playground:heartbeat:{}"
 # Started like any job, by its dotted path: the web process never imports workers.
@@ -164,8 +166,10 @@ class ThreadJobQueue:
                 resolve(func_path)(*args)
         except JobTimeout:
             log.warning("background job %s%r stopped at its timeout", func_path, args)
+            metrics.record_job_failed(self.app, func_path)
         except Exception:
             log.exception("background job %s%r failed", func_path, args)
+            metrics.record_job_failed(self.app, func_path)
 
 
 def _raise_in(thread: threading.Thread, exception: type[BaseException]) -> None:

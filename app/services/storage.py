@@ -8,15 +8,18 @@ URLs live in ``storage_s3``.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import io
 import os
 import tempfile
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Protocol, TypeGuard
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeGuard
 from urllib.parse import unquote, urlparse
 
 from scorers.io import Readable
@@ -187,6 +190,115 @@ class FileSystemStorage:
         if not path.is_file():
             raise FileNotFoundError(f"no stored file {key!r}")
         return path
+
+
+WHOLE_READ = 4 * 1024 * 1024  # a stored file this small is fetched in one request rather than in ranges
+RANGE_GAP = 256 * 1024  # ranges to fetch closer than this are fetched as one
+
+
+class RangedFile(io.RawIOBase):
+    """A stored file read in byte ranges (HTTP Range GETs on S3): a seekable, read-only file object, so that
+    ``pyarrow.parquet.ParquetFile`` reads a file's footer and the column chunks it needs, never the whole file.
+
+    Ranges read are kept; ``prefetch`` fetches many at once, in parallel, so that reading one column of every
+    row group costs a few round trips rather than one per row group.
+    """
+
+    def __init__(self, storage: Storage, key: str, size: int | None = None) -> None:
+        super().__init__()
+        self.storage, self.key = storage, key
+        self._size = storage.size(key) if size is None else size
+        self._position = 0
+        self._starts: list[int] = []  # sorted starts of the blocks fetched
+        self._blocks: dict[int, bytes] = {}
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def size(self) -> int:
+        """The file's length in bytes."""
+        return self._size
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        if base + offset < 0:
+            raise ValueError("negative seek position")
+        self._position = base + offset
+        return self._position
+
+    def read(self, size: int | None = -1) -> bytes:
+        end = self._size if size is None or size < 0 else min(self._size, self._position + size)
+        if end <= self._position:
+            return b""
+        data = self._cached(self._position, end) or self._fetch(self._position, end)
+        self._position = end
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readall(self) -> bytes:
+        return self.read(-1)
+
+    def _cached(self, start: int, end: int) -> bytes | None:
+        """The bytes start..end if one block fetched holds them all."""
+        i = bisect.bisect_right(self._starts, start) - 1
+        if i < 0:
+            return None
+        block_start = self._starts[i]
+        block = self._blocks[block_start]
+        if end > block_start + len(block):
+            return None
+        return block[start - block_start : end - block_start]
+
+    def _fetch(self, start: int, end: int) -> bytes:
+        data = self.storage.read_range(self.key, start, end - start)
+        self._keep(start, data)
+        return data
+
+    def _keep(self, start: int, data: bytes) -> None:
+        if start not in self._blocks:
+            bisect.insort(self._starts, start)
+        self._blocks[start] = data
+
+    def prefetch(self, ranges: Sequence[tuple[int, int]], *, workers: int = 8) -> None:
+        """Fetch the byte ranges (start, end) ahead of reading them: neighbours merged, the rest in parallel."""
+        merged: list[list[int]] = []
+        for start, end in sorted(ranges):
+            start, end = max(0, start), min(self._size, end)
+            if end <= start:
+                continue
+            if merged and start - merged[-1][1] <= RANGE_GAP:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        wanted = [(start, end) for start, end in merged if self._cached(start, end) is None]
+        if len(wanted) <= 1:
+            for start, end in wanted:
+                self._fetch(start, end)
+            return
+        with ThreadPoolExecutor(max_workers=min(workers, len(wanted))) as pool:
+            fetched = list(pool.map(lambda r: self.storage.read_range(self.key, r[0], r[1] - r[0]), wanted))
+        for (start, _), data in zip(wanted, fetched, strict=True):
+            self._keep(start, data)
+
+
+def open_ranged(storage: Storage, key: str, size: int | None = None) -> BinaryIO:
+    """A stored file to read parts of: the file itself when local, all of it when small, else a RangedFile."""
+    if isinstance(storage, FileSystemStorage):
+        return storage.open(key)
+    size = storage.size(key) if size is None else size
+    if size <= WHOLE_READ:
+        return io.BytesIO(storage.read_range(key, 0, size))
+    return RangedFile(storage, key, size)  # type: ignore[return-value]
 
 
 def _file_backend(url, endpoints: dict[str, str | None]) -> Storage:

@@ -326,7 +326,7 @@ def test_competitions_before_phases_get_one_phase_holding_their_submissions(empt
         for competition, score in ((first, 0.7), (first, 0.8), (second, 0.6)):
             add_submission(competition, rita, public=score, private=score)
         db.session.remove()
-        downgrade(revision="0013")  # as the database stood before phases
+        downgrade(revision="0015")  # as the database stood before phases
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT COUNT(*) FROM submissions")).scalar_one() == 3
         upgrade()

@@ -68,7 +68,8 @@ def test_every_documented_route_exists(app, client):
     document = client.get("/api/v1/openapi.json").get_json()
     routes = set()
     for rule in app.url_map.iter_rules():
-        path = rule.rule.removeprefix("/api/v1").replace("<int:", "{").replace("<", "{").replace(">", "}")
+        path = rule.rule.removeprefix("/api/v1").replace("<int:", "{").replace("<path:", "{")
+        path = path.replace("<", "{").replace(">", "}")
         routes |= {(path, method.lower()) for method in rule.methods - {"HEAD", "OPTIONS"}}
     for path, method, _ in _operations(document):
         assert (path, method) in routes, f"{method.upper()} {path} is documented but not served"

@@ -12,6 +12,7 @@ import requests
 from app.services.storage import (
     FileSystemStorage,
     InvalidKey,
+    RangedFile,
     StorageError,
     storage_from_url,
     validate_key,
@@ -150,3 +151,29 @@ def test_storage_url_picks_the_backend(tmp_path):
     assert isinstance(s3, S3Storage) and (s3.bucket, s3.prefix) == ("bucket", "pre/fix")
     with pytest.raises(ValueError, match="not one of file, s3"):
         storage_from_url("ftp://host/x")
+
+
+def test_a_ranged_file_reads_and_seeks_as_a_file_fetching_only_what_is_asked(storage, monkeypatch):
+    content = bytes(range(256)) * 4096  # 1 MB
+    storage.put("ranged.bin", io.BytesIO(content))
+    fetched: list[tuple[int, int]] = []
+    read_range = storage.read_range
+
+    def counted(key, start, length):
+        fetched.append((start, length))
+        return read_range(key, start, length)
+
+    monkeypatch.setattr(storage, "read_range", counted)
+    ranged = RangedFile(storage, "ranged.bin")
+    assert ranged.size() == len(content) and ranged.seekable()
+    ranged.seek(-10, os.SEEK_END)
+    assert ranged.read() == content[-10:] and ranged.tell() == len(content)
+    ranged.seek(1000)
+    assert ranged.read(24) == content[1000:1024] and ranged.read(0) == b""
+    assert fetched == [(len(content) - 10, 10), (1000, 24)]
+    # Ranges fetched ahead: neighbours merged into one request, the far one apart; reads inside them fetch nothing.
+    fetched.clear()
+    ranged.prefetch([(100_000, 100_100), (100_200, 100_300), (900_000, 900_050)])
+    assert sorted(fetched) == [(100_000, 300), (900_000, 50)]
+    ranged.seek(100_250)
+    assert ranged.read(50) == content[100_250:100_300] and len(fetched) == 2

@@ -24,7 +24,7 @@ from app.services.certification.queries import approval_times
 from app.services.competitions import leaderboards, phases
 from app.services.competitions.bundle_phases import PHASE_NAME
 from app.services.datasets import publishing
-from app.services.datasets.version_files import ID, NO_FEATURES, TARGET, Features, runs_of
+from app.services.datasets.version_files import ID, TARGET, Features, runs_of
 from app.services.errors import Refused
 from app.services.storage import StagedFiles, get_storage, staged_files
 from app.services.suggestions.pending import feature_names
@@ -67,7 +67,6 @@ def build_phase(
     metric: str | None = None,
     metric_params: dict | None = None,
     created_by: User | None = None,
-    features: Features = NO_FEATURES,
 ) -> CompetitionPhase:
     """The phase built from the task's qualifying runs, its version stored through staged; the caller adds it to
     the competition and commits."""
@@ -77,6 +76,8 @@ def build_phase(
             f"predicts {competition.target_column} by {competition.id_column}."
         )
     runs = qualifying_runs(competition, task, approved_after)
+    # The runs' stored monitoring elements, in the columns the development phase's test file has.
+    features = publishing.stored_features(set(runs))
     names = feature_names(competition.dataset_version)
     aligned = Features(names, {key: _aligned(features, values, names) for key, values in features.values.items()})
     notes = (
@@ -138,7 +139,6 @@ def add_final_phase(
     opens_at: datetime,
     closes_at: datetime | None = None,
     created_by: User | None = None,
-    features: Features = NO_FEATURES,
 ) -> CompetitionPhase:
     """Append a phase built from the task's runs approved after approved_after, opening at opens_at; committed.
 
@@ -159,7 +159,6 @@ def add_final_phase(
             approved_after=approved_after,
             opens_at=opens_at,
             created_by=created_by,
-            features=features,
         )
         # The previous phase keeps the close it had if that comes first; the new one's close is the competition's.
         kept = before.closes_at is not None and before.closes_at < opens_at

@@ -2,9 +2,10 @@
 
 A published version holds one row per lumisection of every run with an approved certification in the
 task, labelled by the task's golden JSON and split by run (``splitting``), written as the files of
-``version_files``. Everything is checked and built before anything is written, and a failure while
-storing leaves nothing behind. Competitions on a published version are built by
-``competitions.on_datasets``. ``publish_test_runs`` publishes chosen runs only, all on the test side: the
+``version_files``; with the monitoring elements stored for its runs (``runs.element_store``), their
+features as columns and the histograms themselves as ``monitoring_elements.parquet``. Everything is
+checked and built before anything is written, and a failure while storing leaves nothing behind.
+Competitions on a published version are built by ``competitions.on_datasets``. ``publish_test_runs`` publishes chosen runs only, all on the test side: the
 test set of a competition's final phase (``competitions.final_phase``).
 """
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func
@@ -36,6 +36,7 @@ from app.services.datasets.splitting import Row, label_rows, split_runs
 from app.services.datasets.version_files import (
     FILES,
     ID,
+    MONITORING_ELEMENTS,
     NO_FEATURES,
     TARGET,
     Features,
@@ -44,6 +45,7 @@ from app.services.datasets.version_files import (
     phase_files,
 )
 from app.services.errors import Refused, refused_if_taken
+from app.services.runs import element_store, monitoring_elements
 from app.services.storage import StagedFiles, staged_files
 
 # A dataset's slug; a competition's too, as a bundle gives its slug to the dataset it brings.
@@ -115,14 +117,12 @@ def publish(
     public_share: float = DEFAULT_PUBLIC_SHARE,
     seed: int = 0,
     created_by: User | None = None,
-    features: Features = NO_FEATURES,
-    extra_files: Mapping[str, bytes] | None = None,
 ) -> Published:
     """Publish the task's approved labels as a new version of the dataset slug (created if new); committed.
 
     Refused, with nothing written, for bad settings, without approved labels or with fewer than two runs.
-    features are published as columns of train.csv and test.csv; extra_files are stored as further public
-    files (monitoring elements of the published lumisections, say).
+    The monitoring elements stored for the task's approved runs, when there are any, are published as features
+    (columns of train.csv and test.csv) and as the public file monitoring_elements.parquet.
     """
     slug = slug or default_slug(task.name)
     problems = _check_settings(slug, title, test_fraction, public_share, seed)
@@ -142,11 +142,9 @@ def publish(
             [f"Only run {next(iter(counts))} has approved labels; a split by run needs at least two runs."], 409
         )
     test_runs = split_runs({run: (n, b) for run, (n, b) in counts.items()}, test_fraction, seed)
+    features, extra_files = _monitoring_elements(set(counts))
     files, summary = build_files(rows, test_runs, public_share, seed, features)
-    clashes = sorted(set(extra_files or {}) & {name for name, _ in FILES})
-    if clashes:
-        raise Refused([f"Extra files cannot replace {', '.join(clashes)}."])
-    files |= dict(extra_files or {})
+    files |= extra_files
     # The scorers must read the solution as the workers will, before it is stored.
     scorers.Solution.load(io.BytesIO(files["solution.csv"]), id_column=ID, target_column=TARGET)
     notes = (
@@ -167,6 +165,21 @@ def publish(
         store_files(staged, version, [(name, kind, files[name]) for name, kind in [*FILES, *extra]], created_by)
         db.session.commit()
     return Published(version, summary)
+
+
+def stored_features(runs: set[int]) -> Features:
+    """The features of the runs' stored monitoring elements, by lumisection; none without."""
+    return _monitoring_elements(runs)[0]
+
+
+def _monitoring_elements(runs: set[int]) -> tuple[Features, dict[str, bytes]]:
+    """The features of the runs' stored monitoring elements, and the elements as a public file; none without."""
+    long = element_store.read_long(runs)
+    if long.empty:
+        return NO_FEATURES, {}
+    parquet = io.BytesIO()
+    long.to_parquet(parquet, index=False)
+    return Features.from_frame(monitoring_elements.features(long)), {MONITORING_ELEMENTS: parquet.getvalue()}
 
 
 def publish_test_runs(

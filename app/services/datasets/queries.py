@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from app.models import DatasetFile, DatasetVersion, FileKind
+from app.services.datasets.version_files import MONITORING_ELEMENTS
 from app.services.runs.charts import shaded_ranges
 from app.services.runs.luminosity import luminosity_series
 from app.services.runs.monitoring_elements import histogram
@@ -166,9 +167,6 @@ def good_reference(table: pd.DataFrame, run_number: int, lumisection: int) -> tu
     if good.empty:
         return None
     return int(good.iloc[0][RUN]), int(good.iloc[0][LUMISECTION])
-
-
-MONITORING_ELEMENTS = "monitoring_elements.parquet"
 
 
 @lru_cache(maxsize=2)

@@ -30,6 +30,7 @@ FILES = (
     ("sample_submission.csv", FileKind.PUBLIC),
     ("solution.csv", FileKind.SOLUTION),
 )
+MONITORING_ELEMENTS = "monitoring_elements.parquet"  # the histograms of the published runs, when stored
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,14 @@ def _join_open_tasks(new_runs: set[int]) -> None:
         db.session.execute(TaskRun.__table__.insert(), rows)
 
 
+def create_runs(run_numbers: set[int]) -> set[int]:
+    """Create the runs not imported yet, bare (their conditions come with OMS), and add them to the tasks with an
+    open range, as any import does; returns those created. Part of the caller's transaction."""
+    created = _upsert_runs({run: {} for run in run_numbers}) if run_numbers else set()
+    _join_open_tasks(created)
+    return created
+
+
 def _driver_connection() -> Any:
     """The session's connection as its driver (psycopg2, sqlite3) made it: COPY and executemany are its own."""
     connection = db.session.connection().connection.dbapi_connection

@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from app.services.errors import Refused
@@ -51,42 +52,146 @@ TWO_D = frozenset({6, 7, 8})  # DQMIO's TH2F, TH2S, TH2D
 KEY = ("run_number", "lumisection")  # the first columns of features, named as in published datasets
 
 
+Format = Literal["dqmio", "ml4dqm"]
+BATCH_BYTES = 16 * 1024 * 1024  # about how much of a dump a batch holds once decoded
+CSV_ROWS = 2000  # rows of an ML4DQM CSV read at a time
+
+
+def dump_format(path: str | PathLike, as_format: str | None = None) -> Format:
+    """The layout of a dump: as given, else from the extension (.parquet DQMIO, .csv ML4DQM); Refused otherwise."""
+    if as_format in ("dqmio", "ml4dqm"):
+        return as_format  # type: ignore[return-value]
+    if as_format is not None:
+        raise Refused(f"{as_format!r} is not a dump format: dqmio or ml4dqm")
+    suffix = Path(path).suffix.lower()
+    if suffix == ".parquet":
+        return "dqmio"
+    if suffix == ".csv":
+        return "ml4dqm"
+    raise Refused(f"{Path(path).name}: a dump is a DQMIO .parquet or an ML4DQM .csv file (or say which with --format)")
+
+
 def read_dump(path: str | PathLike) -> pd.DataFrame:
     """A DQMIO Parquet (.parquet) or ML4DQM CSV (.csv) dump, in the long DQMIO layout; a dump that cannot be read
     is Refused, naming the file or row and what is wrong."""
-    suffix = Path(path).suffix.lower()
-    if suffix == ".parquet":
+    if dump_format(path) == "dqmio":
         return read_dqmio_parquet(path)
-    if suffix == ".csv":
-        return read_ml4dqm_csv(path)
-    raise Refused(f"{Path(path).name}: a dump is a DQMIO .parquet or an ML4DQM .csv file")
+    return read_ml4dqm_csv(path)
+
+
+def dump_batches(path: str | PathLike, as_format: str | None = None) -> Iterator[pa.Table]:
+    """A dump read a batch at a time (bounded memory whatever its size), each batch a checked Arrow table in the
+    long DQMIO layout; a batch that cannot be read is Refused, naming the file or row and what is wrong.
+    Duplicates across batches are left to the reader of the batches."""
+    if dump_format(path, as_format) == "dqmio":
+        return dqmio_batches(path)
+    return ml4dqm_batches(path)
 
 
 def read_dqmio_parquet(path: str | PathLike) -> pd.DataFrame:
     """A DQMIO Parquet dump, checked: one row per (run, lumisection, monitoring element)."""
+    frames = [batch.to_pandas() for batch in dqmio_batches(path)]
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(COLUMNS))
+    return checked(frame, Path(path).name)
+
+
+def dqmio_batches(path: str | PathLike, batch_bytes: int = BATCH_BYTES) -> Iterator[pa.Table]:
+    """A DQMIO Parquet dump a few megabytes at a time: column chunks are read in pieces, so a file with huge
+    row groups still reads in bounded memory."""
     name = Path(path).name
     try:
-        table = pq.read_table(path)
+        dump = pq.ParquetFile(path, buffer_size=1024 * 1024, pre_buffer=False)
     except (pa.ArrowException, OSError) as error:
         raise Refused(f"{name} is not a readable Parquet file: {error}") from None
-    _require_columns(table.column_names, name)
-    frame = table.select(list(COLUMNS)).to_pandas()
-    return checked(frame, name)
+    _require_columns(dump.schema_arrow.names, name)
+    metadata = dump.metadata
+    per_row = max(1, _decoded_bytes(metadata) // max(1, metadata.num_rows))
+    offset = 0
+    batches = dump.iter_batches(batch_size=int(np.clip(batch_bytes // per_row, 1, 65536)), columns=list(COLUMNS))
+    while True:
+        try:
+            batch = next(batches, None)
+        except (pa.ArrowException, OSError) as error:
+            raise Refused(f"{name} is not a readable Parquet file: {error}") from None
+        if batch is None:
+            return
+        yield checked_batch(pa.Table.from_batches([batch]), name, offset)
+        offset += batch.num_rows
+
+
+def _decoded_bytes(metadata: pq.FileMetaData) -> int:
+    """About how many bytes the dump takes once decoded: 8 per bin content (dictionary and run-length encodings
+    make the sizes Parquet records far smaller), plus the other columns."""
+    total = 0
+    for g in range(metadata.num_row_groups):
+        group = metadata.row_group(g)
+        for c in range(group.num_columns):
+            column = group.column(c)
+            bins = column.path_in_schema.startswith("histo.")
+            total += column.num_values * 8 if bins else column.total_uncompressed_size
+    return total
 
 
 def read_ml4dqm_csv(path: str | PathLike) -> pd.DataFrame:
     """An ML4DQM CSV dump in the long DQMIO layout: duplicated columns merged, under- and overflow dropped."""
+    frames = [batch.to_pandas() for batch in ml4dqm_batches(path)]
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(COLUMNS))
+    return checked(frame, Path(path).name)
+
+
+def ml4dqm_batches(path: str | PathLike, rows: int = CSV_ROWS) -> Iterator[pa.Table]:
+    """An ML4DQM CSV dump `rows` rows at a time, in the long DQMIO layout."""
     name = Path(path).name
+    offset = 0
     try:
-        frame = pd.read_csv(path)
+        chunks = pd.read_csv(path, chunksize=rows)
     except (ValueError, OSError) as error:
         raise Refused(f"{name} is not a readable CSV file: {error}") from None
-    frame = _merge_duplicated_columns(frame, name)
-    _require_columns(frame.columns, name)
-    frame = frame[list(COLUMNS)].copy()
-    _check_kinds(frame, name)
-    frame["histo"] = [_without_flow(row, i, name) for i, row in enumerate(frame.itertuples(index=False))]
-    return checked(frame, name)
+    with chunks:
+        while True:
+            try:
+                frame = next(chunks, None)
+            except (ValueError, OSError) as error:
+                raise Refused(f"{name} is not a readable CSV file: {error}") from None
+            if frame is None:
+                return
+            frame = _merge_duplicated_columns(frame, name)
+            _require_columns(frame.columns, name)
+            frame = frame[list(COLUMNS)].reset_index(drop=True)
+            _check_kinds(frame, name, offset)
+            frame["histo"] = [
+                _without_flow(row, offset + i, name) for i, row in enumerate(frame.itertuples(index=False))
+            ]
+            check_rows(frame, name, offset)
+            yield _as_table(frame)
+            offset += len(frame)
+
+
+def _as_table(frame: pd.DataFrame) -> pa.Table:
+    """A checked frame of the long layout as an Arrow table, histo as lists of numbers."""
+    columns = {c: frame[c].to_numpy() for c in COLUMNS if c != "histo"}
+    histo = pa.array([np.asarray(h, dtype=float) for h in frame["histo"]], type=pa.list_(pa.float64()))
+    table = pa.table({**columns, "histo": histo})
+    return table.select(list(COLUMNS))
+
+
+def checked_batch(batch: pa.Table | pd.DataFrame, name: str = "the monitoring elements", offset: int = 0) -> pa.Table:
+    """A batch of the long layout as an Arrow table, once every row is seen to be whole (see ``check_rows``);
+    `offset` is the number of its first row in the dump, for messages."""
+    if isinstance(batch, pd.DataFrame):
+        check_rows(batch, name, offset)
+        return _as_table(batch)
+    _require_columns(batch.column_names, name)
+    histo = batch.column("histo")
+    if not (pa.types.is_list(histo.type) or pa.types.is_large_list(histo.type)) or not (
+        pa.types.is_integer(histo.type.value_type) or pa.types.is_floating(histo.type.value_type)
+    ):
+        raise Refused(f"{name}: histo must be a list of bin contents, not {histo.type}")
+    scalars = batch.drop_columns(["histo"]).to_pandas()
+    lengths = pc.fill_null(pc.list_value_length(histo), -1).to_numpy()
+    _check_scalars(scalars, name, offset)
+    _check_lengths(scalars, lengths, name, offset)
+    return batch.select(list(COLUMNS))
 
 
 def _merge_duplicated_columns(frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -130,7 +235,7 @@ def _where(name: str, i: int, row: Any) -> str:
     return f"{name}: row {i} (run {row.fromrun}, lumisection {row.fromlumi}, {row.hname})"
 
 
-def _check_kinds(frame: pd.DataFrame, name: str) -> None:
+def _check_kinds(frame: pd.DataFrame, name: str, offset: int = 0) -> None:
     """Every row a 1D or 2D histogram with a positive number of bins."""
     two_d = frame["metype"].isin(TWO_D)
     known = frame["metype"].isin(ONE_D | TWO_D).to_numpy()
@@ -138,30 +243,53 @@ def _check_kinds(frame: pd.DataFrame, name: str) -> None:
     if not known.all():
         i = int(np.argmin(known))
         raise Refused(
-            f"{_where(name, i, frame.iloc[i])}: metype {frame['metype'].iloc[i]} is not a 1D (3, 4, 5)"
+            f"{_where(name, offset + i, frame.iloc[i])}: metype {frame['metype'].iloc[i]} is not a 1D (3, 4, 5)"
             " or 2D (6, 7, 8) histogram"
         )
     if not positive.all():
         i = int(np.argmin(positive))
-        raise Refused(f"{_where(name, i, frame.iloc[i])}: Xbins and Ybins must be positive")
+        raise Refused(f"{_where(name, offset + i, frame.iloc[i])}: Xbins and Ybins must be positive")
 
 
-def checked(frame: pd.DataFrame, name: str = "the monitoring elements") -> pd.DataFrame:
-    """The long table itself, once every row is seen to be whole: known kind, bins matching Xbins and Ybins."""
+def check_rows(frame: pd.DataFrame, name: str = "the monitoring elements", offset: int = 0) -> None:
+    """Refused unless every row is whole: a positive run and lumisection, a known kind, bins matching Xbins and
+    Ybins; `offset` is the number of the frame's first row in the dump, for messages."""
     _require_columns(frame.columns, name)
-    _check_kinds(frame, name)
+    lengths = np.array([len(h) if isinstance(h, np.ndarray | list) and np.ndim(h) == 1 else -1 for h in frame["histo"]])
+    _check_scalars(frame, name, offset)
+    _check_lengths(frame, lengths, name, offset)
+
+
+def _check_scalars(frame: pd.DataFrame, name: str, offset: int) -> None:
+    for column, what in (("fromrun", "run"), ("fromlumi", "lumisection")):
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+        wrong = ~(np.isfinite(values) & (values >= 1) & (values == np.round(values)))
+        if wrong.any():
+            i = int(np.argmax(wrong))
+            raise Refused(
+                f"{_where(name, offset + i, frame.iloc[i])}: the {what} number must be a positive whole number"
+            )
+    _check_kinds(frame, name, offset)
+
+
+def _check_lengths(frame: pd.DataFrame, lengths: np.ndarray, name: str, offset: int) -> None:
     two_d = frame["metype"].isin(TWO_D).to_numpy()
     expected = np.where(two_d, frame["Xbins"] * frame["Ybins"], frame["Xbins"])
-    lengths = np.array([len(h) if isinstance(h, np.ndarray | list) and np.ndim(h) == 1 else -1 for h in frame["histo"]])
     wrong = np.flatnonzero(lengths != expected)
     if wrong.size:
         i = int(wrong[0])
         row = frame.iloc[i]
-        where = _where(name, i, row)
+        where = _where(name, offset + i, row)
         if lengths[i] < 0:
             raise Refused(f"{where}: histo must be a list of bin contents")
         binning = f"Xbins={row.Xbins} and Ybins={row.Ybins} make" if two_d[i] else "Xbins is"
         raise Refused(f"{where}: histo has {lengths[i]} bins, but {binning} {expected[i]}")
+
+
+def checked(frame: pd.DataFrame, name: str = "the monitoring elements") -> pd.DataFrame:
+    """The long table itself, once every row is seen to be whole (``check_rows``) and none repeats another's
+    run, lumisection and monitoring element."""
+    check_rows(frame, name)
     duplicated = frame.duplicated(["fromrun", "fromlumi", "hname"]).to_numpy()
     if duplicated.any():
         row = frame.iloc[int(np.argmax(duplicated))]

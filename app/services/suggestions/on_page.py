@@ -75,7 +75,7 @@ def score_chart(sources: list[RunSuggestion]) -> dict:
                 "line": {"color": colour, "width": 1, "dash": "dash"},
             }
         )
-        shapes.extend(shaded_ranges(source.suggested_ranges, colour, opacity=0.12))
+    shapes.extend(suggested_shading(sources))
     layout = LAYOUT | {
         "xaxis": {"title": {"text": "lumisection"}, "domain": [0, 0.9]},
         "yaxis": {"title": {"text": "score"}, "range": [-0.02, 1.02]},
@@ -83,6 +83,16 @@ def score_chart(sources: list[RunSuggestion]) -> dict:
         "legend": {"orientation": "h"},
     }
     return {"data": traces, "layout": layout}
+
+
+def suggested_shading(sources: list[RunSuggestion]) -> list[dict]:
+    """Each source's suggested ranges shaded faintly in its colour, as the score chart and the monitoring
+    elements' trends draw them (Plotly shapes)."""
+    return [
+        shape
+        for index, source in enumerate(sources)
+        for shape in shaded_ranges(source.suggested_ranges, COLOURS[index % len(COLOURS)], opacity=0.12)
+    ]
 
 
 def source_names(task: LabellingTask) -> dict[int, str]:

@@ -55,15 +55,16 @@
     }
   });
 
-  // Selecting a span of lumisections on the chart appends it to the bad ranges.
-  const chart = document.getElementById("run-conditions");
-  if (form && chart && chart.on) {
+  // Selecting a span of lumisections on a chart appends it to the bad ranges: the conditions chart here, the
+  // monitoring elements' trends (js/elements.js) through window.Certify.addSelectedSpan.
+  const addSelectedSpan = (selection) => {
+    if (!form || !selection || !selection.range || !selection.range.x) return;
     const ranges = form.querySelector("#bad_ranges");
-    chart.on("plotly_selected", (selection) => {
-      if (!selection || !selection.range || !selection.range.x) return;
-      const [from, to] = selection.range.x.map((x) => Math.round(x));
-      const entry = `${Math.max(1, Math.min(from, to))}-${Math.max(from, to)}`;
-      ranges.value = ranges.value ? `${ranges.value}; ${entry}` : entry;
-    });
-  }
+    const [from, to] = selection.range.x.map((x) => Math.round(x));
+    const entry = `${Math.max(1, Math.min(from, to))}-${Math.max(from, to)}`;
+    ranges.value = ranges.value ? `${ranges.value}; ${entry}` : entry;
+  };
+  window.Certify = { addSelectedSpan };
+  const chart = document.getElementById("run-conditions");
+  if (chart && chart.on) chart.on("plotly_selected", addSelectedSpan);
 })();

@@ -510,3 +510,50 @@ def test_the_organiser_who_published_cannot_join_and_shifters_neither(app, clien
     assert answers["sam"].status_code == 403 and "every shifter" in answers["sam"].get_json()["error"]["message"]
     assert answers["lea"].status_code == 403 and "You published" in answers["lea"].get_json()["error"]["message"]
     assert answers["rita"].status_code == 200
+
+
+def _elements(runs: dict[int, int]):
+    """A 1D strip element over every lumisection of the runs, in the long DQMIO layout."""
+    import numpy as np
+
+    rows = [(run, n) for run, count in runs.items() for n in range(1, count + 1)]
+    return pd.DataFrame(
+        {
+            "fromrun": [run for run, _ in rows],
+            "fromlumi": [n for _, n in rows],
+            "hname": "Summary_ClusterStoNCorr__OnTrack__TIB__layer__1",
+            "metype": 3,
+            "histo": [np.array([n % 5, 3, 1, 0], dtype=float) for _, n in rows],
+            "entries": [float(n % 5 + 4) for _, n in rows],
+            "Xmin": 0.0,
+            "Xmax": 100.0,
+            "Xbins": 4,
+            "Ymin": 0.0,
+            "Ymax": 0.0,
+            "Ybins": 0,
+        }
+    )
+
+
+def test_the_stored_monitoring_elements_of_the_runs_are_published_as_features_and_histograms(app, desk):
+    from app.services.datasets import queries
+    from app.services.runs import element_store
+
+    with app.app_context():
+        element_store.store_elements(_elements({380001: RUNS[380001], 380002: RUNS[380002], PENDING: 5}))
+        version = publishing.publish(db.session.get(LabellingTask, desk["task"]), seed=1).version
+        files = {f.name: f for f in version.public_files}
+        assert "monitoring_elements.parquet" in files
+        train, test = queries.read_file(files["train.csv"]), queries.read_file(files["test.csv"])
+        prefix = "summary_clusterstoncorr_ontrack_tib_layer_1"
+        for table in (train, test):
+            assert {f"{prefix}__entries", f"{prefix}__mean", f"{prefix}__bin_00"} <= set(table.columns)
+        both = pd.concat([train, test])
+        with_elements = both[both["run_number"].isin([380001, 380002])]
+        assert with_elements[f"{prefix}__entries"].notna().all()
+        assert both[~both["run_number"].isin([380001, 380002])][f"{prefix}__entries"].isna().all()
+        row = with_elements[with_elements["lumisection"] == 7].iloc[0]
+        assert row[f"{prefix}__entries"] == 6.0 and row[f"{prefix}__bin_00"] == pytest.approx(2 / 6)
+        shown = queries.monitoring_elements_of(version, [(380002, 7), (PENDING, 1)])
+        assert shown is not None and [tuple(r) for r in shown[["fromrun", "fromlumi"]].to_numpy()] == [(380002, 7)]
+        assert list(shown["histo"].iloc[0]) == [2.0, 3.0, 1.0, 0.0]  # the pending run is not published

@@ -19,9 +19,13 @@ from hypothesis.extra.numpy import arrays
 from app.services.errors import Refused
 from app.services.runs.monitoring_elements import (
     COLUMNS,
+    dqmio_batches,
+    dump_batches,
+    dump_format,
     feature_prefix,
     features,
     histogram,
+    ml4dqm_batches,
     read_dqmio_parquet,
     read_dump,
     read_ml4dqm_csv,
@@ -222,3 +226,64 @@ def test_column_prefixes_keep_the_sign_of_a_disk():
     assert feature_prefix("Summary_ClusterStoNCorr__OnTrack__TEC__MINUS__wheel__7") == (
         "summary_clusterstoncorr_ontrack_tec_minus_wheel_7"
     )
+
+
+def test_a_dqmio_dump_read_in_small_batches_gives_the_same_rows():
+    """A batch holds about batch_bytes once decoded: one 240 kB map of layer 1 per batch at 100 kB."""
+    batches = list(dqmio_batches(ZPHI_FILE, batch_bytes=100_000))
+    assert [batch.num_rows for batch in batches] == [1] * 5
+    whole = read_dqmio_parquet(ZPHI_FILE)
+    together = pd.concat([batch.to_pandas() for batch in batches], ignore_index=True)
+    assert list(together["fromlumi"]) == [1, 2, 3, 4, 5] == list(whole["fromlumi"])
+    assert all(np.array_equal(a, b) for a, b in zip(together["histo"], whole["histo"], strict=True))
+    assert batches[0].schema.field("histo").type == pa.list_(pa.int64())
+
+
+def test_a_broken_row_late_in_a_dump_is_named_by_its_row_in_the_file(tmp_path):
+    table = pd.read_parquet(ZPHI_FILE)
+    table.loc[3, "histo"] = np.asarray(table.loc[3, "histo"])[:10]
+    path = _parquet(tmp_path, table)
+    with pytest.raises(Refused, match=r"row 3 \(run 367129, lumisection 4, .*\): histo has 10 bins"):
+        list(dqmio_batches(path, batch_bytes=100_000))
+    table = pd.read_parquet(ZPHI_FILE).assign(fromlumi=[1, 2, 0, 4, 5])
+    with pytest.raises(Refused, match=r"row 2 .*: the lumisection number must be a positive whole number"):
+        list(dqmio_batches(_parquet(tmp_path, table)))
+
+
+def test_the_ml4dqm_csv_read_in_chunks_gives_nine_elements_of_run_315488_lumisection_229():
+    batches = list(ml4dqm_batches(ML4DQM_FILE, rows=4))
+    assert [batch.num_rows for batch in batches] == [4, 4, 1]
+    rows = pd.concat([batch.to_pandas() for batch in batches], ignore_index=True)
+    assert set(rows["fromrun"]) == {315488} and set(rows["fromlumi"]) == {229}
+    assert list(rows["hname"]) == list(read_ml4dqm_csv(ML4DQM_FILE)["hname"])
+    assert rows["hname"].nunique() == 9 and {len(h) for h in rows["histo"]} == {100}
+    assert set(zip(rows["Xmin"], rows["Xmax"], strict=True)) == {(-0.5, 99.5), (-5.0, 5.0)}
+
+
+def test_a_broken_row_of_a_later_chunk_is_named_by_its_row_in_the_file(tmp_path):
+    first = [1, 1, "h", 1, 1, 3, "h", "[0, 1, 2, 0]", 3, 1.0, 0.0, 2, 1, 0, 1]
+    third = [1, 3, "h", 1, 3, 3, "h", "[0, 1, 2, 0]", 3, 1.0, 0.0, 2, 1, 0, 1]
+    bad = [1, 2, "h", 1, 2, 3, "h", "[0, 1, 2]", 3, 1.0, 0.0, 2, 1, 0, 1]
+    path = _ml4dqm(tmp_path, [first, third, bad])
+    with pytest.raises(Refused, match=r"row 2 \(run 1, lumisection 2, h\): histo has 3 values"):
+        list(ml4dqm_batches(path, rows=2))
+
+
+@pytest.mark.parametrize(
+    ("name", "given", "expected"),
+    [
+        ("a.parquet", None, "dqmio"),
+        ("a.CSV", None, "ml4dqm"),
+        ("a.txt", "dqmio", "dqmio"),
+        ("a.pq", "ml4dqm", "ml4dqm"),
+    ],
+)
+def test_the_format_comes_from_the_extension_unless_given(name, given, expected):
+    assert dump_format(name, given) == expected
+
+
+def test_an_unknown_extension_or_format_is_refused(tmp_path):
+    with pytest.raises(Refused, match=r"a.root: a dump is a DQMIO .parquet or an ML4DQM .csv file \(or say which"):
+        dump_format("a.root")
+    with pytest.raises(Refused, match="'root' is not a dump format: dqmio or ml4dqm"):
+        list(dump_batches(ZPHI_FILE, "root"))

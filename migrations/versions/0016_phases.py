@@ -4,8 +4,8 @@ A competition has ordered phases, each with its own boards and optional override
 solution, metric, limits and dates; every submission belongs to one. Every existing competition gets one phase,
 ``main``, that takes all its settings, and its submissions are put in it: nothing else changes for them.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-11-30 23:23:28.202803
 
 """
@@ -16,8 +16,8 @@ import app.models.types
 
 
 # revision identifiers, used by Alembic.
-revision = '0015'
-down_revision = '0014'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

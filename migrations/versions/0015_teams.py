@@ -5,8 +5,8 @@ Participants of a competition may compete as a team: teams with their leader and
 competition's team size and merge deadline (existing competitions take the defaults: teams of up to 5, merges
 until the close), and the team a submission counts for (none: its author alone, as every existing one).
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-30 23:22:11.308723
 
 """
@@ -17,8 +17,8 @@ import app.models.types
 
 
 # revision identifiers, used by Alembic.
-revision = '0014'
-down_revision = '0013'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
