@@ -4,11 +4,13 @@ About twenty synthetic 2024 runs imported as OMS gives them; a labelling task wi
 bad ranges, bad as a whole, low statistics), awaiting review and sent back, each reviewed by a shift leader
 other than its certifier; a double-blind task whose two shifters disagree; the dataset published from the
 approved labels; a running competition on it with the organiser's baselines and researchers' submissions over
-its weeks; a closed warm-up on its training runs with its private board revealed; a general competition on
-a scikit-learn data set; and the loop (``demo.loop``): a model's suggestions uploaded to the task, the running
-competition live with a researcher's predictions activated as a source, runs certified with the suggestions in
-view and one blind, and the task's models page that measures both. Every step is skipped when what it makes
-exists, so seeding twice gives what seeding once gives.
+its weeks, two of the researchers in a team; a closed warm-up on its training runs with its private board
+revealed; a general competition on a scikit-learn data set; and the loop (``demo.loop``): a model's suggestions
+uploaded to the task, the running competition live with a researcher's predictions activated as a source, runs
+certified with the suggestions in view and one blind, and the task's models page that measures both. Then the
+running competition's development phase closes and a final phase opens on the runs approved since its dataset
+was published (``demo.phases``). Every step is skipped when what it makes exists, so seeding twice gives what
+seeding once gives.
 
 The demo is not part of the application: ``flask demo`` imports it, and it imports the application's services
 (and ``baselines``) as any client of them would.
@@ -69,7 +71,7 @@ def seed_users() -> dict[str, User]:
 
 def seed(say: Callable[[str], object] = lambda _: None) -> list[DemoLogin]:
     """Create whatever of the demo is missing (idempotent); returns the demo logins."""
-    from demo import blind, competitions, loop, tracker  # heavy imports, only when seeding
+    from demo import blind, competitions, loop, phases, tracker  # heavy imports, only when seeding
 
     users = seed_users()
     generated = tracker.data()
@@ -93,11 +95,15 @@ def seed(say: Callable[[str], object] = lambda _: None) -> list[DemoLogin]:
         say(f"competition {competition.slug} created with its submissions")
     competitions.wait_for_scores()
     running = db.session.execute(db.select(Competition).where(Competition.slug == competitions.RUNNING)).scalar_one()
+    if competitions.team_up(running, users["rita"], users["ravi"]):
+        say(f"team {competitions.TEAM!r}: rita leads, ravi joined by the invite link")
     model = loop.upload_model(task, generated, users["olga"])
     live_source = loop.post_live_source(running, users["rita"], users["lea"])
     say(f"suggestions for the shifters: {model.name} uploaded, {live_source.name} posted live and activated")
     loop.certify_with_suggestions(task, model, generated, (users["sam"], users["tom"]), users["nora"])
     say(f"the loop: /tasks/{task.id}/models (as lea or olga); run {loop.LEFT_RUN} is left to certify with s")
+    if phases.final_phase_on_later_runs(running, task, users, researchers):
+        say(f"{running.slug}: development phase closed, final phase open on the runs approved since")
     return list(DEMO_USERS)
 
 

@@ -1,5 +1,5 @@
-"""The competition half of the demo: a running competition on the published tracker dataset, a closed one whose
-private board shook the public one up, and a general one on a scikit-learn data set."""
+"""The competition half of the demo: a running competition on the published tracker dataset (with a team of
+two), a closed one whose private board shook the public one up, and a general one on a scikit-learn data set."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models import Competition, DatasetVersion, Participation, Submission, User
 from app.models.runs import CONDITIONS
 from app.models.types import utcnow
-from app.services.competitions import on_datasets, submissions
+from app.services.competitions import on_datasets, submissions, teams
 from app.services.competitions.bundles import import_bundle
 from app.services.competitions.quotas import utc_day_start
 from app.services.datasets import publishing, queries
@@ -30,6 +30,7 @@ from baselines import isolation_forest, logistic_regression, random_baseline
 from baselines.common import features as baseline_features
 
 RUNNING = "lumisection-anomaly-detection"
+TEAM = "Pixel pushers"  # two researchers of the running competition
 CLOSED = "lumisection-anomaly-warmup"
 GENERAL = "breast-cancer-diagnosis"
 
@@ -68,7 +69,8 @@ def _read(version: DatasetVersion, name: str) -> pd.DataFrame:
     return queries.read_file(next(f for f in version.public_files if f.name == name))
 
 
-def _submit(competition: Competition, entries: list[Entry], test: pd.DataFrame) -> list[Submission]:
+def submit_entries(competition: Competition, entries: list[Entry], test: pd.DataFrame) -> list[Submission]:
+    """Each entry's predictions for the test ids, submitted to the phase open now (participants join first)."""
     made = []
     for entry in entries:
         if not entry.baseline:  # organisers submit baselines without joining
@@ -95,7 +97,7 @@ def _on(predict: Predict, columns: list[str], train: pd.DataFrame, test: pd.Data
     return predict(train[["id", "label", *columns]], test[["id", *columns]])
 
 
-def _boosting(train: pd.DataFrame, test: pd.DataFrame, iterations: int = 150) -> np.ndarray:
+def boosting(train: pd.DataFrame, test: pd.DataFrame, iterations: int = 150) -> np.ndarray:
     """What a researcher past the baselines tries: gradient-boosted trees."""
     columns = baseline_features(train)
     model = HistGradientBoostingClassifier(max_iter=iterations, learning_rate=0.05, random_state=0)
@@ -182,7 +184,7 @@ def running_competition(version: DatasetVersion, organiser: User, researchers: l
             "logistic regression on layer 1 and strip summaries",
             _on(logistic_regression.predict, maps, train, test),
         ),
-        Entry(third, "gradient boosting, 10 trees", _boosting(train, test, 10)),
+        Entry(third, "gradient boosting, 10 trees", boosting(train, test, 10)),
         Entry(
             second,
             "logistic regression on OMS conditions only",
@@ -193,13 +195,23 @@ def running_competition(version: DatasetVersion, organiser: User, researchers: l
             "logistic regression on layer 1 and strip summaries and OMS conditions",
             _on(logistic_regression.predict, maps + conditions, train, test),
         ),
-        Entry(third, "gradient boosting, 30 trees", _boosting(train, test, 30)),
+        Entry(third, "gradient boosting, 30 trees", boosting(train, test, 30)),
         Entry(second, "isolation forest, a third seed", isolation_forest.predict(train, test, 2)),
     ]
-    made = _submit(competition, entries, test)
+    made = submit_entries(competition, entries, test)
     wait_for_scores()
     _spread(competition, made, opens_at, now)
     return competition
+
+
+def team_up(competition: Competition, leader: User, member: User) -> bool:
+    """The leader creates the demo's team and the member joins it by its invite token; their submissions made
+    alone count for the team from then on. False when the team exists."""
+    if teams.team_of(competition, leader) is not None:
+        return False
+    team = teams.create(competition, leader, TEAM)
+    teams.join(competition, member, team.invite_token)
+    return True
 
 
 WARMUP_OVERVIEW = """# Lumisection anomaly warm-up
@@ -268,7 +280,7 @@ def closed_competition(version: DatasetVersion, organiser: User, researchers: li
         entries.append(Entry(rest[0], f"logistic regression, tweak {attempt + 1}", noisy))
     for user in rest[1:]:
         entries.append(Entry(user, "isolation forest", isolation_forest.predict(train, test)))
-    made = _submit(competition, entries, test)
+    made = submit_entries(competition, entries, test)
     wait_for_scores()
     # Move the submissions and the close into the past, as if the round ended three weeks ago.
     competition.closes_at = closes_at
@@ -299,7 +311,7 @@ def general_competition(organiser: User, researchers: list[User]) -> Competition
             _on(logistic_regression.predict, worst_columns, train, test),
         ),
     ]
-    made = _submit(competition, entries, test)
+    made = submit_entries(competition, entries, test)
     wait_for_scores()
     _spread(competition, made, opens_at, utcnow())
     return competition

@@ -88,16 +88,21 @@ def predictions_csv(ids, scores, id_column: str = "id", target_column: str = "la
     return pd.DataFrame({id_column: list(ids), target_column: list(scores)}).to_csv(index=False).encode()
 
 
-def add_submission(competition, user, *, public=None, private=None, status=None, at=None, baseline=False, error=None):
+def add_submission(
+    competition, user, *, public=None, private=None, status=None, at=None, baseline=False, error=None, phase=None
+):
     """A committed submission row as scoring leaves it, without running a scorer (inside an app context).
 
-    Scored when public is given, failed when error is; at is its submission time (now by default).
+    Scored when public is given, failed when error is; at is its submission time (now by default); phase is
+    the competition's one phase unless given. It counts for the user's team when they are in one, as an upload
+    does.
     """
     from app.models import Submission, SubmissionStatus
     from app.models.types import utcnow
-    from app.services.competitions import submissions
+    from app.services.competitions import entrants, submissions
 
     participation = None if baseline else submissions.join(competition, user)
+    team_id = None if baseline else entrants.team_id_of(competition.id, user.id)
     at = at or utcnow()
     if status is None:
         status = SubmissionStatus.FAILED if error else SubmissionStatus.SCORED
@@ -105,6 +110,7 @@ def add_submission(competition, user, *, public=None, private=None, status=None,
         competition=competition,
         participation=participation,
         user=user,
+        team_id=team_id,
         status=status,
         file_name="predictions.csv",
         file_key=f"submissions/{competition.id}/{next(_names)}.csv",
@@ -120,7 +126,34 @@ def add_submission(competition, user, *, public=None, private=None, status=None,
         solution_sha256="1" * 64 if public is not None else None,
         submitted_at=at,
         finished_at=at if status in (SubmissionStatus.SCORED, SubmissionStatus.FAILED) else None,
+        **({"phase": phase} if phase is not None else {}),
     )
     db.session.add(submission)
     db.session.commit()
     return submission
+
+
+def write_phased_bundle(folder, *, dev_closes: str, spec: dict | None = None, final: dict | None = None, n: int = 150):
+    """write_bundle with two phases: development on its files, then final on test_final.csv with a solution of its
+    own; returns (folder, development test ids, development x, final ids, final x, final labels)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=n)
+    y = (x + rng.normal(scale=0.7, size=n) > 0.8).astype(int)
+    ids = [f"fin{i:05d}" for i in range(n)]
+    phases = [
+        {"name": "development", "closes_at": dev_closes},
+        {
+            "name": "final",
+            "files": ["test_final.csv", "sample_submission_final.csv"],
+            "solution": "solution_final.csv",
+            **(final or {}),
+        },
+    ]
+    folder, dev_ids, _, dev_x = write_bundle(folder, spec={"phases": phases, **(spec or {})})
+    pd.DataFrame({"id": ids, "x": x}).to_csv(folder / "test_final.csv", index=False)
+    pd.DataFrame({"id": ids, "label": 0.5}).to_csv(folder / "sample_submission_final.csv", index=False)
+    pd.DataFrame({"id": ids, "label": y}).to_csv(folder / "solution_final.csv", index=False)
+    return folder, dev_ids, dev_x, ids, x, y

@@ -9,7 +9,7 @@ from flask import current_app
 
 import scorers
 from app.extensions import db
-from app.models import PLATFORM_ERROR, Competition, Submission, SubmissionStatus
+from app.models import PLATFORM_ERROR, CompetitionPhase, Submission, SubmissionStatus
 from app.models.types import utcnow
 from app.services import metrics
 from app.services.competitions import leaderboards
@@ -35,9 +35,9 @@ def max_bytes() -> int:
     return current_app.config["MAX_DECOMPRESSED_BYTES"]
 
 
-def load_solution(competition: Competition) -> scorers.Solution:
-    """The competition's solution, from this worker's cache when its sha256 was seen before."""
-    file = competition.solution_file
+def load_solution(phase: CompetitionPhase) -> scorers.Solution:
+    """The phase's solution, from this worker's cache when its sha256 was seen before."""
+    competition, file = phase.competition, phase.solution
     key = (
         file.sha256,
         competition.id_column,
@@ -78,15 +78,15 @@ def _claim(submission_id: int) -> Submission | None:
 
 
 def score_submission(submission_id: int) -> str | None:
-    """Score one submission against its competition's hidden solution; returns the final status."""
+    """Score one submission against the hidden solution of its phase, with its metric; returns the final status."""
     with job_context():
         submission = _claim(submission_id)
         if submission is None:
             return None
-        competition = submission.competition
+        competition, phase = submission.competition, submission.phase
         try:
-            scorer = scorers.get(competition.metric, **(competition.metric_params or {}))
-            solution = load_solution(competition)
+            scorer = scorers.get(phase.effective_metric, **phase.effective_metric_params)
+            solution = load_solution(phase)
             with get_storage().open(submission.file_key) as handle:
                 table = scorers.read_submission(handle, solution, max_bytes=max_bytes())
             result = scorer.score(solution, table)
@@ -103,7 +103,7 @@ def score_submission(submission_id: int) -> str | None:
             submission.n_private = result.n_private
             submission.details = result.details
             submission.error = None
-            submission.solution_sha256 = competition.solution_file.sha256
+            submission.solution_sha256 = phase.solution.sha256
             submission.scorer_name = scorer.name
             submission.scorer_version = scorer.version
             submission.finished_at = utcnow()

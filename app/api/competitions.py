@@ -12,7 +12,7 @@ from app.errors import api_error
 from app.extensions import db
 from app.models import Competition, Role, SubmissionStatus
 from app.models.exports import ExportStatus, SubmissionExport
-from app.services.competitions import leaderboards, submissions
+from app.services.competitions import leaderboards, phases, submissions
 from app.services.competitions.exports import export_as_json, request_export
 from app.services.competitions.visibility import can_see_private, is_organiser, submission_as_json
 
@@ -64,7 +64,17 @@ def competition_details(slug: str):
     participation = submissions.participation_of(competition, user) if user else None
     body["joined"] = participation is not None
     body["quota"] = submissions.quota_for(competition, participation).as_json() if user else None
+    current = phases.current_phase(competition)
+    body["current_phase"] = current.name if current is not None else None
+    body["phases"] = [phase.name for phase in competition.phases]
     return jsonify(body)
+
+
+@bp.get("/competitions/<slug>/phases")
+def list_phases(slug: str):
+    """The competition's phases in order, with their dates, state (upcoming, open, closed) and the current one."""
+    competition = _competition(slug)
+    return jsonify(phases=phases.phases_as_json(competition), competition=competition.slug)
 
 
 @bp.post("/competitions/<slug>/join")
@@ -92,7 +102,11 @@ def list_files(slug: str):
     competition = _competition(slug)
     if (refused := _joined_or_error(competition)) is not None:
         return refused
-    files = [{"name": f.name, "size": f.size, "sha256": f.sha256} for f in competition.files]
+    every_phase = is_organiser(api_user())
+    files = [
+        {"name": f.name, "size": f.size, "sha256": f.sha256}
+        for f in competition.downloadable_files(every_phase=every_phase)
+    ]
     return jsonify(files=files)
 
 
@@ -103,7 +117,7 @@ def download_file(slug: str, name: str):
     competition = _competition(slug)
     if (refused := _joined_or_error(competition)) is not None:
         return refused
-    file = competition.public_file(name)
+    file = competition.public_file(name, every_phase=is_organiser(api_user()))
     if file is None:
         return api_error(404, f"The competition has no public file {name!r}.")
     return send_stored(file.storage_key, file.name, file.sha256)
@@ -112,13 +126,15 @@ def download_file(slug: str, name: str):
 @bp.post("/competitions/<slug>/submissions")
 @token_required
 def create_submission(slug: str):
-    """Upload predictions (multipart `file`, optional `description`, `baseline` for organisers); 202 once queued."""
+    """Upload predictions (multipart `file`, optional `description`, `phase`, `baseline` for organisers); 202 once
+    queued. A submission goes to the phase open now, which must be the one named if `phase` is given."""
     competition = _competition(slug)
     posted = posted_predictions()
     baseline = BASELINE_VALUES.get(request.form.get("baseline", "false").strip().lower())
     if baseline is None:
         return api_error(400, "baseline must be true or false.")
-    submission = submissions.submit(competition, api_user(), **posted, baseline=baseline)
+    phase = request.form.get("phase") or None
+    submission = submissions.submit(competition, api_user(), **posted, baseline=baseline, phase=phase)
     # Accepted means queued; a worker may already have picked it up by now, which the status route tells.
     return jsonify(id=submission.id, status=SubmissionStatus.QUEUED.value), 202
 
@@ -133,15 +149,18 @@ def my_submissions(slug: str):
 
 @bp.get("/competitions/<slug>/leaderboard")
 def leaderboard(slug: str):
-    """The public board, or the private one once revealed (organisers: always)."""
+    """A phase's public board (`?phase=NAME`, default the current phase), or its private one once the phase closed
+    (organisers: always). A phase not yet open has an empty board."""
     competition = _competition(slug)
     board = leaderboards.board_named(request.args.get("board", "public"))
     if board is None:
         return api_error(400, "board must be 'public' or 'private'.")
-    if board == "private" and not can_see_private(competition, api_user_if_any()):
-        return api_error(403, "The private leaderboard is revealed when the competition closes.")
-    rows = [row.as_json() for row in leaderboards.get(competition, board)]
-    return jsonify(board=board, competition=competition.slug, rows=rows)
+    phase = phases.phase_named(competition, request.args.get("phase"))
+    if board == "private" and not can_see_private(competition, api_user_if_any(), phase):
+        what = "competition" if len(competition.phases) == 1 else "phase"
+        return api_error(403, f"The private leaderboard is revealed when the {what} closes.")
+    rows = [row.as_json() for row in leaderboards.get(competition, board, phase)]
+    return jsonify(board=board, competition=competition.slug, phase=phase.name, rows=rows)
 
 
 @bp.post("/competitions/<slug>/exports")

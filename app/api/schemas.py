@@ -170,6 +170,34 @@ class SourceChange(Body):
     threshold: Optional[Threshold] = None
 
 
+class TeamBody(Body):
+    """A new team of the competition, the caller its leader."""
+
+    hint = 'Send {"name": "<the team\'s name, 1 to 100 characters>"}.'
+    name: str = Field(min_length=1, max_length=100)
+
+
+class TeamJoinBody(Body):
+    """Joining a team by the invite token its members share."""
+
+    hint = 'Send {"invite_token": "<the token of the team\'s invite link>"}.'
+    invite_token: str = Field(min_length=1, max_length=64)
+
+
+class TeamMergeBody(Body):
+    """A leader's agreement to merge the team of the path into team ``into``."""
+
+    hint = 'Send {"into": <the id of the team that stays>}.'
+    into: RowId
+
+
+class TeamLeaderBody(Body):
+    """The member who leads the team from now on."""
+
+    hint = 'Send {"username": "<a member of the team>"}.'
+    username: str = Field(min_length=1, max_length=64)
+
+
 SCHEMAS: tuple[type[Body], ...] = (
     CertificationBody,
     CertificationChange,
@@ -179,6 +207,10 @@ SCHEMAS: tuple[type[Body], ...] = (
     ConfirmationBody,
     AttachSubmissionBody,
     SourceChange,
+    TeamBody,
+    TeamJoinBody,
+    TeamMergeBody,
+    TeamLeaderBody,
 )
 B = TypeVar("B", bound=Body)
 

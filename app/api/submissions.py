@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Submission
 from app.services.competitions import leaderboards
 from app.services.competitions.submissions import select_final, unselect_final
-from app.services.competitions.visibility import can_see_submission, submission_as_json
+from app.services.competitions.visibility import can_see_submission, can_select, submission_as_json
 
 
 def _own_submission(submission_id: int) -> Submission | None:
@@ -36,7 +36,7 @@ def submission_status(submission_id: int):
 def select_submission(submission_id: int):
     """Pick (POST) or unpick (DELETE) a submission for the private leaderboard."""
     submission = _own_submission(submission_id)
-    if submission is None or submission.user_id != api_user().id:
+    if submission is None or not can_select(submission, api_user()):
         return api_error(404, f"No submission {submission_id}.")
     if request.method == "POST":
         select_final(submission)

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("competitions", __name__)
 
-from app.competitions import direct_uploads, export, organiser, routes  # noqa: E402,F401
+from app.competitions import direct_uploads, export, organiser, phase_pages, routes, teams  # noqa: E402,F401

@@ -6,12 +6,14 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     FloatField,
+    HiddenField,
     IntegerField,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 import scorers
@@ -36,6 +38,8 @@ class SubmitForm(FlaskForm):
 
     file = FileField("Predictions (CSV, gzip-compressed CSV or Parquet)", validators=[FileRequired("Choose a file.")])
     description = StringField("Description (optional)", validators=[Length(max=2000)])
+    # The phase open when the page was shown: a file is refused, never moved, if another phase opened since.
+    phase = HiddenField(validators=[Length(max=50)])
     submit = SubmitField("Submit predictions")
 
 
@@ -102,3 +106,34 @@ class DatasetCompetitionForm(FlaskForm):
         "Live predictions per participant per UTC day (live only)", default=1, validators=[Optional(), LIMIT]
     )
     submit = SubmitField("Create competition")
+
+
+class FinalPhaseForm(FlaskForm):
+    """A final phase built from a labelling task's runs approved after a cutoff."""
+
+    name = StringField("Phase name", default="final", validators=[DataRequired(), Length(max=50)])
+    task = SelectField("Labelling task", coerce=int)
+    approved_after = DateTimeLocalField(
+        "Runs approved after (UTC)", validators=[InputRequired()], format="%Y-%m-%dT%H:%M"
+    )
+    opens_at = DateTimeLocalField("Opens at (UTC)", validators=[InputRequired()], format="%Y-%m-%dT%H:%M")
+    closes_at = DateTimeLocalField("Closes at (UTC, optional)", validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    submit = SubmitField("Publish the runs and add the phase")
+
+
+class TeamForm(FlaskForm):
+    """A new team's name."""
+
+    name = StringField("Team name", validators=[DataRequired("Name the team."), Length(max=100)])
+    submit = SubmitField("Create the team")
+
+
+class MergeForm(FlaskForm):
+    """A leader's proposal to merge with another team, and which of the two stays."""
+
+    other = SelectField("Team", coerce=int)
+    keep = SelectField(
+        "The team that stays (its name, leader and invite link)",
+        choices=[SelectChoice("ours", "ours"), SelectChoice("theirs", "theirs")],
+    )
+    submit = SubmitField("Ask to merge")

@@ -13,7 +13,9 @@ from app.competitions.forms import JoinForm, SubmitForm
 from app.downloads import send_stored
 from app.extensions import db
 from app.models import Competition, Phase, Submission
-from app.services.competitions import eligibility, submissions
+from app.models.types import utcnow
+from app.services.competitions import eligibility, phases, submissions, teams
+from app.services.competitions.quotas import days_open
 from app.services.competitions.visibility import can_see_private, is_organiser
 from app.services.errors import Refused
 from app.services.markdown import render as render_markdown
@@ -29,14 +31,27 @@ def page_context(competition: Competition, tab: str) -> dict:
     """What every tab of a competition page shows: the header, the caller's participation and quota."""
     user = current_user if current_user.is_authenticated else None
     participation = submissions.participation_of(competition, user) if user else None
+    shown = phases.shown_phase(competition)
+    windows = phases.windows_of(competition)
+    now = utcnow()
     return {
         "competition": competition,
         "tab": tab,
         "participation": participation,
-        "quota": submissions.quota_for(competition, participation) if user else None,
+        "team": teams.team_of(competition, user),
+        "quota": submissions.quota_for(competition, participation, phase=shown) if user else None,
         "organiser": is_organiser(user),
         "ineligible": eligibility.why_not(competition, user) if user else None,
-        "private_visible": can_see_private(competition, user),
+        "private_visible": can_see_private(competition, user, shown),
+        "phases": competition.phases,
+        "windows": windows,
+        "phase_states": [window.state(now).value for window in windows],
+        # Phases whose private scores everyone sees: those that closed.
+        "revealed_phases": {
+            p.id for p, w in zip(competition.phases, windows, strict=True) if w.state(now) is Phase.CLOSED
+        },
+        "shown_phase": shown,
+        "current_phase": phases.current_phase(competition),
     }
 
 
@@ -64,15 +79,23 @@ def overview(slug: str):
 
 @bp.route("/competitions/<slug>/data")
 def data(slug: str):
-    """The public files with their size and sha256."""
-    return render_template("competitions/data.html", **page_context(get_competition(slug), "data"))
+    """The public files with their size and sha256, phase by phase: a phase's files are downloadable once it opened."""
+    competition = get_competition(slug)
+    context = page_context(competition, "data")
+    files = competition.downloadable_files(every_phase=context["organiser"])
+    return render_template("competitions/data.html", files=files, **context)
 
 
 @bp.route("/competitions/<slug>/rules")
 def rules(slug: str):
     """The limits and the scoring, spelled out."""
+    competition = get_competition(slug)
+    days = days_open(teams.opened_at(competition), utcnow())
     return render_template(
-        "competitions/rules.html", join_form=JoinForm(), **page_context(get_competition(slug), "rules")
+        "competitions/rules.html",
+        join_form=JoinForm(),
+        merge_limit={"days": days, "submissions": days * competition.daily_limit},
+        **page_context(competition, "rules"),
     )
 
 
@@ -102,7 +125,7 @@ def join(slug: str):
 def download(slug: str, name: str):
     """Download a public file (participants only)."""
     competition = get_competition(slug)
-    file = competition.public_file(name)
+    file = competition.public_file(name, every_phase=is_organiser(current_user))
     if file is None:
         abort(404)
     if submissions.participation_of(competition, current_user) is None and not is_organiser(current_user):
@@ -119,7 +142,9 @@ def submit(slug: str):
     form = SubmitForm()
     if form.validate_on_submit():
         try:
-            submission = submit_upload(competition, form.file.data, description=form.description.data or "")
+            submission = submit_upload(
+                competition, form.file.data, description=form.description.data or "", phase=form.phase.data or None
+            )
         except Refused as refused:
             flash(refused.message, "danger")
             return render_template(
@@ -131,6 +156,9 @@ def submit(slug: str):
         flash(f"Submission {submission.id} is queued for scoring.", "success")
         return redirect(url_for("competitions.my_submissions", slug=slug))
     status = 400 if form.is_submitted() else 200
+    current = phases.current_phase(competition)
+    if not form.is_submitted() and current is not None:
+        form.phase.data = current.name
     return render_template(
         "competitions/submit.html",
         form=form,

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from app.datasets import bp
 from app.downloads import send_stored
 from app.extensions import db
-from app.models import Competition, Dataset, DatasetVersion
+from app.models import Competition, CompetitionPhase, Dataset, DatasetVersion
 from app.services.competitions.visibility import is_organiser
 from app.services.datasets import queries
 
@@ -33,9 +33,13 @@ def _version_page(template: str, version: DatasetVersion, **context: Any) -> str
 
 
 def _competitions(version: DatasetVersion) -> list[Competition]:
+    """The competitions scored on the version: on it, or with a phase on it (a final phase built from a task)."""
+    in_phases = db.select(CompetitionPhase.competition_id).where(CompetitionPhase.dataset_version_id == version.id)
     return list(
         db.session.execute(
-            db.select(Competition).where(Competition.dataset_version_id == version.id).order_by(Competition.id)
+            db.select(Competition)
+            .where((Competition.dataset_version_id == version.id) | Competition.id.in_(in_phases))
+            .order_by(Competition.id)
         ).scalars()
     )
 

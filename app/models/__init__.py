@@ -17,6 +17,7 @@ from app.models.certification import (
 from app.models.competitions import PENDING_NAME, Competition, Participation, PendingFile, Phase
 from app.models.datasets import Dataset, DatasetFile, DatasetVersion, FileKind
 from app.models.exports import ExportStatus, SubmissionExport
+from app.models.phases import DEFAULT_PHASE, CompetitionPhase
 from app.models.runs import Lumisection, MonitoringElement, RrRange, Run, RunClass
 from app.models.submissions import PLATFORM_ERROR, FinalSelection, Rescore, Submission, SubmissionStatus
 from app.models.suggestions import (
@@ -30,9 +31,11 @@ from app.models.suggestions import (
     TaskRunRank,
 )
 from app.models.system import HealthCheck
+from app.models.teams import Team, TeamMember, TeamMergeRequest
 from app.models.uploads import Upload, UploadState
 
 __all__ = [
+    "DEFAULT_PHASE",
     "PENDING_NAME",
     "PLATFORM_ERROR",
     "ApiToken",
@@ -40,6 +43,7 @@ __all__ = [
     "BadRange",
     "Certification",
     "Competition",
+    "CompetitionPhase",
     "Dataset",
     "DatasetFile",
     "DatasetVersion",
@@ -76,6 +80,9 @@ __all__ = [
     "SuggestionSource",
     "TaskRun",
     "TaskRunRank",
+    "Team",
+    "TeamMember",
+    "TeamMergeRequest",
     "Upload",
     "UploadState",
     "User",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Optional
 
@@ -12,15 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import Model
 from app.models.accounts import User
 from app.models.datasets import DatasetFile, DatasetVersion
+from app.models.phases import DEFAULT_PHASE, CompetitionPhase, Phase, Window, stage_at, windows
 from app.models.types import UTCDateTime, utcnow
 
-
-class Phase(enum.StrEnum):
-    """Where a competition stands in time."""
-
-    UPCOMING = "upcoming"
-    OPEN = "open"
-    CLOSED = "closed"
+DEFAULT_TEAM_SIZE = 5  # without a teams setting: Kaggle's most common limit
 
 
 class Competition(Model):
@@ -53,34 +47,64 @@ class Competition(Model):
     # labels approved after they were made.
     live: Mapped[bool] = mapped_column(default=False, server_default=false())
     live_daily_limit: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Teams: how many people one may hold (1: everyone competes alone), and until when teams may merge, take
+    # members or lose them once they submitted (none: until the close).
+    team_max_size: Mapped[int] = mapped_column(default=DEFAULT_TEAM_SIZE, server_default=str(DEFAULT_TEAM_SIZE))
+    merge_deadline: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     dataset_version: Mapped[DatasetVersion] = relationship()
     solution_file: Mapped[DatasetFile] = relationship()
     participations: Mapped[list[Participation]] = relationship(back_populates="competition")
     pending_file: Mapped[Optional[PendingFile]] = relationship(cascade="all, delete-orphan")
+    phases: Mapped[list[CompetitionPhase]] = relationship(
+        back_populates="competition", order_by=CompetitionPhase.position, cascade="all, delete-orphan"
+    )
+
+    def __init__(self, **settings) -> None:
+        # Every competition has at least one phase: without declared phases, one that takes all its settings.
+        settings.setdefault("phases", [CompetitionPhase(name=DEFAULT_PHASE, position=0)])
+        super().__init__(**settings)
 
     def phase(self, now: datetime | None = None) -> Phase:
         """Upcoming before opens_at, closed after closes_at, open in between."""
+        return stage_at(self.opens_at, self.closes_at, now or utcnow())
+
+    def phase_windows(self) -> list[Window]:
+        """When each of its phases accepts submissions, in order."""
+        return windows(self.opens_at, self.closes_at, [(p.name, p.opens_at, p.closes_at) for p in self.phases])
+
+    def downloadable_files(
+        self, now: datetime | None = None, *, every_phase: bool = False
+    ) -> list[DatasetFile | PendingFile]:
+        """The files participants download: those of every phase that opened (of every phase, for organisers),
+        and pending.csv once a live one has it; never a solution."""
         now = now or utcnow()
-        if self.opens_at is not None and now < self.opens_at:
-            return Phase.UPCOMING
-        if self.closes_at is not None and now >= self.closes_at:
-            return Phase.CLOSED
-        return Phase.OPEN
+        files: dict[str, DatasetFile | PendingFile] = {}
+        for phase, window in zip(self.phases, self.phase_windows(), strict=True):
+            if every_phase or window.opened(now):
+                for file in phase.public_files:
+                    files.setdefault(file.name, file)
+        if self.live and self.pending_file is not None:
+            files.setdefault(self.pending_file.name, self.pending_file)
+        return list(files.values())
+
+    @property
+    def files(self) -> list[DatasetFile | PendingFile]:
+        """The files participants download now."""
+        return self.downloadable_files()
+
+    def public_file(self, name: str, *, every_phase: bool = False) -> DatasetFile | PendingFile | None:
+        """A downloadable file of the competition by name; never a solution, nor a file of a phase not yet open."""
+        return next((f for f in self.downloadable_files(every_phase=every_phase) if f.name == name), None)
+
+    def teams_fixed(self, now: datetime | None = None) -> bool:
+        """Whether teams may no longer merge or take members: after the merge deadline, or once closed."""
+        now = now or utcnow()
+        return (self.merge_deadline is not None and now >= self.merge_deadline) or self.phase(now) is Phase.CLOSED
 
     def private_revealed(self, now: datetime | None = None) -> bool:
         """Whether the private leaderboard and private scores are public: only after the close."""
         return self.phase(now) is Phase.CLOSED
-
-    @property
-    def files(self) -> list[DatasetFile | PendingFile]:
-        """The files participants download: the version's public files, and pending.csv once a live one has it."""
-        pending = [self.pending_file] if self.live and self.pending_file is not None else []
-        return [*self.dataset_version.public_files, *pending]
-
-    def public_file(self, name: str) -> DatasetFile | PendingFile | None:
-        """A downloadable file of the competition by name; never the solution."""
-        return next((f for f in self.files if f.name == name), None)
 
 
 PENDING_NAME = "pending.csv"

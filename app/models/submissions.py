@@ -12,6 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import Model
 from app.models.accounts import User
 from app.models.competitions import Competition, Participation
+from app.models.phases import CompetitionPhase
+from app.models.teams import Team
 from app.models.types import UTCDateTime, utcnow
 
 PLATFORM_ERROR = "platform error, not counted against your quota"
@@ -38,14 +40,19 @@ class Submission(Model):
     __table_args__ = (
         Index("ix_submissions_board", "competition_id", "status", "participation_id"),
         Index("ix_submissions_quota", "participation_id", "counted", "submitted_at"),
+        Index("ix_submissions_team_quota", "team_id", "counted", "submitted_at"),
         # An organiser's baseline belongs to no participant; everything else is a participant's.
         CheckConstraint("participation_id IS NOT NULL OR is_baseline", name="baseline_or_participant"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id", ondelete="CASCADE"))
+    # The phase it was made in: it is scored against that phase's solution and counts on its boards only.
+    phase_id: Mapped[int] = mapped_column(ForeignKey("competition_phases.id", ondelete="CASCADE"), index=True)
     participation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("participations.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The team the submission counts for (its author's when made, the surviving team after a merge); None: solo.
+    team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teams.id"))
     status: Mapped[SubmissionStatus] = mapped_column(
         Enum(SubmissionStatus, native_enum=False, length=16, values_callable=lambda e: [s.value for s in e]),
         default=SubmissionStatus.QUEUED,
@@ -76,11 +83,21 @@ class Submission(Model):
     finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     competition: Mapped[Competition] = relationship()
+    phase: Mapped[CompetitionPhase] = relationship()
     participation: Mapped[Optional[Participation]] = relationship()
     user: Mapped[User] = relationship()
+    team: Mapped[Optional[Team]] = relationship()
     selection: Mapped[Optional[FinalSelection]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", uselist=False
     )
+
+    def __init__(self, **fields) -> None:
+        # A competition with a single phase needs no phase named; one with several must say which.
+        competition = fields.get("competition")
+        named = "phase" in fields or "phase_id" in fields
+        if not named and competition is not None and len(competition.phases) == 1:
+            fields["phase"] = competition.phases[0]
+        super().__init__(**fields)
 
     @property
     def selected(self) -> bool:

@@ -11,8 +11,8 @@ from app.extensions import db
 from app.models import Competition, Submission
 from app.services.competitions import leaderboards
 from app.services.competitions.charts import curve_figures
-from app.services.competitions.submissions import select_final, unselect_final
-from app.services.competitions.visibility import can_see_private, can_see_submission, submission_as_json
+from app.services.competitions.submissions import select_final, submissions_of, unselect_final
+from app.services.competitions.visibility import can_see_private, can_see_submission, can_select, submission_as_json
 from app.services.errors import Refused
 from app.submissions import bp
 from app.templating import format_score
@@ -30,7 +30,7 @@ def _visible(submission_id: int) -> Submission:
 def detail(submission_id: int):
     """A submission: status, scores, provenance, and its ROC and precision-recall curves."""
     submission = _visible(submission_id)
-    private_ok = can_see_private(submission.competition, current_user)
+    private_ok = can_see_private(submission.competition, current_user, submission.phase)
     sides = ("public", "private") if private_ok else ("public",)
     return render_template(
         "submissions/detail.html",
@@ -52,16 +52,10 @@ def file(submission_id: int):
 @bp.route("/competitions/<slug>/submissions/status.json")
 @login_required
 def statuses(slug: str):
-    """The caller's submissions' status, polled by the My submissions page."""
+    """The caller's (and their team's) submissions' status, polled by the My submissions page."""
     competition = db.one_or_404(db.select(Competition).where(Competition.slug == slug))
     ids = [int(i) for i in request.args.get("ids", "").split(",") if i.isdigit()][:100]
-    rows = db.session.execute(
-        db.select(Submission).where(
-            Submission.competition_id == competition.id,
-            Submission.user_id == current_user.id,
-            Submission.id.in_(ids),
-        )
-    ).scalars()
+    rows = submissions_of(competition, current_user, ids=ids)
     return jsonify(submissions=[_status_as_json(s) for s in rows])
 
 
@@ -77,7 +71,7 @@ def _status_as_json(submission: Submission) -> dict:
 def toggle_selection(submission_id: int):
     """Pick or unpick a submission as a final for the private leaderboard."""
     submission = _visible(submission_id)
-    if submission.user_id != current_user.id:
+    if not can_select(submission, current_user):
         abort(404)
     if EmptyForm().validate_on_submit():
         try:

@@ -2,6 +2,6 @@
 
 from playground_client.api import Client
 from playground_client.connection import ApiError
-from playground_client.models import Competition, Export, LeaderboardRow, PublicFile, Quota, Submission
+from playground_client.models import Competition, Export, LeaderboardRow, PublicFile, Quota, Submission, Team
 
-__all__ = ["ApiError", "Client", "Competition", "Export", "LeaderboardRow", "PublicFile", "Quota", "Submission"]
+__all__ = ["ApiError", "Client", "Competition", "Export", "LeaderboardRow", "PublicFile", "Quota", "Submission", "Team"]

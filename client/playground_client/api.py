@@ -28,7 +28,7 @@ import requests
 
 from playground_client import transfer
 from playground_client.connection import ApiError, Connection, backoff, error_of
-from playground_client.models import Competition, Export, LeaderboardRow, PublicFile, Submission
+from playground_client.models import Competition, Export, LeaderboardRow, PublicFile, Submission, Team
 
 DIRECT_UPLOADS_UNAVAILABLE = "direct_uploads_unavailable"
 UPLOAD_THREADS = 8
@@ -67,6 +67,36 @@ class Client(Connection):
         board = "private" if private else "public"
         rows = self.request("GET", f"/competitions/{slug}/leaderboard", params={"board": board}).json()["rows"]
         return [LeaderboardRow.from_json(row) for row in rows]
+
+    # -- teams -------------------------------------------------------------------------------------
+
+    def create_team(self, slug: str, name: str) -> Team:
+        """Create a team of the competition and lead it; its invite_token lets others join."""
+        return Team.from_json(self.request("POST", f"/competitions/{slug}/teams", json={"name": name}).json())
+
+    def join_team(self, slug: str, invite: str) -> Team:
+        """Join a team by its invite token, or by the invite link its members share."""
+        token = invite.rstrip("/").rsplit("/", 1)[-1]
+        return Team.from_json(
+            self.request("POST", f"/competitions/{slug}/teams/join", json={"invite_token": token}).json()
+        )
+
+    def my_team(self, slug: str) -> Team | None:
+        """The caller's team in the competition, or None when they compete alone."""
+        mine = self.request("GET", f"/competitions/{slug}/teams").json().get("mine")
+        return None if mine is None else Team.from_json(self.request("GET", f"/teams/{mine}").json())
+
+    def leave_team(self, slug: str) -> Team:
+        """Leave one's team in the competition; returns the team left."""
+        team = self.my_team(slug)
+        if team is None:
+            raise ApiError(404, "not_found", f"You are in no team of {slug}.")
+        self.request("POST", f"/teams/{team.id}/leave")
+        return team
+
+    def merge_team(self, team_id: int, into: int) -> dict[str, Any]:
+        """A leader's agreement to merge team_id into team into: "requested" first, "merged" once both agreed."""
+        return self.request("POST", f"/teams/{team_id}/merge", json={"into": into}).json()
 
     # -- files -------------------------------------------------------------------------------------
 

@@ -215,10 +215,55 @@ def leaderboard(slug: str, private: bool) -> None:
             _score(r.score),
             r.submissions,
             _when(r.last_submitted_at),
+            ", ".join(r.members or []) if r.team else "",
         )
         for r in _client().leaderboard(slug, private=private)
     ]
-    _table(("rank", "participant", "score", "entries", "last (UTC)"), rows)
+    _table(("rank", "participant", "score", "entries", "last (UTC)", "team members"), rows)
+
+
+@main.group()
+def team() -> None:
+    """Compete as a team: create one, join one by its invite, leave it."""
+
+
+@team.command("create")
+@click.argument("slug")
+@click.argument("name")
+def team_create(slug: str, name: str) -> None:
+    """Create a team of a competition and lead it; prints the invite token others join with."""
+    created = _client().create_team(slug, name)
+    click.echo(f"team {created.name!r} created (id {created.id}); others join with:")
+    click.echo(f"playground team join {slug} {created.invite_token}")
+
+
+@team.command("join")
+@click.argument("slug")
+@click.argument("token")
+def team_join(slug: str, token: str) -> None:
+    """Join a team by its invite token (or its invite link); your submissions count for it from then on."""
+    joined = _client().join_team(slug, token)
+    click.echo(f"joined team {joined.name!r}: {', '.join(joined.members)}")
+
+
+@team.command("leave")
+@click.argument("slug")
+def team_leave(slug: str) -> None:
+    """Leave your team of a competition (while it has not submitted, or before the merge deadline)."""
+    left = _client().leave_team(slug)
+    click.echo(f"left team {left.name!r}")
+
+
+@team.command("show")
+@click.argument("slug")
+def team_show(slug: str) -> None:
+    """Show your team of a competition: members, leader, submissions and invite token."""
+    mine = _client().my_team(slug)
+    if mine is None:
+        click.echo(f"you compete alone in {slug}")
+        return
+    click.echo(f"team {mine.name!r} (id {mine.id}), led by {mine.leader}: {', '.join(mine.members)}")
+    click.echo(f"{mine.submissions} submissions; invite token {mine.invite_token}")
 
 
 @main.command()

@@ -128,12 +128,33 @@ class LeaderboardRow:
     submissions: int
     last_submitted_at: datetime | None
     baseline: bool = False
+    team: str | None = None  # the team's name; None for a participant alone
+    members: list[str] | None = None
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LeaderboardRow:
         """A row as ``GET /competitions/{slug}/leaderboard`` returns it."""
         return _record(cls, data, last_submitted_at=_time(data.get("last_submitted_at")))
+
+
+@dataclass(frozen=True)
+class Team:
+    """A team of a competition; the invite token is shown to its members only."""
+
+    id: int
+    name: str
+    competition: str
+    leader: str
+    members: list[str]
+    submissions: int
+    invite_token: str | None
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Team:
+        """A team as ``GET /teams/{id}`` returns it."""
+        return _record(cls, data, members=[m["username"] for m in data.get("members") or []])
 
 
 @dataclass(frozen=True)

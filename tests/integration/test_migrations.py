@@ -313,6 +313,38 @@ def test_a_run_registry_range_is_stored_once_per_run_dataset_and_component_start
         db.engine.dispose()
 
 
+def test_competitions_before_phases_get_one_phase_holding_their_submissions(empty_database, tmp_path):
+    """Migrating existing competitions gives each exactly one phase, main, with every submission in it."""
+    from app.models import Competition, Submission
+    from tests.helpers import add_submission, make_competition, make_user
+
+    app = make_app(empty_database, tmp_path)
+    with app.app_context():
+        upgrade()
+        first, second = make_competition(tmp_path), make_competition(tmp_path, slug="other-comp", split_seed=4)
+        rita = make_user("rita")
+        for competition, score in ((first, 0.7), (first, 0.8), (second, 0.6)):
+            add_submission(competition, rita, public=score, private=score)
+        db.session.remove()
+        downgrade(revision="0015")  # as the database stood before phases
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT COUNT(*) FROM submissions")).scalar_one() == 3
+        upgrade()
+        for competition in db.session.execute(db.select(Competition)).scalars():
+            (phase,) = competition.phases
+            assert (phase.name, phase.opens_at, phase.closes_at, phase.files, phase.solution_file_id) == (
+                "main",
+                None,
+                None,
+                None,
+                None,
+            )
+            made = db.session.execute(db.select(Submission).where(Submission.competition_id == competition.id))
+            assert {s.phase_id for s in made.scalars()} == {phase.id}
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_negative_luminosities_imported_before_0013_become_zero_and_runs_are_summed_again(empty_database, tmp_path):
     """OMS's noise below zero, stored by imports before 0013, is clamped as imports now do; untouched runs stay."""
     app = make_app(empty_database, tmp_path)

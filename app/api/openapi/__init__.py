@@ -8,10 +8,10 @@ from __future__ import annotations
 from flask import jsonify, render_template
 
 from app.api import bp, schemas
-from app.api.openapi import certification, competitions, live, monitoring_elements, suggestions, transfer
+from app.api.openapi import certification, competitions, live, monitoring_elements, suggestions, teams, transfer
 from app.api.openapi.common import ERROR_STATUSES, REF_TEMPLATE, ref
 
-AREAS = (competitions, certification, monitoring_elements, suggestions, transfer, live)
+AREAS = (competitions, certification, monitoring_elements, suggestions, transfer, live, teams)
 
 
 def document() -> dict:

@@ -62,10 +62,33 @@ SCHEMAS = {
                     "live": {"type": "boolean", "description": "serves pending.csv and takes live predictions"},
                     "live_daily_limit": {"type": ["integer", "null"], "description": "live posts a day (live only)"},
                     "joined": {"type": "boolean"},
-                    "quota": {"oneOf": [ref("Quota"), {"type": "null"}]},
+                    "quota": {
+                        "oneOf": [ref("Quota"), {"type": "null"}],
+                        "description": "in the current phase (or the one the leaderboard shows when none is open)",
+                    },
+                    "current_phase": {"type": ["string", "null"], "description": "the phase open now"},
+                    "phases": {"type": "array", "items": {"type": "string"}, "description": "phase names in order"},
                 },
             },
         ]
+    },
+    "CompetitionPhase": {
+        "type": "object",
+        "required": ["name", "opens_at", "closes_at", "state", "current"],
+        "properties": {
+            "name": {"type": "string"},
+            "position": {"type": "integer"},
+            "opens_at": {**NULLABLE_TIME, "description": "null: open from the start"},
+            "closes_at": {**NULLABLE_TIME, "description": "null: never closes"},
+            "state": {"type": "string", "enum": ["upcoming", "open", "closed"]},
+            "current": {"type": "boolean", "description": "the phase open now, the only one taking submissions"},
+            "metric": {"type": "string"},
+            "daily_limit": {"type": "integer"},
+            "total_limit": {"type": ["integer", "null"]},
+            "final_selections": {"type": "integer"},
+            "files": {"type": "array", "items": {"type": "string"}, "description": "downloadable once it opens"},
+            "test_file": {"type": ["string", "null"], "description": "the file whose ids its submissions predict"},
+        },
     },
     "File": {
         "type": "object",
@@ -76,7 +99,9 @@ SCHEMAS = {
         "properties": {
             "id": {"type": "integer"},
             "competition": {"type": "string"},
-            "participant": {"type": "string"},
+            "phase": {"type": "string", "description": "the phase it was made in, scored and ranked in"},
+            "participant": {"type": "string", "description": "who made it"},
+            "team": {"type": ["string", "null"], "description": "the team it counts for; null for its author alone"},
             "status": {"type": "string", "enum": ["queued", "scoring", "scored", "failed"]},
             "description": {"type": "string"},
             "file_name": {"type": "string"},
@@ -98,7 +123,16 @@ SCHEMAS = {
         "type": "object",
         "properties": {
             "rank": {"type": ["integer", "null"], "description": "null for baselines"},
-            "participant": {"type": "string", "description": "a baseline's name for baselines"},
+            "participant": {
+                "type": "string",
+                "description": "the team's name, or the username of a participant alone; a baseline's name",
+            },
+            "team": {"type": ["string", "null"], "description": "the team's name; null for a participant alone"},
+            "members": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "the team's members in the order they joined (a participant alone: them)",
+            },
             "score": {"type": "number"},
             "submissions": {"type": "integer"},
             "last_submitted_at": {"type": "string", "format": "date-time"},
@@ -216,6 +250,11 @@ def paths() -> dict:
                         "description": "organisers: submit as a baseline, without joining: "
                         "listed under its description, never ranked, charged to no quota",
                     },
+                    phase={
+                        "type": "string",
+                        "description": "the phase meant: refused (403, with its dates) unless it is the one open now; "
+                        "without it, the phase open now. Organisers' baselines go to any phase named",
+                    },
                 ),
             ),
             "get": op(
@@ -252,6 +291,13 @@ def paths() -> dict:
                     "in": "query",
                     "schema": {"type": "string", "enum": ["public", "private"], "default": "public"},
                 },
+                {
+                    "name": "phase",
+                    "in": "query",
+                    "description": "a phase's name (default: the current phase, else the latest opened); a phase not "
+                    "yet open has an empty board; an unknown name is a 404 listing the phases",
+                    "schema": {"type": "string"},
+                },
             ],
             "get": op(
                 "Ranked rows of the public board, or of the private one once revealed",
@@ -261,12 +307,32 @@ def paths() -> dict:
                             "type": "object",
                             "properties": {
                                 "board": {"type": "string"},
+                                "phase": {"type": "string"},
                                 "rows": {"type": "array", "items": ref("LeaderboardRow")},
                             },
                         }
                     )
                 },
                 errors=("400", "403", "404"),
+                public=True,
+            ),
+        },
+        "/competitions/{slug}/phases": {
+            "parameters": [SLUG],
+            "get": op(
+                "The competition's phases in order, with their dates, state and the current one",
+                {
+                    "200": json_response(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "competition": {"type": "string"},
+                                "phases": {"type": "array", "items": ref("CompetitionPhase")},
+                            },
+                        }
+                    )
+                },
+                errors=("404",),
                 public=True,
             ),
         },

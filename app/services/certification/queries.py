@@ -1,4 +1,5 @@
-"""Reads of labelling tasks for the pages and the API: a task's certifications by run, and task progress.
+"""Reads of labelling tasks for the pages and the API: a task's certifications by run, task progress, and when
+each approved run was approved.
 
 Task progress is counted here once, in one GROUP BY query, for the task list, the API and the home page.
 """
@@ -7,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Certification, LabellingTask, ReviewState, TaskRun
+from app.models import Certification, LabellingTask, Review, ReviewState, TaskRun
 
 
 @dataclass(frozen=True)
@@ -82,3 +84,19 @@ def task_progress(tasks: Iterable[LabellingTask]) -> dict[int, TaskProgress]:
         .where(LabellingTask.id.in_(ids))
     ).all()
     return {row[0]: TaskProgress(*row) for row in rows}
+
+
+def approval_times(task_id: int) -> dict[int, datetime]:
+    """When each approved run of the task was last approved (the latest approving review of its approved
+    certifications): live sources are scored, and final phases built, on runs approved after a moment."""
+    rows = db.session.execute(
+        select(Certification.run_number, func.max(Review.created_at))
+        .join(Review, Review.certification_id == Certification.id)
+        .where(
+            Certification.task_id == task_id,
+            Certification.review_state == ReviewState.APPROVED,
+            Review.decision == ReviewState.APPROVED,
+        )
+        .group_by(Certification.run_number)
+    ).all()
+    return {int(run): at for run, at in rows}

@@ -16,6 +16,7 @@ from flask import current_app
 import scorers
 from app.extensions import db
 from app.models import Competition, Dataset, DatasetFile, LabellingTask
+from app.models.competitions import DEFAULT_TEAM_SIZE
 from app.services.competitions.bundle_reader import SPEC_NAME, Bundle, BundleFile
 from app.services.datasets.publishing import SLUG_PATTERN
 from app.services.errors import Refused
@@ -43,7 +44,10 @@ KNOWN_KEYS = {
     "live",  # live competition: serves pending.csv of the labelling task `task` and takes live predictions
     "live_daily_limit",
     "task",
+    "phases",  # in order, each may override files, solution, metric, limits and dates (bundle_phases)
+    "teams",  # {max_size, merge_deadline}; without it, teams of up to DEFAULT_TEAM_SIZE merging until the close
 }
+TEAM_KEYS = {"max_size", "merge_deadline"}
 
 
 def _timestamp(value: Any, key: str, problems: list[str]) -> datetime | None:
@@ -145,9 +149,14 @@ def validate(bundle: Bundle) -> dict[str, Any]:
         "total_limit": _integer(spec, "total_limit", None, 1, problems),
         "final_selections": _integer(spec, "final_selections", 2, 1, problems),
         **_live_settings(spec, problems),
+        **_team_settings(spec, opens_at, closes_at, problems),
     }
     if scorer is not None and solution in bundle.names and not problems:
         check_solution(bundle, settings, scorer, problems)
+    # Imported here: bundle_phases checks each phase with this module's checks.
+    from app.services.competitions.bundle_phases import phase_settings
+
+    settings["phases"] = phase_settings(bundle, settings, problems)
     if not problems:
         problems += split_clashes(settings, "use another solution file, or drop its Usage column")
     if problems:
@@ -170,6 +179,33 @@ def _live_settings(spec: dict, problems: list[str]) -> dict[str, Any]:
         "live_daily_limit": _integer(spec, "live_daily_limit", 1, 1, problems),
         "task": task_id,
     }
+
+
+def _team_settings(
+    spec: dict, opens_at: datetime | None, closes_at: datetime | None, problems: list[str]
+) -> dict[str, Any]:
+    """teams: {max_size, merge_deadline}: how many people a team holds, and until when teams may merge."""
+    teams = spec.get("teams")
+    if teams is None:
+        return {"team_max_size": DEFAULT_TEAM_SIZE, "merge_deadline": None}
+    if not isinstance(teams, dict):
+        problems.append(f"teams must be a mapping such as {{max_size: 3, merge_deadline: 2026-12-20}}, not {teams!r}.")
+        return {"team_max_size": DEFAULT_TEAM_SIZE, "merge_deadline": None}
+    unknown = sorted(set(map(str, teams)) - TEAM_KEYS)
+    if unknown:
+        problems.append(f"Unknown settings in teams: {', '.join(unknown)} (known: {', '.join(sorted(TEAM_KEYS))}).")
+    max_size = teams.get("max_size", DEFAULT_TEAM_SIZE)
+    if isinstance(max_size, bool) or not isinstance(max_size, int) or not 1 <= max_size <= LARGEST_SETTING:
+        problems.append(
+            f"teams.max_size must be a whole number from 1 (no teams) to {LARGEST_SETTING}, not {max_size!r}."
+        )
+        max_size = DEFAULT_TEAM_SIZE
+    deadline = _timestamp(teams.get("merge_deadline"), "teams.merge_deadline", problems)
+    if deadline is not None and closes_at is not None and deadline > closes_at:
+        problems.append("teams.merge_deadline must not come after closes_at: teams are fixed at the close anyway.")
+    if deadline is not None and opens_at is not None and deadline <= opens_at:
+        problems.append("teams.merge_deadline must come after opens_at, or no team could ever merge.")
+    return {"team_max_size": max_size, "merge_deadline": deadline}
 
 
 def check_solution(bundle: Bundle, settings: dict, scorer: scorers.Scorer, problems: list[str]) -> None:

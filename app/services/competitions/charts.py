@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from sqlalchemy import func
+
 from app.extensions import db
-from app.models import Competition, Participation, Submission, SubmissionStatus, User
+from app.models import Competition, CompetitionPhase, Participation, Submission, SubmissionStatus, Team, User
 
 LAYOUT: dict[str, Any] = {
     "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
@@ -16,18 +18,27 @@ LAYOUT: dict[str, Any] = {
 }
 
 
-def best_over_time(competition: Competition, participants: list[str], higher_is_better: bool) -> dict:
-    """Each listed participant's best public score so far, at each of their scored submissions."""
+def best_over_time(
+    competition: Competition, participants: list[str], higher_is_better: bool, phase: CompetitionPhase | None = None
+) -> dict:
+    """Each listed entrant's best public score so far, at each of their scored submissions (in the phase).
+
+    Entrants are named as on the leaderboard: a team by its name, a participant alone by their username.
+    """
+    entrant = func.coalesce(Team.name, User.username)
+    in_phase = [Submission.phase_id == phase.id] if phase is not None else []
     rows = db.session.execute(
-        db.select(User.username, Submission.submitted_at, Submission.public_score)
+        db.select(entrant, Submission.submitted_at, Submission.public_score)
         .join(Participation, Participation.id == Submission.participation_id)
         .join(User, User.id == Participation.user_id)
+        .outerjoin(Team, Team.id == Submission.team_id)
         .where(
             Submission.competition_id == competition.id,
             Submission.status == SubmissionStatus.SCORED,
             Submission.is_baseline.is_(False),
             Submission.public_score.is_not(None),
-            User.username.in_(participants),
+            entrant.in_(participants),
+            *in_phase,
         )
         .order_by(Submission.submitted_at)
     )
@@ -46,7 +57,7 @@ def best_over_time(competition: Competition, participants: list[str], higher_is_
     ]
     layout = LAYOUT | {
         "xaxis": {"title": {"text": "submitted (UTC)"}},
-        "yaxis": {"title": {"text": competition.metric}},
+        "yaxis": {"title": {"text": phase.effective_metric if phase is not None else competition.metric}},
     }
     return {"data": traces, "layout": layout}
 

@@ -21,20 +21,22 @@ def why_not(competition: Competition, user: User) -> str | None:
     admin = Role.ADMIN in roles
     if not admin and Role.RESEARCHER not in roles:
         return "Only researchers take part in competitions: ask an admin for the researcher role."
-    version = competition.dataset_version
-    if version.task_id is None:
-        return None
-    if version.published_by_id is not None and version.published_by_id == user.id:
-        return (
-            f"You published the data of this competition from {_labels_of(version.task_id)}, so you know its "
-            "test labels: you cannot compete on it. Organisers submit baselines instead."
-        )
-    readers = [role.label.lower() for role in LABEL_READERS if role in roles]
-    if readers and not admin:
-        return (
-            f"This competition is scored on {_labels_of(version.task_id)}, which every {' and '.join(readers)} "
-            "can read: accounts that read a task's certifications cannot compete on it."
-        )
+    # The competition's version, and those its phases were published in (a final phase built from a task).
+    versions = [competition.dataset_version, *(p.dataset_version for p in competition.phases if p.dataset_version)]
+    for version in versions:
+        if version.task_id is None:
+            continue
+        if version.published_by_id is not None and version.published_by_id == user.id:
+            return (
+                f"You published the data of this competition from {_labels_of(version.task_id)}, so you know its "
+                "test labels: you cannot compete on it. Organisers submit baselines instead."
+            )
+        readers = [role.label.lower() for role in LABEL_READERS if role in roles]
+        if readers and not admin:
+            return (
+                f"This competition is scored on {_labels_of(version.task_id)}, which every {' and '.join(readers)} "
+                "can read: accounts that read a task's certifications cannot compete on it."
+            )
     return None
 
 

@@ -1,4 +1,5 @@
-"""Submission quotas: how many a participant has left, and when the next slot frees up.
+"""Submission quotas: how many an entrant (a team, or a participant alone) has left, when the next slot frees up,
+and how many submissions a team coming out of a merge may have.
 
 Quotas count per UTC day, as the rules page says; submissions that failed are
 refunded, so only counted ones are passed in here.
@@ -67,3 +68,29 @@ def compute_quota(
     if next_slot is not None and closes_at is not None and next_slot >= closes_at:
         next_slot = None
     return Quota(remaining_today, remaining_total, next_slot)
+
+
+def days_open(opened_at: datetime, now: datetime) -> int:
+    """Days since the competition opened as the merge rule counts them: elapsed hours / 24 rounded up, at least 1."""
+    return max(1, math.ceil((now - opened_at).total_seconds() / 86400))
+
+
+def merge_refusal(
+    submissions: int, *, daily_limit: int, total_limit: int | None, opened_at: datetime, now: datetime
+) -> str | None:
+    """Why a team of that many counted submissions may not come out of a merge now, or None when it may.
+
+    Kaggle's rule: a merged team may have made at most daily_limit x days since the opening, so that merging
+    never buys more submissions than one team could have made; and never more than the total limit.
+    """
+    days = days_open(opened_at, now)
+    allowed = daily_limit * days
+    if submissions > allowed:
+        plural = "" if days == 1 else "s"
+        return (
+            f"The merged team would have {submissions} submissions; a team may have made at most {allowed} by now "
+            f"({daily_limit} a day x {days} day{plural} since the competition opened)."
+        )
+    if total_limit is not None and submissions > total_limit:
+        return f"The merged team would have {submissions} submissions; a team may make at most {total_limit} in all."
+    return None

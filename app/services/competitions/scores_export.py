@@ -25,6 +25,8 @@ SCORE_COLUMNS = [
     "scorer",
     "scorer_version",
     "error",
+    "phase",  # the phase it was made in, scored and ranked in
+    "team",  # the team the submission counts for; empty for a participant alone
 ]
 
 
@@ -52,6 +54,8 @@ def scores_csv(submissions: Iterable[Submission]) -> str:
                 s.scorer_name or "",
                 s.scorer_version or "",
                 s.error or "",
+                s.phase.name,
+                s.team.name if s.team else "",
             ]
         )
     return buffer.getvalue()

@@ -13,12 +13,12 @@ from datetime import datetime
 from typing import IO
 
 from flask import current_app
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 
 from app.extensions import db
-from app.models import Competition, FinalSelection, Participation, Phase, Submission, SubmissionStatus, User
+from app.models import Competition, CompetitionPhase, FinalSelection, Participation, Submission, SubmissionStatus, User
 from app.models.types import utcnow
-from app.services.competitions import eligibility
+from app.services.competitions import eligibility, entrants, phases
 from app.services.competitions.quotas import Quota, compute_quota, utc_day_start
 from app.services.competitions.visibility import is_organiser
 from app.services.errors import Refused
@@ -62,50 +62,46 @@ def join(competition: Competition, user: User) -> Participation:
     return participation
 
 
-def submissions_of(competition: Competition, user: User) -> list[Submission]:
-    """The user's submissions to the competition, newest first."""
-    return list(
-        db.session.execute(
-            db.select(Submission)
-            .where(Submission.competition_id == competition.id, Submission.user_id == user.id)
-            .order_by(Submission.id.desc())
-        ).scalars()
+def submissions_of(competition: Competition, user: User, ids: list[int] | None = None) -> list[Submission]:
+    """The user's submissions to the competition and, in a team, its members' too, newest first (only ids given)."""
+    team_id = entrants.team_id_of(competition.id, user.id)
+    mine = (
+        Submission.user_id == user.id
+        if team_id is None
+        else or_(Submission.user_id == user.id, Submission.team_id == team_id)
     )
+    query = db.select(Submission).where(Submission.competition_id == competition.id, mine)
+    if ids is not None:
+        query = query.where(Submission.id.in_(ids))
+    return list(db.session.execute(query.order_by(Submission.id.desc())).scalars())
 
 
-def quota_for(competition: Competition, participation: Participation | None, now: datetime | None = None) -> Quota:
-    """What the participant may still submit; a non-participant has a fresh quota."""
+def quota_for(
+    competition: Competition,
+    participation: Participation | None,
+    now: datetime | None = None,
+    phase: CompetitionPhase | None = None,
+) -> Quota:
+    """What the participant (with their team, when in one) may still submit in the phase (the shown one by
+    default); quotas count per team per phase, and a non-participant has a fresh quota."""
     now = now or utcnow()
+    entrant = None if participation is None else entrants.entrant_of(participation)
+    return _quota(phase or phases.shown_phase(competition, now), entrant, now)
+
+
+def _quota(phase: CompetitionPhase, entrant: entrants.Entrant | None, now: datetime) -> Quota:
     used_today = used_total = 0
-    if participation is not None:
-        counted = db.select(func.count(Submission.id)).where(
-            Submission.participation_id == participation.id, Submission.counted.is_(True)
-        )
-        used_total = db.session.execute(counted).scalar_one()
-        used_today = db.session.execute(counted.where(Submission.submitted_at >= utc_day_start(now))).scalar_one()
+    if entrant is not None:
+        used_total = entrant.counted(phase_id=phase.id)
+        used_today = entrant.counted(since=utc_day_start(now), phase_id=phase.id)
     return compute_quota(
         now,
         used_today=used_today,
         used_total=used_total,
-        daily_limit=competition.daily_limit,
-        total_limit=competition.total_limit,
-        closes_at=competition.closes_at,
+        daily_limit=phase.effective_daily_limit,
+        total_limit=phase.effective_total_limit,
+        closes_at=phases.window_of(phase).closes_at,
     )
-
-
-def _check_open(competition: Competition, now: datetime) -> None:
-    phase = competition.phase(now)
-    if phase is Phase.UPCOMING:
-        raise Refused(
-            f"The competition opens at {competition.opens_at:%Y-%m-%d %H:%M} UTC; submissions are not accepted yet.",
-            403,
-        )
-    if phase is Phase.CLOSED:
-        raise Refused(
-            f"The competition closed at {competition.closes_at:%Y-%m-%d %H:%M} UTC; "
-            "submissions are no longer accepted.",
-            403,
-        )
 
 
 def _safe_file_name(name: str | None) -> str:
@@ -129,20 +125,27 @@ def submit(
     file_name: str | None,
     description: str = "",
     baseline: bool = False,
+    phase: str | None = None,
 ) -> Submission:
     """Store the file, write the queued row and charge the quota in one transaction, then enqueue scoring.
 
-    A baseline is an organiser's reference submission: no participation, no quota, listed but never ranked,
-    accepted before the opening and after the close too (organisers prepare and complete the board).
+    It goes to the phase open now, which must be the phase named if one is. A baseline is an organiser's
+    reference submission: no participation, no quota, listed but never ranked, accepted before the opening and
+    after the close too (organisers prepare and complete the board), in the phase named or the one shown.
     """
     now = utcnow()
-    participation = None if baseline else _participation_to_charge(competition, user, now)
+    if baseline:
+        in_phase = phases.phase_named(competition, phase, now)
+        participation = None
+    else:
+        in_phase = phases.phase_to_submit(competition, phase, now)
+        participation = _participation_to_charge(competition, user)
     if baseline and not is_organiser(user):
         raise Refused("Only organisers submit baselines.", 403)
     key, _, name = new_file_key(competition, file_name)
     with staged_files(db.session) as files:
         stored = _store(files, key, stream)
-        submission = _insert_charged(competition, participation, user, stored, name, description, baseline, now)
+        submission = _insert_charged(in_phase, participation, user, stored, name, description, baseline, now)
     _enqueue(submission)
     return submission
 
@@ -159,9 +162,8 @@ def _store(files: StagedFiles, key: str, stream: IO[bytes]) -> StoredFile:
     return stored
 
 
-def _participation_to_charge(competition: Competition, user: User, now: datetime) -> Participation:
-    """The participation a submission is charged to, once the competition is open and the user may compete."""
-    _check_open(competition, now)
+def _participation_to_charge(competition: Competition, user: User) -> Participation:
+    """The participation a submission is charged to, once the user may compete."""
     check_eligible(competition, user)  # also for someone who joined before they could read the labels
     participation = participation_of(competition, user)
     if participation is None:
@@ -169,18 +171,30 @@ def _participation_to_charge(competition: Competition, user: User, now: datetime
     return participation
 
 
-def check_can_submit(competition: Competition, user: User, now: datetime | None = None) -> Participation:
-    """The user's participation if they may submit now; Refused otherwise. Nothing is charged."""
+def check_can_submit(
+    competition: Competition, user: User, now: datetime | None = None, phase: str | None = None
+) -> tuple[Participation, CompetitionPhase]:
+    """The user's participation and the phase open now if they may submit to it now; Refused otherwise.
+
+    Nothing is charged."""
     now = now or utcnow()
-    participation = _participation_to_charge(competition, user, now)
-    quota = quota_for(competition, participation, now)
+    in_phase = phases.phase_to_submit(competition, phase, now)
+    participation = _participation_to_charge(competition, user)
+    entrant = entrants.entrant_of(participation)
+    quota = _quota(in_phase, entrant, now)
     if quota.exhausted:
-        raise Refused(_quota_message(competition, quota), 429, retry_after=quota.retry_after(now))
-    return participation
+        raise Refused(_quota_message(in_phase, quota, entrant), 429, retry_after=quota.retry_after(now))
+    return participation, in_phase
 
 
 def submit_stored(
-    competition: Competition, user: User, stored: StoredFile, *, file_name: str, description: str = ""
+    competition: Competition,
+    user: User,
+    stored: StoredFile,
+    *,
+    file_name: str,
+    description: str = "",
+    phase: str | None = None,
 ) -> Submission:
     """Queue a file already in storage (a checked direct upload) exactly as submit() queues an uploaded one.
 
@@ -189,25 +203,30 @@ def submit_stored(
     """
     now = utcnow()
     with staged_files(db.session, stored.key):
-        participation = check_can_submit(competition, user, now)
-        submission = _insert_charged(competition, participation, user, stored, file_name, description, False, now)
+        participation, in_phase = check_can_submit(competition, user, now, phase)
+        submission = _insert_charged(in_phase, participation, user, stored, file_name, description, False, now)
     _enqueue(submission)
     return submission
 
 
-def _insert_charged(competition, participation, user, stored, name, description, baseline, now) -> Submission:
+def _insert_charged(phase, participation, user, stored, name, description, baseline, now) -> Submission:
+    competition = phase.competition
+    entrant = None
     if participation is not None:
-        # This UPDATE takes the participant's row lock on PostgreSQL (and the write lock on SQLite)
-        # before counting, so concurrent uploads by one participant are counted one after another.
+        # The entrant's row lock (the team's, or the participant's alone) is taken before counting, so
+        # concurrent uploads by one participant, or by the members of one team, are counted one after another.
+        entrant = entrants.lock(participation)
         db.session.execute(
             update(Participation).where(Participation.id == participation.id).values(last_submission_at=now)
         )
-        quota = quota_for(competition, participation, now)
+        quota = _quota(phase, entrant, now)
         if quota.exhausted:
-            raise Refused(_quota_message(competition, quota), 429, retry_after=quota.retry_after(now))
+            raise Refused(_quota_message(phase, quota, entrant), 429, retry_after=quota.retry_after(now))
     submission = Submission(
         competition_id=competition.id,
+        phase_id=phase.id,
         participation_id=participation and participation.id,
+        team_id=entrant and entrant.team_id,
         user_id=user.id,
         status=SubmissionStatus.QUEUED,
         description=description.strip()[:2000],
@@ -224,12 +243,17 @@ def _insert_charged(competition, participation, user, stored, name, description,
     return submission
 
 
-def _quota_message(competition: Competition, quota: Quota) -> str:
+def _quota_message(phase: CompetitionPhase, quota: Quota, entrant: entrants.Entrant) -> str:
+    # A competition of one phase speaks of the competition, as it always did; one of several names the phase.
+    who, whose = ("Your team has", "its") if entrant.team_id is not None else ("You have", "your")
+    span = f"the phase {phase.name!r}" if len(phase.competition.phases) > 1 else "the competition"
     if quota.remaining_total == 0:
-        return f"You have used all {competition.total_limit} submissions of this competition."
-    when = f"{quota.next_slot_at:%Y-%m-%d %H:%M} UTC" if quota.next_slot_at else "never, the competition closes first"
+        of = span if span != "the competition" else "this competition"
+        return f"{who} used all {phase.effective_total_limit} submissions of {of}."
+    when = f"{quota.next_slot_at:%Y-%m-%d %H:%M} UTC" if quota.next_slot_at else f"never, {span} closes first"
+    within = f" in {span}" if span != "the competition" else ""
     return (
-        f"You have used your {competition.daily_limit} submissions of today (UTC); "
+        f"{who} used {whose} {phase.effective_daily_limit} submissions of today (UTC){within}; "
         f"the next slot opens at {when}. Failed submissions are not counted."
     )
 
@@ -259,35 +283,53 @@ def requeue(submission: Submission) -> None:
     _enqueue(submission)
 
 
+def _check_selections_open(submission: Submission) -> None:
+    """Final selections change until the submission's phase closes."""
+    phase = submission.phase
+    if phases.revealed(phase):
+        what = f"The phase {phase.name!r}" if len(phase.competition.phases) > 1 else "The competition"
+        raise Refused(f"{what} is closed: final selections can no longer change.", 409)
+
+
 def select_final(submission: Submission) -> None:
-    """Pick a scored submission for the private board, within the competition's final_selections."""
-    competition = submission.competition
-    if competition.phase() is Phase.CLOSED:
-        raise Refused("The competition is closed: final selections can no longer change.", 409)
+    """Pick a scored submission for its phase's private board, within the phase's final_selections per entrant."""
+    _check_selections_open(submission)
+    limit = submission.phase.effective_final_selections
     if submission.status is not SubmissionStatus.SCORED or submission.is_baseline:
         raise Refused("Only scored submissions can be selected for the private leaderboard.", 409)
     if submission.selected:
         return
-    # Lock the participant's row so that two concurrent selections cannot both take the last slot.
-    db.session.execute(
-        update(Participation)
-        .where(Participation.id == submission.participation_id)
-        .values(last_submission_at=Participation.last_submission_at)
-    )
+    # Lock the entrant's row so that two concurrent selections (by two members of a team) cannot both take the
+    # last slot.
+    entrant = _lock_owner(submission)
     chosen = db.session.execute(
-        db.select(func.count(FinalSelection.id)).where(FinalSelection.participation_id == submission.participation_id)
+        db.select(func.count(FinalSelection.id))
+        .join(Submission, Submission.id == FinalSelection.submission_id)
+        .where(entrant.owns(), Submission.phase_id == submission.phase_id)
     ).scalar_one()
-    if chosen >= competition.final_selections:
+    if chosen >= limit:
         db.session.rollback()
-        raise Refused(f"You already selected {competition.final_selections} submissions; unselect one first.", 409)
+        who = "Your team already selected" if entrant.team_id is not None else "You already selected"
+        raise Refused(f"{who} {limit} submissions; unselect one first.", 409)
     db.session.add(FinalSelection(submission_id=submission.id, participation_id=submission.participation_id))
     db.session.commit()
 
 
+def _lock_owner(submission: Submission) -> entrants.Entrant:
+    """The entrant the submission counts for, locked; read again when a merge moved it meanwhile."""
+    if submission.participation_id is None:
+        raise Refused("A baseline is never a final.", 409)
+    entrants.lock_participation(submission.participation_id)
+    for _ in range(entrants.LOCK_ATTEMPTS):
+        team_id = db.session.execute(db.select(Submission.team_id).where(Submission.id == submission.id)).scalar_one()
+        if team_id is None or entrants.lock_team(team_id):
+            return entrants.Entrant(submission.participation_id, team_id)
+    raise Refused("The submission's team changed meanwhile; try again.", 409)
+
+
 def unselect_final(submission: Submission) -> None:
     """Take a submission off the private board's candidates."""
-    if submission.competition.phase() is Phase.CLOSED:
-        raise Refused("The competition is closed: final selections can no longer change.", 409)
+    _check_selections_open(submission)
     if submission.selection is not None:
         db.session.delete(submission.selection)
         db.session.commit()

@@ -27,7 +27,7 @@ from app.extensions import db
 from app.models import Competition, Submission, User
 from app.models.types import utcnow
 from app.models.uploads import Upload, UploadState
-from app.services.competitions import submissions
+from app.services.competitions import phases, submissions
 from app.services.errors import Refused
 from app.services.storage import DirectUploadStorage, Storage, StoredFile, accepts_direct_uploads, get_storage
 
@@ -146,7 +146,7 @@ def start(
         raise Refused("The file is empty.")
     check_announcement(size, announcement)
     now = utcnow()
-    participation = submissions.check_can_submit(competition, user, now)
+    participation, _ = submissions.check_can_submit(competition, user, now)
     _check_pending(participation.id, now)
     key, unique, name = submissions.new_file_key(competition, file_name)
     expiry = current_app.config["UPLOAD_EXPIRY"]
@@ -265,9 +265,18 @@ def complete(upload: Upload, *, size: int, sha256: str | None) -> Submission:
         ) from error
     upload_id, competition, user = upload.id, upload.competition, upload.user
     name, description = upload.file_name, upload.description
+    # A file begun in one phase is refused, never moved, if another phase opened while it was uploading.
+    begun_in = phases.current_phase(competition, upload.created_at)
     db.session.delete(upload)  # committed together with the submission, or rolled back with its refusal
     try:
-        return submissions.submit_stored(competition, user, stored, file_name=name, description=description)
+        return submissions.submit_stored(
+            competition,
+            user,
+            stored,
+            file_name=name,
+            description=description,
+            phase=begun_in.name if begun_in is not None else None,
+        )
     except Refused:
         _forget(upload_id)
         raise

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from app.models import Competition, Role, Submission, User
+from app.extensions import db
+from app.models import Competition, CompetitionPhase, Role, Submission, TeamMember, User
+from app.services.competitions import phases
 
 
 def is_organiser(user: User | None) -> bool:
@@ -10,25 +12,49 @@ def is_organiser(user: User | None) -> bool:
     return user is not None and user.is_authenticated and user.has_role(Role.ORGANISER)
 
 
-def can_see_private(competition: Competition, user: User | None) -> bool:
-    """Whether private scores and the private board may be shown to this user now."""
-    return competition.private_revealed() or is_organiser(user)
+def can_see_private(competition: Competition, user: User | None, phase: CompetitionPhase | None = None) -> bool:
+    """Whether private scores and the private board (of the phase, once it closed) may be shown to this user now."""
+    revealed = phases.revealed(phase) if phase is not None else competition.private_revealed()
+    return revealed or is_organiser(user)
+
+
+def _in_team_of(submission: Submission, user: User) -> bool:
+    """Whether the user is now a member of the team the submission counts for."""
+    if submission.team_id is None:
+        return False
+    return (
+        db.session.execute(
+            db.select(TeamMember.id).where(TeamMember.team_id == submission.team_id, TeamMember.user_id == user.id)
+        ).first()
+        is not None
+    )
 
 
 def can_see_submission(submission: Submission, user: User | None) -> bool:
-    """Only the author and organisers see a submission, its file and its error."""
+    """Only the author, the members of the team it counts for and organisers see a submission, its file and error."""
     if user is None or not user.is_authenticated:
         return False
-    return submission.user_id == user.id or is_organiser(user)
+    return submission.user_id == user.id or is_organiser(user) or _in_team_of(submission, user)
+
+
+def can_select(submission: Submission, user: User | None) -> bool:
+    """Who picks a submission as a final: its author when alone, any member of the team it counts for."""
+    if user is None or not user.is_authenticated or submission.participation_id is None:
+        return False
+    if submission.team_id is None:
+        return submission.user_id == user.id
+    return _in_team_of(submission, user)
 
 
 def submission_as_json(submission: Submission, user: User | None) -> dict:
     """A submission as its viewer may see it: the private score only when allowed."""
-    private_ok = can_see_private(submission.competition, user)
+    private_ok = can_see_private(submission.competition, user, submission.phase)
     return {
         "id": submission.id,
         "competition": submission.competition.slug,
+        "phase": submission.phase.name,
         "participant": submission.user.username,
+        "team": submission.team.name if submission.team else None,
         "status": submission.status.value,
         "description": submission.description,
         "file_name": submission.file_name,

@@ -5,7 +5,8 @@ task, labelled by the task's golden JSON and split by run (``splitting``), writt
 ``version_files``; with the monitoring elements stored for its runs (``runs.element_store``), their
 features as columns and the histograms themselves as ``monitoring_elements.parquet``. Everything is
 checked and built before anything is written, and a failure while storing leaves nothing behind.
-Competitions on a published version are built by ``competitions.on_datasets``.
+Competitions on a published version are built by ``competitions.on_datasets``. ``publish_test_runs`` publishes chosen runs only, all on the test side: the
+test set of a competition's final phase (``competitions.final_phase``).
 """
 
 from __future__ import annotations
@@ -41,10 +42,11 @@ from app.services.datasets.version_files import (
     Features,
     Summary,
     build_files,
+    phase_files,
 )
 from app.services.errors import Refused, refused_if_taken
 from app.services.runs import element_store, monitoring_elements
-from app.services.storage import staged_files
+from app.services.storage import StagedFiles, staged_files
 
 # A dataset's slug; a competition's too, as a bundle gives its slug to the dataset it brings.
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$")
@@ -69,9 +71,11 @@ def approved_runs(task: LabellingTask) -> list[int]:
     )
 
 
-def task_rows(task: LabellingTask) -> list[Row]:
-    """Every lumisection of the task's approved runs, labelled by the task's golden JSON."""
-    runs = approved_runs(task)
+def task_rows(task: LabellingTask, runs: list[int] | None = None) -> list[Row]:
+    """Every lumisection of the task's approved runs (or of those of them listed), labelled by the task's golden
+    JSON."""
+    approved = approved_runs(task)
+    runs = approved if runs is None else sorted(set(runs) & set(approved))
     if not runs:
         return []
     query = (
@@ -155,8 +159,17 @@ def publish(
             else "unweighted (recorded luminosity missing)."
         )
     )
-    version = _store(slug, title or task.name, notes, files, created_by, task)
+    version = new_version(slug, title or task.name, notes, task, created_by)
+    extra = [(name, FileKind.PUBLIC) for name in files if name not in dict(FILES)]
+    with staged_files(db.session) as staged:
+        store_files(staged, version, [(name, kind, files[name]) for name, kind in [*FILES, *extra]], created_by)
+        db.session.commit()
     return Published(version, summary)
+
+
+def stored_features(runs: set[int]) -> Features:
+    """The features of the runs' stored monitoring elements, by lumisection; none without."""
+    return _monitoring_elements(runs)[0]
 
 
 def _monitoring_elements(runs: set[int]) -> tuple[Features, dict[str, bytes]]:
@@ -169,10 +182,38 @@ def _monitoring_elements(runs: set[int]) -> tuple[Features, dict[str, bytes]]:
     return Features.from_frame(monitoring_elements.features(long)), {MONITORING_ELEMENTS: parquet.getvalue()}
 
 
-def _store(
-    slug: str, title: str, notes: str, files: dict[str, bytes], created_by: User | None, task: LabellingTask
-) -> DatasetVersion:
-    """Reserve the version's number, store its files, then commit; on any failure delete what was stored."""
+def publish_test_runs(
+    task: LabellingTask,
+    runs: list[int],
+    staged: StagedFiles,
+    *,
+    slug: str,
+    suffix: str,
+    notes: str,
+    public_share: float = DEFAULT_PUBLIC_SHARE,
+    seed: int = 0,
+    created_by: User | None = None,
+    features: Features = NO_FEATURES,
+) -> Published:
+    """Publish the task's approved labels of these runs only, every one on the test side, as a new version of the
+    dataset slug, through staged (the caller commits): a competition's later phase, whose test set nobody saw.
+
+    Its files are test_{suffix}.csv, sample_submission_{suffix}.csv and solution_{suffix}.csv; whole runs, so
+    that no run is on both sides of any split. Refused (409) when the runs have no labelled lumisection.
+    """
+    rows = task_rows(task, runs)
+    if not rows:
+        raise Refused([f"Runs {', '.join(map(str, runs))} have no labelled lumisection to publish."], 409)
+    layout, summary = phase_files(rows, suffix, public_share, seed, features)
+    solution = next(content for _, kind, content in layout if kind is FileKind.SOLUTION)
+    scorers.Solution.load(io.BytesIO(solution), id_column=ID, target_column=TARGET)
+    version = new_version(slug, slug, notes, task, created_by)
+    store_files(staged, version, layout, created_by)
+    return Published(version, summary)
+
+
+def new_version(slug: str, title: str, notes: str, task: LabellingTask, created_by: User | None) -> DatasetVersion:
+    """The next version of the dataset slug (created if new), its number reserved; nothing committed."""
     dataset = db.session.execute(db.select(Dataset).where(Dataset.slug == slug)).scalar_one_or_none()
     if dataset is None:
         dataset = Dataset(slug=slug, title=title, created_by_id=created_by and created_by.id)
@@ -191,17 +232,21 @@ def _store(
     # anything, so it never overwrites, or deletes, this version's files.
     with refused_if_taken(db.session, f"Dataset {slug!r} was published by someone else at the same moment; try again."):
         db.session.flush()
-    with staged_files(db.session) as staged:
-        extra = [(name, FileKind.PUBLIC) for name in files if name not in dict(FILES)]
-        for position, (name, kind) in enumerate([*FILES, *extra]):
-            key = f"{version.storage_prefix}/{kind.value}/{name}"
-            result = staged.put(key, io.BytesIO(files[name]))
-            version.files.append(
-                DatasetFile(
-                    kind=kind, name=name, position=position, storage_key=key, size=result.size, sha256=result.sha256
-                )
-            )
-        after = {"dataset": slug, "version": number, "notes": notes}
-        audit(created_by, "publish", "dataset_version", version.id, None, after)
-        db.session.commit()
     return version
+
+
+def store_files(
+    staged: StagedFiles, version: DatasetVersion, files: list[tuple[str, FileKind, bytes]], created_by: User | None
+) -> None:
+    """Store the version's files in order through staged and record its publication in the audit log; the caller
+    commits (and a failure deletes what was stored)."""
+    for position, (name, kind, content) in enumerate(files):
+        key = f"{version.storage_prefix}/{kind.value}/{name}"
+        result = staged.put(key, io.BytesIO(content))
+        version.files.append(
+            DatasetFile(
+                kind=kind, name=name, position=position, storage_key=key, size=result.size, sha256=result.sha256
+            )
+        )
+    after = {"dataset": version.dataset.slug, "version": version.number, "notes": version.notes}
+    audit(created_by, "publish", "dataset_version", version.id, None, after)

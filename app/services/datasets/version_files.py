@@ -1,5 +1,6 @@
-"""The files of a published dataset version: what ``build_files`` writes from labelled rows, and what
-``summary_of`` reads back from them.
+"""The files of a published dataset version: what ``build_files`` writes from labelled rows (``phase_files``
+for a competition's later phase, every row on the test side), what ``summary_of`` reads back from them, and
+the runs a version holds (``runs_of``).
 
 train.csv and test.csv hold a row per lumisection (its id, run, number, conditions and any features; train
 with its label), sample_submission.csv a score per test id, and solution.csv the test labels with their
@@ -22,6 +23,7 @@ from app.services.datasets.splitting import Row, usage
 from app.services.storage import get_storage
 
 ID, TARGET, USAGE, WEIGHT = "id", "label", "Usage", "weight"
+RUN_NUMBER = "run_number"
 FILES = (
     ("train.csv", FileKind.PUBLIC),
     ("test.csv", FileKind.PUBLIC),
@@ -113,6 +115,23 @@ def test_csv(rows: Iterable[Row], features: Features = NO_FEATURES) -> bytes:
     return _csv(test_header(features), (_cells(r, features) for r in rows))
 
 
+def _test_side(test: Sequence[Row], public_share: float, seed: int, features: Features) -> tuple[list, bool, dict]:
+    """The Usage marks of the test rows, whether they are weighted, and the test file, sample and solution."""
+    marks = usage([r.label for r in test], public_share, seed)
+    weighted = all(r.recorded_lumi is not None for r in test)
+    # OMS records tiny negative luminosities where there is none; a weight is never negative.
+    weights = [[max(r.recorded_lumi or 0.0, 0.0)] if weighted else [] for r in test]
+    files = {
+        "test": test_csv(test, features),
+        "sample": _csv([ID, TARGET], ([r.id, 0.5] for r in test)),
+        "solution": _csv(
+            [ID, TARGET, USAGE, *([WEIGHT] if weighted else [])],
+            ([r.id, r.label, mark, *weight] for r, mark, weight in zip(test, marks, weights, strict=True)),
+        ),
+    }
+    return marks, weighted, files
+
+
 def build_files(
     rows: Sequence[Row], test_runs: frozenset[int], public_share: float, seed: int, features: Features = NO_FEATURES
 ) -> tuple[dict[str, bytes], Summary]:
@@ -120,18 +139,12 @@ def build_files(
     train = [r for r in rows if r.run not in test_runs]
     test = [r for r in rows if r.run in test_runs]
     header = test_header(features)
-    marks = usage([r.label for r in test], public_share, seed)
-    weighted = all(r.recorded_lumi is not None for r in test)
-    # OMS records tiny negative luminosities where there is none; a weight is never negative.
-    weights = [[max(r.recorded_lumi or 0.0, 0.0)] if weighted else [] for r in test]
+    marks, weighted, test_files = _test_side(test, public_share, seed, features)
     files = {
         "train.csv": _csv([*header, TARGET], ([*_cells(r, features), r.label] for r in train)),
-        "test.csv": test_csv(test, features),
-        "sample_submission.csv": _csv([ID, TARGET], ([r.id, 0.5] for r in test)),
-        "solution.csv": _csv(
-            [ID, TARGET, USAGE, *([WEIGHT] if weighted else [])],
-            ([r.id, r.label, mark, *weight] for r, mark, weight in zip(test, marks, weights, strict=True)),
-        ),
+        "test.csv": test_files["test"],
+        "sample_submission.csv": test_files["sample"],
+        "solution.csv": test_files["solution"],
     }
     summary = Summary(
         train=Side.of((r.run, r.label) for r in train),
@@ -141,6 +154,44 @@ def build_files(
         weighted=weighted,
     )
     return files, summary
+
+
+def phase_files(
+    rows: Sequence[Row], suffix: str, public_share: float, seed: int, features: Features = NO_FEATURES
+) -> tuple[list[tuple[str, FileKind, bytes]], Summary]:
+    """Every row on the test side, as a competition's later phase takes them: test_{suffix}.csv,
+    sample_submission_{suffix}.csv and solution_{suffix}.csv (named apart from the files of earlier phases)."""
+    marks, weighted, files = _test_side(rows, public_share, seed, features)
+    summary = Summary(
+        train=Side.of([]),
+        test=Side.of((r.run, r.label) for r in rows),
+        public=marks.count("Public"),
+        private=marks.count("Private"),
+        weighted=weighted,
+    )
+    layout = [
+        (f"test_{suffix}.csv", FileKind.PUBLIC, files["test"]),
+        (f"sample_submission_{suffix}.csv", FileKind.PUBLIC, files["sample"]),
+        (f"solution_{suffix}.csv", FileKind.SOLUTION, files["solution"]),
+    ]
+    return layout, summary
+
+
+def runs_of(version: DatasetVersion, id_column: str = ID) -> set[int]:
+    """The runs a version's CSV files hold (public files and solution): by their run_number column, or by ids
+    of the form {run}_{lumisection}."""
+    runs: set[int] = set()
+    for file in version.files:
+        if not file.name.endswith(".csv"):
+            continue
+        with get_storage().open(file.storage_key) as handle:
+            table = pd.read_csv(handle, usecols=lambda c: c in (RUN_NUMBER, id_column), dtype=str)
+        if RUN_NUMBER in table.columns:
+            runs.update(int(float(run)) for run in table[RUN_NUMBER].dropna())
+        elif id_column in table.columns:
+            parts = table[id_column].dropna().str.extract(r"^(\d+)_\d+$")[0].dropna()
+            runs.update(int(run) for run in parts)
+    return runs
 
 
 def _read(version: DatasetVersion, name: str, kind: FileKind, columns: list[str]) -> pd.DataFrame:

@@ -17,41 +17,24 @@ import io
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
-    Certification,
     Competition,
     LabellingTask,
     Lumisection,
-    Review,
-    ReviewState,
     SourceEvaluation,
     SourceKind,
     SuggestionScore,
     SuggestionSource,
 )
+from app.services.certification.queries import approval_times
 from app.services.certification.workflow import golden_mask
 from app.services.datasets.splitting import label_rows
 from app.services.datasets.version_files import WEIGHT
 from app.services.storage import get_storage
 from app.services.suggestions.measures import LiveMeasures, live_measures
-
-
-def approval_times(task_id: int) -> dict[int, datetime]:
-    """When each approved run of the task was last approved."""
-    rows = db.session.execute(
-        select(Certification.run_number, func.max(Review.created_at))
-        .join(Review, Review.certification_id == Certification.id)
-        .where(
-            Certification.task_id == task_id,
-            Certification.review_state == ReviewState.APPROVED,
-            Review.decision == ReviewState.APPROVED,
-        )
-        .group_by(Certification.run_number)
-    ).all()
-    return {int(run): at for run, at in rows}
 
 
 def is_weighted(competition: Competition) -> bool:

@@ -38,7 +38,7 @@ def test_a_viewer_walks_through_the_demo_and_a_researcher_submits(app, runner, l
     page.goto(f"{live_server}/competitions/{RUNNING}/data")
     predictions = tmp_path / "predictions.csv"
     with page.expect_download() as download:
-        page.get_by_role("link", name="sample_submission.csv").click()
+        page.get_by_role("link", name="sample_submission_final.csv").click()  # the final phase is open
     download.value.save_as(predictions)
     page.goto(f"{live_server}/competitions/{RUNNING}/submit")
     page.get_by_label("Predictions").set_input_files(str(predictions))

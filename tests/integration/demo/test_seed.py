@@ -33,11 +33,13 @@ from app.models import (
 )
 from app.models.types import utcnow
 from app.services.certification import agreement
-from app.services.competitions import eligibility, leaderboards
+from app.services.certification.queries import approval_times
+from app.services.competitions import eligibility, leaderboards, phases
+from app.services.datasets.version_files import runs_of
 from app.services.storage import get_storage
 from demo import DEMO_PASSWORD
 from demo.blind import TASK_NAME as BLIND_TASK
-from demo.competitions import CLOSED, GENERAL, RUNNING
+from demo.competitions import CLOSED, GENERAL, RUNNING, TEAM
 from demo.loop import ACCEPTED_RUN, BLIND_RUN, LEFT_RUN, MODEL_NAME, UNCHANGED_RUN
 from demo.tracker import DATASET_SLUG, TASK_NAME
 from tests.conftest import AuthActions
@@ -79,8 +81,10 @@ def test_the_demo_tells_the_whole_story_the_same_however_often_it_is_seeded(app,
     submissions_are_spread_over_the_competitions_days_within_quotas(app)
     no_two_competitions_share_a_solution(app)
     the_closed_competition_shows_a_shake_up(app, client)
+    the_running_competition_has_a_team_of_two_ranked_as_one(app)
     a_lumisection_is_drawn_beside_a_good_reference(app, client)
     the_loop_suggests_to_shifters_and_measures_models_and_shifters(app, client)
+    the_running_competition_moved_from_development_to_a_final_phase_on_later_runs(app, client)
 
 
 def the_labelling_task_is_in_progress(app):
@@ -91,7 +95,8 @@ def the_labelling_task_is_in_progress(app):
             for c in db.session.execute(db.select(Certification).where(Certification.task_id == task.id)).scalars()
         ]
         assert states.count(ReviewState.APPROVED) > 5
-        assert states.count(ReviewState.PENDING) == 2 and states.count(ReviewState.REJECTED) == 1
+        # Two runs were awaiting review at the publication; one was approved since, for the final phase.
+        assert states.count(ReviewState.PENDING) == 1 and states.count(ReviewState.REJECTED) == 1
         assert len(states) < len(task.runs)  # runs are left for the newcomer to certify
 
 
@@ -167,7 +172,7 @@ def every_submission_is_scored_and_boards_rank_baselines_by_their_scores(app):
         assert statuses == {SubmissionStatus.SCORED}
         for slug in (RUNNING, GENERAL):
             competition = db.session.execute(db.select(Competition).where(Competition.slug == slug)).scalar_one()
-            board = leaderboards.compute(competition, "public")
+            board = leaderboards.compute(competition, "public", competition.phases[0])  # the running one's development
             scores = [row.score for row in board]
             assert scores == sorted(scores, reverse=True)
             baselines = {row.submission_id: row.score for row in board if row.baseline}
@@ -222,6 +227,15 @@ def the_closed_competition_shows_a_shake_up(app, client):
     assert "rita" in page and "ravi" in page  # the private board is revealed to everyone once closed
 
 
+def the_running_competition_has_a_team_of_two_ranked_as_one(app):
+    with app.app_context():
+        competition = db.session.execute(db.select(Competition).where(Competition.slug == RUNNING)).scalar_one()
+        board = [row for row in leaderboards.compute(competition, "public") if not row.baseline]
+        (team,) = [row for row in board if row.team is not None]
+        assert (team.participant, team.members) == (TEAM, ("rita", "ravi"))
+        assert {row.participant for row in board} == {TEAM, "mia"}
+
+
 def a_lumisection_is_drawn_beside_a_good_reference(app, client):
     with app.app_context():
         version = db.session.execute(db.select(Dataset).where(Dataset.slug == DATASET_SLUG)).scalar_one().latest
@@ -274,3 +288,24 @@ def the_loop_suggests_to_shifters_and_measures_models_and_shifters(app, client):
     left = client.get(f"/tasks/{task_id}/runs/{LEFT_RUN}").get_data(as_text=True)
     assert left.count('data-testid="source"') == 2 and 'data-testid="suggested-range"' in left
     auth.logout()
+
+
+def the_running_competition_moved_from_development_to_a_final_phase_on_later_runs(app, client):
+    with app.app_context():
+        competition = db.session.execute(db.select(Competition).where(Competition.slug == RUNNING)).scalar_one()
+        development, final = competition.phases
+        assert [p["state"] for p in phases.phases_as_json(competition)] == ["closed", "open"]
+        development_runs = runs_of(competition.dataset_version)
+        approved = approval_times(competition.dataset_version.task_id)
+        in_final = runs_of(final.dataset_version)
+        assert in_final and not in_final & development_runs
+        assert all(approved[run] > competition.dataset_version.created_at for run in in_final)
+        assert {ACCEPTED_RUN, UNCHANGED_RUN, BLIND_RUN} <= in_final and LEFT_RUN not in in_final
+        made = db.session.execute(db.select(Submission).where(Submission.competition_id == competition.id)).scalars()
+        by_phase = Counter(s.phase_id for s in made)
+        assert by_phase[development.id] > by_phase[final.id] > 0
+        entrants = {row.participant for row in leaderboards.compute(competition, "public", final) if not row.baseline}
+        assert entrants == {"mia", TEAM}  # ravi submitted for his team
+    revealed = client.get(f"/competitions/{RUNNING}/leaderboard?phase=development&board=private")
+    assert revealed.status_code == 200 and "mia" in revealed.get_data(as_text=True)
+    assert client.get(f"/competitions/{RUNNING}/leaderboard?board=private").status_code == 403
