@@ -89,7 +89,8 @@ def measure(teams: bool) -> None:
         with app.app_context():
             competition = db.session.execute(db.select(Competition)).scalar_one()
             sql = leaderboards._PUBLIC_SQL.format(order="DESC", best="MAX")
-            params = {"competition": competition.id, "no": False, "yes": True, "finals": 2}
+            phase = competition.phases[0]
+            params = {"competition": competition.id, "phase": phase.id, "no": False, "yes": True, "finals": 2}
 
             def query():
                 return db.session.execute(text(sql), params).all()
