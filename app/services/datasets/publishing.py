@@ -5,8 +5,9 @@ task, labelled by the task's golden JSON and split by run (``splitting``), writt
 ``version_files``; with the monitoring elements stored for its runs (``runs.element_store``), their
 features as columns and the histograms themselves as ``monitoring_elements.parquet``. Everything is
 checked and built before anything is written, and a failure while storing leaves nothing behind.
-Competitions on a published version are built by ``competitions.on_datasets``. ``publish_test_runs`` publishes chosen runs only, all on the test side: the
-test set of a competition's final phase (``competitions.final_phase``).
+Competitions on a published version are built by ``competitions.on_datasets``. ``publish_test_runs``
+publishes chosen runs only, all on the test side: the test set of a competition's final phase
+(``competitions.final_phase``).
 """
 
 from __future__ import annotations
