@@ -97,7 +97,6 @@ def oidc_login():
 
 
 @bp.route("/login/oidc/callback")
-@limiter.limit(_login_rate_limit)
 def oidc_callback():
     """Come back from the provider: its answer verified, the account found by `sub` (or created) and its roles
     from groups brought up to date, then logged in; on any failure the login page says why."""

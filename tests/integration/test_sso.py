@@ -118,6 +118,10 @@ def test_first_login_creates_the_account_with_the_mapped_roles(app, site, provid
         assert sorted(actions) == ["sso_account_create", "sso_roles"]
 
 
+def test_next_leads_only_to_pages_of_the_platform(app, site, provider):
+    assert sso_login(site, next="https://elsewhere.example.org/tasks").url == site + "/"
+
+
 def test_a_later_login_with_fewer_groups_removes_the_mapped_role_and_keeps_a_hand_granted_one(app, site, provider):
     provider.user["groups"] = ["dqm-shifters", "dqm-shift-leaders", "cms-members"]
     browser = requests.Session()

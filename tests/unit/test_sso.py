@@ -17,6 +17,7 @@ from app.services import accounts, sso
 from config import Config, ConfigError
 from tests.conftest import make_app
 from tests.helpers import PASSWORD, make_user
+from tests.services import free_port
 
 SETTINGS = {
     "OIDC_ISSUER": "https://auth.example.org/realms/cms",
@@ -219,6 +220,14 @@ def test_login_offers_sso_when_configured(sso_app):
     assert "Log in with SSO" in page
     assert 'href="/login/oidc?next=/tasks"' in page
     assert 'name="password"' in page
+
+
+def test_an_unreachable_provider_is_said_on_the_login_page(database_url, tmp_path):
+    issuer = f"http://127.0.0.1:{free_port()}"
+    app = make_app(database_url, tmp_path, **(SETTINGS | {"OIDC_ISSUER": issuer, "OIDC_ALLOW_HTTP": True}))
+    answer = app.test_client().get("/login/oidc?next=/tasks")
+    assert answer.status_code == 503
+    assert "The sign-in service cannot be reached right now" in answer.get_data(as_text=True)
 
 
 def test_login_without_sso_offers_only_passwords(client):
