@@ -3,7 +3,7 @@ back once, the peak memory of the import at two sizes of dump, and the server ti
 
 Two generated DQMIO dumps (sparse 200x200 maps of 4 elements, as occupancy maps are; rows ordered by
 lumisection, in row groups of 64 rows), of SMALL and LARGE lumisections. For each, taking turns over REPEAT
-rounds, each in a fresh process so that its peak memory is its own:
+rounds, each in a fresh process so that its peak memory is its own (VmHWM: ru_maxrss would count the parent's):
 (a) `flask runs import-mes` of the dump into PostgreSQL and local storage (the time of the command, from
     the app's creation to its last line);
 (b) pyarrow reading the dump whole (`pq.read_table`) and writing it back once (`pq.write_table`), the floor
@@ -39,7 +39,7 @@ SIZES = (int(os.environ.get("BENCH_SMALL") or 400), int(os.environ.get("BENCH_LA
 MB = 1024 * 1024
 
 IMPORT = """
-import resource, sys, time
+import sys, time
 from flask.cli import main
 sys.argv = ["flask", "--app", "wsgi", "runs", "import-mes", sys.argv[1]]
 start = time.perf_counter()
@@ -47,15 +47,17 @@ try:
     main()
 except SystemExit as exit:
     code = exit.code
-print(f"seconds {time.perf_counter() - start} peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}")
+peak = int(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])
+print(f"seconds {time.perf_counter() - start} peak {peak}")
 sys.exit(code)
 """
 ROUND_TRIP = """
-import resource, sys, time
+import sys, time
 import pyarrow.parquet as pq
 start = time.perf_counter()
 pq.write_table(pq.read_table(sys.argv[1]), sys.argv[2])
-print(f"seconds {time.perf_counter() - start} peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}")
+peak = int(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])
+print(f"seconds {time.perf_counter() - start} peak {peak}")
 """
 
 

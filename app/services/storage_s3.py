@@ -32,6 +32,7 @@ class S3Storage:
         client=None,
     ) -> None:
         import boto3
+        from boto3.s3.transfer import TransferConfig
         from botocore.config import Config as BotoConfig
 
         self.bucket = bucket
@@ -42,6 +43,11 @@ class S3Storage:
             return boto3.client("s3", endpoint_url=url, config=config)
 
         self.client = client or connect(endpoint_url)
+        # Uploads hold at most four 8 MB parts in memory at once, in four threads: a worker pod's memory stays
+        # bounded whatever the object's size (boto3's default of ten threads and ten parts, each copied for its
+        # checksum, costs several hundred megabytes on a slow store).
+        self.transfer = TransferConfig(max_concurrency=4)
+        self.transfer.max_in_memory_upload_chunks = 4  # s3transfer's setting, which boto3 does not take as an argument
         # Presigned URLs are for browsers and researchers' machines: they name the store as those see it
         # (a cluster's web processes may reach it by an internal name). The host is part of the signature.
         self.presigner = connect(public_endpoint_url) if public_endpoint_url else self.client
@@ -58,7 +64,7 @@ class S3Storage:
         digest = hashlib.sha256()
         counter = _CountingReader(stream, digest, max_size)
         try:
-            self.client.upload_fileobj(counter, self.bucket, full_key)
+            self.client.upload_fileobj(counter, self.bucket, full_key, Config=self.transfer)
         except StorageError:
             raise
         except Exception as error:

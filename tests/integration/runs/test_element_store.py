@@ -279,15 +279,18 @@ def _maps_frame(name: str, maps: np.ndarray):
     )
 
 
+# The peak is the process's own high-water mark (VmHWM): getrusage's ru_maxrss would also count the parent's
+# memory, which a child started by vfork and exec inherits as its starting maximum.
 CHILD = """
-import resource, sys
+import sys
 from flask.cli import main
 sys.argv = ["flask", "--app", "wsgi", "runs", "import-mes", sys.argv[1]]
 try:
     main()
 except SystemExit as exit:
     code = exit.code
-print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB", file=sys.stderr)
+status = open("/proc/self/status").read()
+print(f"peak RSS {int(status.split('VmHWM:')[1].split()[0]) // 1024} MB", file=sys.stderr)
 sys.exit(code)
 """
 # The app itself takes about 190 MB; reading and spooling a batch at a time about 150 more; uploading to S3 up to
