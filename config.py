@@ -27,6 +27,18 @@ def _database_url(value: str | None) -> str:
     return value
 
 
+def _switch(name: str, value: str | None, default: bool) -> bool:
+    """A true/false variable; anything but the usual spellings is refused, since these switch on safety rules."""
+    value = (value or "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} is {value!r}; it must be true or false.")
+
+
 class Config:
     """Settings read from an environment mapping (``os.environ`` by default) when instantiated."""
 
@@ -111,3 +123,12 @@ class Config:
             raise ConfigError(f"LOG_FORMAT is {self.LOG_FORMAT!r}; it must be one of: {', '.join(LOG_FORMATS)}.")
         # `flask tasks push-rr` writes to RR only when this is set to 1 (or true, yes, on); a dry run needs nothing.
         self.RR_WRITE = (env.get("RR_WRITE") or "").strip().lower() in ("1", "true", "yes", "on")
+        # Single sign-on through an OpenID Connect provider; app.auth.oidc checks these at start-up.
+        self.OIDC_ISSUER = (env.get("OIDC_ISSUER") or "").strip() or None  # unset: no single sign-on
+        self.OIDC_CLIENT_ID = env.get("OIDC_CLIENT_ID") or None
+        self.OIDC_CLIENT_SECRET = env.get("OIDC_CLIENT_SECRET") or None
+        self.OIDC_GROUPS_CLAIM = (env.get("OIDC_GROUPS_CLAIM") or "").strip() or "groups"
+        self.OIDC_ROLE_MAP = env.get("OIDC_ROLE_MAP") or ""  # "group=role,group=role"
+        # An http:// issuer, for tests with a provider on loopback; refused in production.
+        self.OIDC_ALLOW_HTTP = _switch("OIDC_ALLOW_HTTP", env.get("OIDC_ALLOW_HTTP"), False)
+        self.PASSWORD_LOGIN = _switch("PASSWORD_LOGIN", env.get("PASSWORD_LOGIN"), True)

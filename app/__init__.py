@@ -45,6 +45,7 @@ def _trust_proxies(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (registers the models with the metadata)
+    from app.auth import oidc
     from app.extensions import cache, csrf, db, limiter, login_manager, migrate
     from app.services import queue, storage
 
@@ -54,6 +55,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     cache.init_app(app)
+    oidc.init_app(app)  # single sign-on: checks its settings, stops a start-up they do not allow
     queue.init_app(app)
     app.extensions["storage"] = storage.storage_from_url(
         app.config["STORAGE_URL"],

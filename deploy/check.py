@@ -52,7 +52,8 @@ SECRET = "playground-secrets"
 SECRET_EXAMPLE = "deploy/secret.example.yaml"
 # Read by the platform without being in the README's table: S3 credentials, the usual AWS variables.
 S3_VARIABLES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"}
-SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|ACCESS_KEY|^DATABASE_URL$|^REDIS_URL$")
+# Names of secrets, which belong in the Secret; PASSWORD_LOGIN only switches the login form on or off.
+SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD(?!_LOGIN$)|ACCESS_KEY|^DATABASE_URL$|^REDIS_URL$")
 JOB_GRACE_MARGIN = 30  # seconds a stopping worker gets beyond JOB_TIMEOUT
 DECOMPRESSED_UPLOADS = 5  # a worker's /tmp holds one submission decompressed: five times MAX_UPLOAD_MB
 

@@ -1,4 +1,4 @@
-"""Accounts on the web: register, log in and out, change password, API tokens."""
+"""Accounts on the web: register, log in and out (with a password, or single sign-on), change password, API tokens."""
 
 from flask import Blueprint
 

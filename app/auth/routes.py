@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_login.config import COOKIE_NAME
 from sqlalchemy.exc import IntegrityError
 
-from app.auth import bp
+from app.auth import bp, oidc
 from app.auth.forms import ChangePasswordForm, EmptyForm, LoginForm, NewTokenForm, RegisterForm
 from app.extensions import db, limiter, login_manager
 from app.models import ApiToken, User
 from app.models.types import utcnow
-from app.services import accounts
+from app.services import accounts, sso
 from app.services.errors import Refused
 
 login_manager.login_view = "auth.login"
@@ -42,24 +42,74 @@ def _safe_next(target: str | None) -> str:
     return url_for("main.index")
 
 
+def _login_page(form: LoginForm, status: int = 200):
+    """The login page: the password form where PASSWORD_LOGIN allows it, and "Log in with SSO" when configured."""
+    return (
+        render_template(
+            "auth/login.html",
+            form=form,
+            password_login=current_app.config.get("PASSWORD_LOGIN", True),
+            sso=oidc.enabled(),
+            next=request.args.get("next"),
+        ),
+        status,
+    )
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_rate_limit, methods=["POST"])
 def login():
-    """Log in with username and password."""
+    """Log in with username and password, or choose single sign-on."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
+    if not current_app.config.get("PASSWORD_LOGIN", True):
+        if request.method == "POST":
+            flash("Logging in with a password is turned off here: log in with SSO.", "danger")
+            return _login_page(form, 403)
+        return _login_page(form)
     if form.validate_on_submit():
         user = accounts.authenticate(form.username.data, form.password.data)
         # One message for an unknown name and a wrong password: no hint which names exist.
         if user is None:
             flash("Invalid username or password.", "danger")
-            return render_template("auth/login.html", form=form), 200
+            return _login_page(form)
         login_user(user, remember=form.remember.data)
         user.last_login_at = utcnow()
         db.session.commit()
         return redirect(_safe_next(request.args.get("next")))
-    return render_template("auth/login.html", form=form)
+    return _login_page(form)
+
+
+@bp.route("/login/oidc")
+def oidc_login():
+    """Leave for the single sign-on provider's login; ``next`` is where to come back to afterwards."""
+    if not oidc.enabled():
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    session["oidc_next"] = _safe_next(request.args.get("next"))
+    try:
+        return oidc.start(url_for("auth.oidc_callback", _external=True))
+    except Refused as refused:
+        flash(refused.message, "danger")
+        return _login_page(LoginForm(), refused.status)
+
+
+@bp.route("/login/oidc/callback")
+def oidc_callback():
+    """Come back from the provider: its answer verified, the account found by `sub` (or created) and its roles
+    from groups brought up to date, then logged in; on any failure the login page says why."""
+    if not oidc.enabled():
+        abort(404)
+    target = session.pop("oidc_next", None) or url_for("main.index")
+    try:
+        user = sso.sign_in(oidc.finish(), oidc.role_map())
+    except Refused as refused:
+        flash(refused.message, "danger")
+        return _login_page(LoginForm(), refused.status)
+    login_user(user)
+    return redirect(target)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -81,6 +131,9 @@ def register():
     """Create a researcher account."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
+    if not current_app.config.get("PASSWORD_LOGIN", True):
+        flash("Accounts are created at their first login with SSO.", "info")
+        return redirect(url_for("auth.login"))
     form = RegisterForm()
     if form.validate_on_submit():
         try:
@@ -105,6 +158,9 @@ def register():
 @login_required
 def change_password():
     """Change one's own password."""
+    if not current_user.has_password:
+        flash("Your account logs in with SSO and has no password here.", "info")
+        return redirect(url_for("auth.tokens"))
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()

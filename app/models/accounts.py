@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Optional
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, Index, String, func
+from sqlalchemy import Enum, ForeignKey, Index, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -39,17 +39,23 @@ class User(UserMixin, Model):
 
     __tablename__ = "users"
     # "Alice" and "alice" are one person to anyone reading a leaderboard.
-    __table_args__ = (Index("uq_users_username_lower", func.lower("username"), unique=True),)
+    __table_args__ = (
+        Index("uq_users_username_lower", func.lower("username"), unique=True),
+        Index("uq_users_oidc_sub", "oidc_sub", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     email: Mapped[Optional[str]] = mapped_column(String(254), unique=True)
+    # Empty for an account created by single sign-on: no password matches it.
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     # Part of every session and remember cookie; raising it ends them all (logout, password change...).
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The single sign-on provider's `sub` for this person: how a login through it finds the account.
+    oidc_sub: Mapped[Optional[str]] = mapped_column(String(255))
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -73,13 +79,23 @@ class User(UserMixin, Model):
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
-        """Whether the password matches the stored hash."""
-        return check_password_hash(self.password_hash, password)
+        """Whether the password matches the stored hash (never, for an account without a password)."""
+        return self.has_password and check_password_hash(self.password_hash, password)
+
+    @property
+    def has_password(self) -> bool:
+        """Whether the account has a local password (accounts created by single sign-on have none)."""
+        return bool(self.password_hash)
 
     @property
     def roles(self) -> set[Role]:
         """The roles this user holds."""
         return {row.role for row in self.role_rows}
+
+    @property
+    def group_roles(self) -> set[Role]:
+        """The roles granted by the single sign-on provider's groups (OIDC_ROLE_MAP) rather than by hand."""
+        return {row.role for row in self.role_rows if row.from_group}
 
     def has_role(self, *roles: Role | str) -> bool:
         """Whether the user holds any of the roles; admins hold them all."""
@@ -103,6 +119,9 @@ class UserRole(Model):
         Enum(Role, native_enum=False, length=32, values_callable=lambda e: [r.value for r in e]),
         primary_key=True,
     )
+    # Granted at a single sign-on login for one of the user's groups, and taken away at the first login
+    # without such a group; a role granted by hand (False) stays whatever the groups say.
+    from_group: Mapped[bool] = mapped_column(default=False, server_default=false())
     user: Mapped[User] = relationship(back_populates="role_rows")
 
 

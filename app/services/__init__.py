@@ -10,6 +10,7 @@ Domains, each a package that says what it owns and what it may import:
 - ``suggestions``: model suggestions in labelling tasks, and honest measures of models and shifters.
 
 Shared by all, at the top: ``storage`` (files, local or S3), ``queue`` (jobs, RQ or threads), ``accounts``,
-``markdown``, ``errors`` (``Refused``, the one way to refuse) and ``home`` (what the home page shows).
+``sso`` (accounts of single sign-on and their roles from groups), ``markdown``, ``errors`` (``Refused``, the
+one way to refuse) and ``home`` (what the home page shows).
 Services import models, extensions, scorers and each other; never pages, the API or ``workers``.
 """

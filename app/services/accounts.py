@@ -107,7 +107,7 @@ def authenticate(username: str, password: str) -> User | None:
     takes does not tell which usernames exist.
     """
     user = find_user(username)
-    if user is None:
+    if user is None or not user.has_password:  # an account of single sign-on has no password to match
         check_password_hash(_dummy_hash(), password)
         return None
     if not user.check_password(password) or not user.active:
